@@ -1,0 +1,3 @@
+from govshare.cli.main import main
+
+main()

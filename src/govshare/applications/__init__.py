@@ -1,0 +1,1 @@
+"""Applications (应用系统) and their API keys."""

@@ -1,0 +1,1 @@
+"""Authorization: permissions, roles, the acting subject, and the guard every service action passes."""

@@ -1,0 +1,110 @@
+"""Permissions and roles, as data.
+
+A role grants permissions, each with a scope: ``ALL`` (the whole node) or ``OWN_DEPARTMENT``. The three
+security-officer roles (三员: platform admin, security admin, auditor) are mutually exclusive, and no
+permission over the audit log is granted to anyone but the auditor (三员分立).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Permission(StrEnum):
+    DEPARTMENT_READ = "department:read"
+    DEPARTMENT_MANAGE = "department:manage"
+    USER_READ = "user:read"
+    USER_MANAGE = "user:manage"
+    ROLE_ASSIGN = "role:assign"
+    USER_UNLOCK = "user:unlock"
+    APPLICATION_READ = "application:read"
+    APPLICATION_MANAGE = "application:manage"
+    API_KEY_MANAGE = "api_key:manage"
+    API_KEY_REVOKE = "api_key:revoke"
+    AUDIT_READ = "audit:read"
+    AUDIT_VERIFY = "audit:verify"
+
+
+class Scope(StrEnum):
+    ALL = "all"
+    OWN_DEPARTMENT = "own_department"
+
+
+class Role(StrEnum):
+    PLATFORM_ADMIN = "platform_admin"
+    SECURITY_ADMIN = "security_admin"
+    AUDITOR = "auditor"
+    CATALOG_REVIEWER = "catalog_reviewer"
+    DEPARTMENT_ADMIN = "department_admin"
+    DATA_STEWARD = "data_steward"
+    DATA_USER = "data_user"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.PLATFORM_ADMIN: "平台管理员",
+    Role.SECURITY_ADMIN: "安全管理员",
+    Role.AUDITOR: "审计员",
+    Role.CATALOG_REVIEWER: "目录审核员",
+    Role.DEPARTMENT_ADMIN: "部门管理员",
+    Role.DATA_STEWARD: "数据管理员",
+    Role.DATA_USER: "使用人员",
+}
+
+P, S = Permission, Scope
+
+ROLE_PERMISSIONS: dict[Role, dict[Permission, Scope]] = {
+    # 系统管理员: runs the node (departments, accounts, applications); never sees the audit log and
+    # cannot hand out the security-officer roles.
+    Role.PLATFORM_ADMIN: {
+        P.DEPARTMENT_READ: S.ALL,
+        P.DEPARTMENT_MANAGE: S.ALL,
+        P.USER_READ: S.ALL,
+        P.USER_MANAGE: S.ALL,
+        P.APPLICATION_READ: S.ALL,
+        P.APPLICATION_MANAGE: S.ALL,
+        P.API_KEY_MANAGE: S.ALL,
+    },
+    # 安全管理员: who holds which role, locked accounts, key revocation.
+    Role.SECURITY_ADMIN: {
+        P.DEPARTMENT_READ: S.ALL,
+        P.USER_READ: S.ALL,
+        P.ROLE_ASSIGN: S.ALL,
+        P.USER_UNLOCK: S.ALL,
+        P.APPLICATION_READ: S.ALL,
+        P.API_KEY_REVOKE: S.ALL,
+    },
+    # 审计员: reads everything it needs to audit, changes nothing.
+    Role.AUDITOR: {
+        P.DEPARTMENT_READ: S.ALL,
+        P.USER_READ: S.ALL,
+        P.APPLICATION_READ: S.ALL,
+        P.AUDIT_READ: S.ALL,
+        P.AUDIT_VERIFY: S.ALL,
+    },
+    Role.CATALOG_REVIEWER: {P.DEPARTMENT_READ: S.ALL},
+    Role.DEPARTMENT_ADMIN: {
+        P.DEPARTMENT_READ: S.ALL,
+        P.USER_READ: S.OWN_DEPARTMENT,
+        P.USER_MANAGE: S.OWN_DEPARTMENT,
+        P.APPLICATION_READ: S.OWN_DEPARTMENT,
+        P.APPLICATION_MANAGE: S.OWN_DEPARTMENT,
+        P.API_KEY_MANAGE: S.OWN_DEPARTMENT,
+        P.API_KEY_REVOKE: S.OWN_DEPARTMENT,
+    },
+    Role.DATA_STEWARD: {P.DEPARTMENT_READ: S.ALL, P.APPLICATION_READ: S.OWN_DEPARTMENT},
+    Role.DATA_USER: {P.DEPARTMENT_READ: S.ALL},
+}
+
+# 三员: one person holds at most one of these.
+SECURITY_OFFICER_ROLES = frozenset({Role.PLATFORM_ADMIN, Role.SECURITY_ADMIN, Role.AUDITOR})
+
+# Roles only the security admin may grant; department-level roles may be granted by whoever manages the
+# user (platform admin, or the department admin within the department).
+PRIVILEGED_ROLES = SECURITY_OFFICER_ROLES | {Role.CATALOG_REVIEWER}
+
+# What a key of an application may carry: reading, never administering or auditing.
+APPLICATION_GRANTABLE: frozenset[Permission] = frozenset({P.DEPARTMENT_READ})

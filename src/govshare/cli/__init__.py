@@ -1,0 +1,1 @@
+"""The `govshare` command line (Typer). Each domain contributes its own `cli.py`."""

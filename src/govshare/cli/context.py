@@ -1,0 +1,80 @@
+"""What every CLI command shares: settings, the database, the unit of work, and output."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, NoReturn, TypeVar
+
+import typer
+from sqlalchemy.orm import Session
+
+from govshare import logging as node_logging
+from govshare.audit import service as audit
+from govshare.auth.actor import Actor
+from govshare.core.db import Database
+from govshare.errors import GovshareError, PermissionDenied
+from govshare.settings import Settings, get_settings
+
+T = TypeVar("T")
+
+JsonOption = typer.Option(False, "--json", help="以 JSON 输出，便于脚本处理")
+
+
+def settings() -> Settings:
+    try:
+        return get_settings()
+    except ValueError as exc:  # pydantic ValidationError is a ValueError
+        fail(f"配置无效：{exc}", code="invalid_settings")
+
+
+def database() -> Database:
+    current = settings()
+    node_logging.configure(current.log_level, current.log_json)
+    return Database.from_settings(current)
+
+
+@contextmanager
+def unit_of_work(db: Database, actor: Actor) -> Iterator[Session]:
+    """One command, one transaction. A refusal is rolled back, then audited in its own transaction."""
+    session = db.session()
+    try:
+        yield session
+        session.commit()
+    except PermissionDenied as exc:
+        session.rollback()
+        audit.record_denial(session, actor, exc)
+        session.commit()
+        raise
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def run(func: Callable[[Session, Actor], T], *, actor: Actor | None = None) -> T:
+    """Run `func` as the console operator in one unit of work, turning domain errors into exit codes."""
+    db = database()
+    acting = actor or Actor.system()
+    try:
+        with unit_of_work(db, acting) as session:
+            return func(session, acting)
+    except GovshareError as exc:
+        fail(exc.message, code=exc.code)
+    finally:
+        db.dispose()
+
+
+def fail(message: str, *, code: str = "error", exit_code: int = 1) -> NoReturn:
+    typer.secho(f"错误（{code}）：{message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(exit_code)
+
+
+def emit(as_json: bool, data: Any, human: str | Callable[[], str]) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+    else:
+        typer.echo(human() if callable(human) else human)

@@ -1,0 +1,147 @@
+"""`govshare`: the node's command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import typer
+import uvicorn
+
+from govshare import __version__
+from govshare.applications.cli import app_app
+from govshare.audit.cli import audit_app
+from govshare.auth.permissions import Role
+from govshare.cli.context import JsonOption, database, emit, fail, run, settings
+from govshare.core import migrations
+from govshare.demo import service as demo
+from govshare.identity import service as identity
+from govshare.identity.cli import dept_app, generated_password, user_app
+from govshare.identity.repository import DepartmentRepository, UserRepository
+from govshare.identity.schemas import DepartmentCreate, UserCreate
+
+app = typer.Typer(help="govshare 政务信息资源共享交换平台节点", no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="数据库结构（迁移）", no_args_is_help=True)
+app.add_typer(dept_app, name="dept")
+app.add_typer(user_app, name="user")
+app.add_typer(app_app, name="app")
+app.add_typer(audit_app, name="audit")
+app.add_typer(db_app, name="db")
+
+
+@app.command()
+def version() -> None:
+    """显示版本。"""
+    typer.echo(__version__)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """把数据库升级到最新结构。"""
+    db = database()
+    migrations.upgrade(db.engine)
+    typer.echo(f"数据库已升级到 {migrations.current_revision(db.engine)}（{db.backend}）")
+
+
+@db_app.command("check")
+def db_check() -> None:
+    """检查迁移脚本与模型是否一致（在一个已升级的数据库上比较）。"""
+    db = database()
+    migrations.upgrade(db.engine)
+    diff = migrations.pending_model_changes(db.engine)
+    if diff:
+        fail("模型与迁移不一致，请生成新的迁移：\n" + "\n".join(map(str, diff)), code="migrations_out_of_date")
+    typer.echo("模型与迁移一致")
+
+
+@app.command()
+def init(
+    admin: str = typer.Option("admin", "--admin", help="第一位平台管理员的用户名"),
+    admin_name: str = typer.Option("平台管理员", "--admin-name"),
+    department_code: str = typer.Option("DSJ", "--dept-code", help="运营部门代码（大数据局）"),
+    department_name: str = typer.Option("示例市政务服务和数据管理局", "--dept-name"),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="从标准输入读取管理员口令"),
+    as_json: bool = JsonOption,
+) -> None:
+    """创建或升级数据库；若还没有平台管理员，则创建运营部门和第一位平台管理员。
+
+    管理员口令取自 --password-stdin、环境变量 GOVSHARE_ADMIN_PASSWORD 或终端输入；都没有时生成一个并只显示一次。
+    """
+    db = database()
+    migrations.upgrade(db.engine)
+    db.dispose()
+    current = settings()
+
+    def action(session, actor):  # type: ignore[no-untyped-def]
+        if UserRepository(session).holders_of(Role.PLATFORM_ADMIN.value):
+            return None
+        password, generated = _admin_password(password_stdin)
+        if DepartmentRepository(session).by_code(department_code) is None:
+            identity.create_department(session, actor, DepartmentCreate(
+                code=department_code, name=department_name, division_code=current.node_division_code,
+                level="city"))
+        identity.create_user(session, actor, UserCreate(
+            username=admin, display_name=admin_name, department_code=department_code, password=password,
+            roles=[Role.PLATFORM_ADMIN]))
+        return password if generated else ""
+
+    password = run(action)
+    created = password is not None
+    emit(as_json, {"database": current.resolved_database_url.split("@")[-1], "admin_created": created,
+                   "admin": admin if created else None, **({"password": password} if password else {})},
+         "数据库已就绪。" + (f"已创建平台管理员 {admin}。" if created else "已有平台管理员，未新建。")
+         + (f"\n初始口令（只显示这一次）：{password}" if password else ""))
+
+
+def _admin_password(password_stdin: bool) -> tuple[str, bool]:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\n"), False
+    if os.environ.get("GOVSHARE_ADMIN_PASSWORD"):
+        return os.environ["GOVSHARE_ADMIN_PASSWORD"], False
+    if sys.stdin.isatty():
+        return typer.prompt("平台管理员口令", hide_input=True, confirmation_prompt=True), False
+    return generated_password(), True
+
+
+@app.command()
+def serve(
+    host: str | None = typer.Option(None, "--host"),
+    port: int | None = typer.Option(None, "--port"),
+    workers: int | None = typer.Option(None, "--workers"),
+) -> None:
+    """启动节点（门户与接口）。"""
+    current = settings()
+    uvicorn.run("govshare.web.app:create_app", factory=True, host=host or current.host, port=port or current.port,
+                workers=workers or current.workers, log_level="warning", access_log=False, proxy_headers=False)
+
+
+@app.command("demo")
+def demo_command(as_json: bool = JsonOption) -> None:
+    """初始化示例市：约 20 个部门、各角色用户和应用系统。可重复执行，不会重复创建。"""
+    current = settings()
+    if current.env == "production":
+        fail("生产环境不能加载示例数据", code="demo_in_production")
+    db = database()
+    migrations.upgrade(db.engine)
+    db.dispose()
+    result = run(demo.seed)
+    credentials = current.data_dir / "demo-credentials.txt"
+    if result.keys:
+        _write_credentials(credentials, result.keys)
+    emit(as_json, {"departments_created": result.departments_created, "users_created": result.users_created,
+                   "applications_created": result.applications_created, "credentials_file": str(credentials)},
+         lambda: (f"示例市已就绪：新建部门 {result.departments_created} 个、用户 {result.users_created} 个、"
+                  f"应用 {result.applications_created} 个。\n示例账号口令：{demo.DEMO_PASSWORD}"
+                  f"（如 admin、security、auditor、ga.steward）\n应用密钥见 {credentials}"))
+
+
+def _write_credentials(path: Path, keys: dict[str, str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(keys, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    path.chmod(0o600)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,101 @@
+"""Engine and transactions, the same on SQLite (embedded default) and PostgreSQL (production).
+
+Only the edge (a request, a job, a CLI command) opens a transaction with `Database.transaction()`;
+services receive the session and flush, never commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from govshare.core.node import NodeConfig
+from govshare.settings import Settings
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+class Database:
+    def __init__(self, url: str | URL, config: NodeConfig, *, echo: bool = False) -> None:
+        self.url = make_url(url)
+        self.config = config
+        self.engine = _create_engine(self.url, echo=echo)
+        info = {"node": config}
+        self._writer = sessionmaker(bind=self.engine, expire_on_commit=False, info=info)
+        reader_engine = self.engine.execution_options(sqlite_begin="DEFERRED") if self.is_sqlite else self.engine
+        self._reader = sessionmaker(bind=reader_engine, expire_on_commit=False, info=info)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        return cls(settings.resolved_database_url, NodeConfig.from_settings(settings))
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.get_backend_name() == "sqlite"
+
+    @property
+    def backend(self) -> str:
+        return self.url.get_backend_name()
+
+    def session(self, *, readonly: bool = False) -> Session:
+        return (self._reader if readonly else self._writer)()
+
+    @contextmanager
+    def transaction(self, *, readonly: bool = False) -> Iterator[Session]:
+        """One unit of work: commit on success, roll back on any error."""
+        session = self.session(readonly=readonly)
+        try:
+            yield session
+            if readonly:
+                session.rollback()
+            else:
+                session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _create_engine(url: URL, *, echo: bool) -> Engine:
+    if url.get_backend_name() == "sqlite":
+        database = url.database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False})
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """WAL, foreign keys, a busy timeout, and transactions we begin ourselves.
+
+    pysqlite's own transaction handling begins lazily and DEFERRED: a transaction that has read and then
+    writes after another connection committed fails with SQLITE_BUSY_SNAPSHOT. Writers therefore begin
+    IMMEDIATE (they queue for the write lock up front); read-only sessions begin DEFERRED.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        connection.exec_driver_sql(f"BEGIN {mode}")

@@ -1,0 +1,51 @@
+"""The node's runtime policy, derived from settings once at the edge and carried on every session.
+
+Services read policy from here (`node_config(session)`) rather than from settings, so tests and the
+CLI can run nodes with different policies in one process.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from govshare.settings import Settings
+
+
+@dataclass(frozen=True)
+class NodeConfig:
+    audit_key: bytes
+    secret_key: str
+    node_name: str
+    division_code: str
+    password_min_length: int
+    login_max_failures: int
+    login_lockout_minutes: int
+    session_ttl_minutes: int
+    api_key_default_days: int
+    api_key_max_days: int
+    page_max: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> NodeConfig:
+        return cls(
+            audit_key=settings.audit_key.get_secret_value().encode(),
+            secret_key=settings.secret_key.get_secret_value(),
+            node_name=settings.node_name,
+            division_code=settings.node_division_code,
+            password_min_length=settings.password_min_length,
+            login_max_failures=settings.login_max_failures,
+            login_lockout_minutes=settings.login_lockout_minutes,
+            session_ttl_minutes=settings.session_ttl_minutes,
+            api_key_default_days=settings.api_key_default_days,
+            api_key_max_days=settings.api_key_max_days,
+            page_max=settings.api_page_max,
+        )
+
+
+def node_config(session: Session) -> NodeConfig:
+    config = session.info.get("node")
+    if not isinstance(config, NodeConfig):
+        raise RuntimeError("session was not opened through Database with a NodeConfig")
+    return config

@@ -1,0 +1,132 @@
+"""Seed the demo city. Idempotent: seeding twice changes nothing the second time.
+
+Names of people come from Faker's zh_CN locale with a fixed seed, so every demo node looks the same and no
+real person is copied. Later capabilities (catalog, data, applications) add their own demo content here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from faker import Faker
+from sqlalchemy.orm import Session
+
+from govshare.applications import service as applications
+from govshare.applications.repository import ApplicationRepository
+from govshare.applications.schemas import ApplicationCreate
+from govshare.auth.actor import Actor
+from govshare.auth.guard import action
+from govshare.auth.permissions import Permission, Role
+from govshare.identity import service as identity
+from govshare.identity.repository import DepartmentRepository, UserRepository
+from govshare.identity.schemas import DepartmentCreate, UserCreate
+
+# Every demo account shares this password. `govshare demo` refuses to run in production.
+DEMO_PASSWORD = "Demo@2026-govshare"  # noqa: S105 - a published demo credential, not a secret
+CITY_DIVISION = "990100"  # province code 99 does not exist in GB/T 2260: clearly fictional
+
+# code, name, short pinyin for usernames
+CITY_DEPARTMENTS: list[tuple[str, str, str]] = [
+    ("DSJ", "示例市政务服务和数据管理局", "dsj"),
+    ("GA", "示例市公安局", "ga"),
+    ("MZ", "示例市民政局", "mz"),
+    ("RS", "示例市人力资源和社会保障局", "rs"),
+    ("SCJG", "示例市市场监督管理局", "scjg"),
+    ("WJ", "示例市卫生健康委员会", "wj"),
+    ("JY", "示例市教育局", "jy"),
+    ("ZRZY", "示例市自然资源和规划局", "zrzy"),
+    ("ZJ", "示例市住房和城乡建设局", "zj"),
+    ("JT", "示例市交通运输局", "jt"),
+    ("SW", "国家税务总局示例市税务局", "sw"),
+    ("SFJ", "示例市司法局", "sfj"),
+    ("CZ", "示例市财政局", "cz"),
+    ("YB", "示例市医疗保障局", "yb"),
+    ("STHJ", "示例市生态环境局", "sthj"),
+    ("NY", "示例市农业农村局", "ny"),
+    ("YJ", "示例市应急管理局", "yj"),
+    ("TJ", "示例市统计局", "tj"),
+    ("TYJR", "示例市退役军人事务局", "tyjr"),
+    ("WL", "示例市文化广电旅游局", "wl"),
+]
+COUNTY_DEPARTMENTS: list[tuple[str, str, str, str]] = [
+    ("DC-SJ", "示例市东城区数据资源中心", "990102", "dcsj"),
+    ("XX-SJ", "示例县数据资源中心", "990121", "xxsj"),
+]
+
+# The bureau's officers (三员 and the catalog reviewer); usernames are documented in the README.
+BUREAU_ACCOUNTS: list[tuple[str, Role]] = [
+    ("admin", Role.PLATFORM_ADMIN),
+    ("security", Role.SECURITY_ADMIN),
+    ("auditor", Role.AUDITOR),
+    ("reviewer", Role.CATALOG_REVIEWER),
+]
+DEPARTMENT_ROLES: list[tuple[str, Role]] = [
+    ("admin", Role.DEPARTMENT_ADMIN),
+    ("steward", Role.DATA_STEWARD),
+    ("user", Role.DATA_USER),
+]
+APPLICATIONS: list[tuple[str, str, str]] = [
+    ("ga-rkgl", "人口管理信息系统", "GA"),
+    ("mz-hydj", "婚姻登记管理系统", "MZ"),
+    ("rs-shbx", "社会保险业务系统", "RS"),
+    ("scjg-djzc", "市场主体登记注册系统", "SCJG"),
+    ("zj-zfbz", "住房保障管理系统", "ZJ"),
+    ("yb-jsxt", "医保结算系统", "YB"),
+]
+
+
+@dataclass
+class DemoResult:
+    departments_created: int = 0
+    users_created: int = 0
+    applications_created: int = 0
+    keys: dict[str, str] = field(default_factory=dict)  # application code -> key, shown once
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.departments_created or self.users_created or self.applications_created)
+
+
+@action(Permission.DEPARTMENT_MANAGE, name="demo.seed")
+def seed(session: Session, actor: Actor) -> DemoResult:
+    result = DemoResult()
+    faker = Faker("zh_CN")
+    faker.seed_instance(20261121)
+    departments = DepartmentRepository(session)
+    users = UserRepository(session)
+
+    def ensure_department(code: str, name: str, division: str, level: str, parent: str | None) -> None:
+        if departments.by_code(code) is None:
+            identity.create_department(session, actor, DepartmentCreate(
+                code=code, name=name, division_code=division, level=level, parent_code=parent))  # type: ignore[arg-type]
+            result.departments_created += 1
+
+    def ensure_user(username: str, department: str, role: Role) -> None:
+        display_name = faker.name()  # drawn even when the user exists, so names stay stable
+        if users.by_username(username) is None:
+            identity.create_user(session, actor, UserCreate(
+                username=username, display_name=display_name, department_code=department, password=DEMO_PASSWORD,
+                roles=[role]))
+            result.users_created += 1
+
+    for code, name, _ in CITY_DEPARTMENTS:
+        ensure_department(code, name, CITY_DIVISION, "city", None if code == "DSJ" else "DSJ")
+    for code, name, division, _ in COUNTY_DEPARTMENTS:
+        ensure_department(code, name, division, "county", "DSJ")
+
+    for username, role in BUREAU_ACCOUNTS:
+        ensure_user(username, "DSJ", role)
+    for code, _, short in CITY_DEPARTMENTS[1:]:
+        for suffix, role in DEPARTMENT_ROLES:
+            ensure_user(f"{short}.{suffix}", code, role)
+    for code, _, _, short in COUNTY_DEPARTMENTS:
+        ensure_user(f"{short}.admin", code, Role.DEPARTMENT_ADMIN)
+
+    apps = ApplicationRepository(session)
+    for code, name, department in APPLICATIONS:
+        if apps.by_code(code) is None:
+            applications.create_application(session, actor, ApplicationCreate(
+                code=code, name=name, department_code=department, description=f"{name}（示例）"))
+            result.keys[code] = applications.issue_key(session, actor, code).secret
+            result.applications_created += 1
+    return result

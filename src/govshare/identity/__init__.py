@@ -1,0 +1,1 @@
+"""Identity (身份认证): departments, users, roles and browser sessions."""

@@ -1,0 +1,111 @@
+"""`govshare dept ...` and `govshare user ...`."""
+
+from __future__ import annotations
+
+import secrets
+import string
+import sys
+
+import typer
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from govshare.auth.actor import Actor
+from govshare.cli.context import JsonOption, emit, fail, run
+from govshare.identity import service
+from govshare.identity.schemas import DepartmentCreate, DepartmentOut, UserCreate, UserOut
+
+dept_app = typer.Typer(help="部门管理", no_args_is_help=True)
+user_app = typer.Typer(help="用户管理", no_args_is_help=True)
+
+
+def parse(model: type[DepartmentCreate] | type[UserCreate], **values: object) -> DepartmentCreate | UserCreate:
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        fail(f"{'.'.join(str(p) for p in first['loc'])}：{first['msg']}", code="invalid_input", exit_code=2)
+
+
+def generated_password() -> str:
+    alphabet = string.ascii_letters + string.digits
+    return "Gs-" + "".join(secrets.choice(alphabet) for _ in range(16)) + "9a"
+
+
+def read_password(password_stdin: bool) -> tuple[str, bool]:
+    """The password from stdin, a prompt, or generated (returned with True, to be shown once)."""
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\n"), False
+    if sys.stdin.isatty():
+        return typer.prompt("口令", hide_input=True, confirmation_prompt=True), False
+    return generated_password(), True
+
+
+@dept_app.command("add")
+def dept_add(
+    code: str = typer.Argument(..., help="部门代码，如 GA"),
+    name: str = typer.Argument(..., help="部门名称，如 示例市公安局"),
+    division: str = typer.Option(..., "--division", help="行政区划代码（6 位）"),
+    level: str = typer.Option("city", "--level", help="层级：province/city/county 或 省/市/县"),
+    parent: str | None = typer.Option(None, "--parent", help="上级部门代码"),
+    uscc: str | None = typer.Option(None, "--uscc", help="统一社会信用代码"),
+    as_json: bool = JsonOption,
+) -> None:
+    """新增部门。"""
+    data = parse(DepartmentCreate, code=code, name=name, division_code=division, level=level, parent_code=parent,
+                 uscc=uscc)
+
+    def action(session: Session, actor: Actor) -> DepartmentOut:
+        department = service.create_department(session, actor, data)  # type: ignore[arg-type]
+        return DepartmentOut.of(department, service.department_codes(session))
+
+    out = run(action)
+    emit(as_json, out.model_dump(mode="json"), f"已新增部门 {out.code} {out.name}")
+
+
+@dept_app.command("list")
+def dept_list(as_json: bool = JsonOption) -> None:
+    """列出部门。"""
+
+    def action(session: Session, actor: Actor) -> list[DepartmentOut]:
+        codes = service.department_codes(session)
+        return [DepartmentOut.of(d, codes) for d in service.list_departments(session, actor)]
+
+    rows = run(action)
+    emit(as_json, [r.model_dump(mode="json") for r in rows],
+         lambda: "\n".join(f"{r.code}\t{r.name}\t{r.level_label}\t{r.division_code}" for r in rows))
+
+
+@user_app.command("add")
+def user_add(
+    username: str = typer.Argument(..., help="用户名（小写字母开头）"),
+    name: str = typer.Option(..., "--name", help="姓名"),
+    department: str = typer.Option(..., "--dept", help="所属部门代码"),
+    roles: list[str] = typer.Option([], "--role", help="角色，可重复：platform_admin、auditor 或中文名"),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="从标准输入读取口令"),
+    as_json: bool = JsonOption,
+) -> None:
+    """新增用户。不给口令时在终端提示输入；非交互时生成一个并只显示这一次。"""
+    password, generated = read_password(password_stdin)
+    data = parse(UserCreate, username=username, display_name=name, department_code=department, password=password,
+                 roles=roles)
+    out = run(lambda session, actor: UserOut.of(service.create_user(session, actor, data)))  # type: ignore[arg-type]
+    payload = out.model_dump(mode="json") | ({"password": password} if generated else {})
+    emit(as_json, payload, f"已新增用户 {out.username}（{'、'.join(out.role_labels) or '无角色'}）"
+         + (f"\n初始口令（只显示这一次）：{password}" if generated else ""))
+
+
+@user_app.command("list")
+def user_list(department: str | None = typer.Option(None, "--dept"), as_json: bool = JsonOption) -> None:
+    """列出用户。"""
+    rows = run(lambda session, actor: [UserOut.of(u) for u in service.list_users(session, actor, department)])
+    emit(as_json, [r.model_dump(mode="json") for r in rows],
+         lambda: "\n".join(f"{r.username}\t{r.display_name}\t{r.department_code}\t{'、'.join(r.role_labels)}"
+                           for r in rows))
+
+
+@user_app.command("unlock")
+def user_unlock(username: str, as_json: bool = JsonOption) -> None:
+    """解锁因连续登录失败而锁定的账号。"""
+    out = run(lambda session, actor: UserOut.of(service.unlock_user(session, actor, username)))
+    emit(as_json, out.model_dump(mode="json"), f"已解锁 {out.username}")

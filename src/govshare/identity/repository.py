@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from govshare.models import Department, User, UserRole, WebSession
+
+
+class DepartmentRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def by_code(self, code: str) -> Department | None:
+        return self.session.scalars(select(Department).where(Department.code == code)).one_or_none()
+
+    def by_id(self, department_id: int) -> Department | None:
+        return self.session.get(Department, department_id)
+
+    def by_name(self, name: str) -> Department | None:
+        return self.session.scalars(select(Department).where(Department.name == name)).one_or_none()
+
+    def all(self) -> list[Department]:
+        return list(self.session.scalars(select(Department).order_by(Department.code)))
+
+    def codes_by_id(self) -> dict[int, str]:
+        return dict(self.session.execute(select(Department.id, Department.code)).tuples().all())
+
+    def count(self) -> int:
+        return self.session.scalar(select(func.count()).select_from(Department)) or 0
+
+    def add(self, department: Department) -> None:
+        self.session.add(department)
+        self.session.flush()
+
+
+class UserRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _with_roles(self):  # type: ignore[no-untyped-def]
+        return select(User).options(selectinload(User.roles), selectinload(User.department))
+
+    def by_username(self, username: str) -> User | None:
+        return self.session.scalars(self._with_roles().where(User.username == username)).one_or_none()
+
+    def by_id(self, user_id: int) -> User | None:
+        return self.session.scalars(self._with_roles().where(User.id == user_id)).one_or_none()
+
+    def list(self, department_id: int | None = None) -> list[User]:
+        stmt = self._with_roles().order_by(User.username)
+        if department_id is not None:
+            stmt = stmt.where(User.department_id == department_id)
+        return list(self.session.scalars(stmt))
+
+    def count(self) -> int:
+        return self.session.scalar(select(func.count()).select_from(User)) or 0
+
+    def holders_of(self, role: str) -> int:
+        return self.session.scalar(select(func.count()).select_from(UserRole).where(UserRole.role == role)) or 0
+
+    def add(self, user: User) -> None:
+        self.session.add(user)
+        self.session.flush()
+
+
+class WebSessionRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, web_session: WebSession) -> None:
+        self.session.add(web_session)
+        self.session.flush()
+
+    def by_digest(self, digest: str) -> WebSession | None:
+        return self.session.scalars(
+            select(WebSession)
+            .where(WebSession.token_digest == digest)
+            .options(selectinload(WebSession.user).selectinload(User.roles),
+                     selectinload(WebSession.user).selectinload(User.department))
+        ).one_or_none()
+
+    def delete_by_digest(self, digest: str) -> int:
+        return self.session.execute(delete(WebSession).where(WebSession.token_digest == digest)).rowcount or 0
+
+    def delete_for_user(self, user_id: int) -> int:
+        return self.session.execute(delete(WebSession).where(WebSession.user_id == user_id)).rowcount or 0
+
+    def delete_expired(self, now: datetime) -> int:
+        return self.session.execute(delete(WebSession).where(WebSession.expires_at <= now)).rowcount or 0

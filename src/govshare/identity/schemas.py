@@ -1,0 +1,129 @@
+"""Request and response shapes for departments, users and sessions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from govshare.auth.permissions import ROLE_PERMISSIONS, Role
+from govshare.models import Department, User
+
+LEVEL_LABELS = {"province": "省级", "city": "市级", "county": "县级"}
+_LEVEL_ALIASES = {"省": "province", "省级": "province", "市": "city", "市级": "city", "县": "county",
+                  "县级": "county", "区": "county", "区县": "county"}
+
+
+def _level(value: object) -> object:
+    return _LEVEL_ALIASES.get(value, value) if isinstance(value, str) else value
+
+
+def _role(value: object) -> object:
+    if isinstance(value, str):
+        for role in Role:
+            if value == role.label:
+                return role.value
+    return value
+
+
+Level = Annotated[Literal["province", "city", "county"], BeforeValidator(_level)]
+RoleName = Annotated[Role, BeforeValidator(_role)]
+DepartmentCode = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
+Username = Annotated[str, Field(min_length=3, max_length=64, pattern=r"^[a-z][a-z0-9_.-]+$")]
+USCC_PATTERN = r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$"
+
+_strict = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class DepartmentCreate(BaseModel):
+    model_config = _strict
+
+    code: DepartmentCode
+    name: str = Field(min_length=2, max_length=100)
+    division_code: str = Field(pattern=r"^\d{6}$", description="行政区划代码，6 位数字")
+    level: Level
+    parent_code: DepartmentCode | None = None
+    uscc: str | None = Field(None, pattern=USCC_PATTERN, description="统一社会信用代码")
+
+
+class DepartmentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    name: str
+    division_code: str
+    level: str
+    level_label: str
+    parent_code: str | None
+    uscc: str | None
+    is_active: bool
+
+    @classmethod
+    def of(cls, department: Department, codes_by_id: dict[int, str]) -> DepartmentOut:
+        return cls(code=department.code, name=department.name, division_code=department.division_code,
+                   level=department.level, level_label=LEVEL_LABELS.get(department.level, department.level),
+                   parent_code=codes_by_id.get(department.parent_id) if department.parent_id else None,
+                   uscc=department.uscc, is_active=department.is_active)
+
+
+class UserCreate(BaseModel):
+    model_config = _strict
+
+    username: Username
+    display_name: str = Field(min_length=1, max_length=64)
+    department_code: DepartmentCode
+    password: str = Field(min_length=1, max_length=256)
+    roles: list[RoleName] = Field(default_factory=list, max_length=len(Role))
+
+
+class UserOut(BaseModel):
+    username: str
+    display_name: str
+    department_code: str
+    department_name: str
+    roles: list[Role]
+    role_labels: list[str]
+    is_active: bool
+    locked_until: datetime | None
+    last_login_at: datetime | None
+
+    @classmethod
+    def of(cls, user: User) -> UserOut:
+        roles = sorted(Role(r.role) for r in user.roles)
+        return cls(username=user.username, display_name=user.display_name, department_code=user.department.code,
+                   department_name=user.department.name, roles=roles, role_labels=[r.label for r in roles],
+                   is_active=user.is_active, locked_until=user.locked_until, last_login_at=user.last_login_at)
+
+
+class RoleChange(BaseModel):
+    model_config = _strict
+
+    role: RoleName
+
+
+class LoginRequest(BaseModel):
+    model_config = _strict
+
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class RoleOut(BaseModel):
+    role: Role
+    label: str
+    permissions: dict[str, str]
+
+    @classmethod
+    def all(cls) -> list[RoleOut]:
+        return [cls(role=r, label=r.label, permissions={str(p): str(s) for p, s in ROLE_PERMISSIONS[r].items()})
+                for r in Role]
+
+
+class ActorOut(BaseModel):
+    kind: str
+    name: str
+    department_code: str | None
+    application_code: str | None
+    roles: list[Role]
+    permissions: dict[str, str]

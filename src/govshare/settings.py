@@ -1,0 +1,94 @@
+"""Every setting of a govshare node, declared and validated in one place.
+
+Settings come from environment variables prefixed ``GOVSHARE_`` (or a ``.env`` file in the working
+directory). ``docs/configuration.md`` documents each one; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Development defaults. They let `make demo` run with no configuration; outside development the node
+# refuses to start with them (see `_refuse_default_secrets`).
+DEV_SECRET_KEY = "govshare-development-secret-key-do-not-use-in-production"
+DEV_AUDIT_KEY = "govshare-development-audit-key-do-not-use-in-production"
+MIN_SECRET_LENGTH = 32
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GOVSHARE_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "test", "production"] = Field(
+        "development", description="运行环境：development / test / production。"
+    )
+    data_dir: Path = Field(Path("data"), description="数据目录：内嵌 SQLite 数据库与节点文件所在目录。")
+    database_url: str | None = Field(
+        None,
+        description="数据库连接串（SQLAlchemy URL）。默认是数据目录中的 SQLite 文件；生产用 PostgreSQL，"
+        "如 postgresql+psycopg://user@host/govshare。",
+    )
+    secret_key: SecretStr = Field(
+        SecretStr(DEV_SECRET_KEY), description="会话与 CSRF 令牌的签名密钥，至少 32 个字符。"
+    )
+    audit_key: SecretStr = Field(
+        SecretStr(DEV_AUDIT_KEY),
+        description="审计日志哈希链的 HMAC-SM3 密钥，至少 32 个字符；保存在数据库之外，篡改者无法重算哈希链。",
+    )
+    node_name: str = Field("示例市政务信息资源共享交换平台", description="节点名称，显示在门户与接口文档中。")
+    node_division_code: str = Field("990100", description="节点所在行政区划代码（6 位）。")
+    host: str = Field("127.0.0.1", description="`govshare serve` 监听的地址。")
+    port: int = Field(8000, ge=1, le=65535, description="`govshare serve` 监听的端口。")
+    workers: int = Field(1, ge=1, le=64, description="`govshare serve` 的工作进程数。")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="日志级别。")
+    log_json: bool = Field(False, description="以 JSON 行输出结构化日志（生产建议开启）。")
+    session_ttl_minutes: int = Field(480, ge=5, le=7 * 24 * 60, description="网页登录会话有效期（分钟）。")
+    cookie_secure: bool | None = Field(
+        None, description="会话 Cookie 是否带 Secure 标志；未设置时按请求是否为 HTTPS 自动决定。"
+    )
+    login_max_failures: int = Field(5, ge=1, le=100, description="连续登录失败多少次后锁定账号。")
+    login_lockout_minutes: int = Field(15, ge=1, le=24 * 60, description="账号锁定时长（分钟）。")
+    password_min_length: int = Field(10, ge=8, le=128, description="用户口令最短长度。")
+    api_key_default_days: int = Field(180, ge=1, description="应用接口密钥默认有效期（天）。")
+    api_key_max_days: int = Field(365, ge=1, description="应用接口密钥最长有效期（天）。")
+    metrics_token: SecretStr | None = Field(
+        None, description="若设置，访问 /metrics 需携带 `Authorization: Bearer <令牌>`。"
+    )
+    api_page_max: int = Field(500, ge=1, le=10_000, description="列表接口单页最大条数。")
+
+    @field_validator("node_division_code")
+    @classmethod
+    def _division_is_six_digits(cls, value: str) -> str:
+        if len(value) != 6 or not value.isdigit():
+            raise ValueError("行政区划代码必须是 6 位数字")
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> Settings:
+        for name, default in (("secret_key", DEV_SECRET_KEY), ("audit_key", DEV_AUDIT_KEY)):
+            value: SecretStr = getattr(self, name)
+            if self.env == "development":
+                continue
+            if value.get_secret_value() == default:
+                raise ValueError(f"GOVSHARE_{name.upper()} 仍是开发环境默认值，{self.env} 环境不允许使用")
+            if len(value.get_secret_value()) < MIN_SECRET_LENGTH:
+                raise ValueError(f"GOVSHARE_{name.upper()} 至少需要 {MIN_SECRET_LENGTH} 个字符")
+        if self.api_key_default_days > self.api_key_max_days:
+            raise ValueError("GOVSHARE_API_KEY_DEFAULT_DAYS 不能大于 GOVSHARE_API_KEY_MAX_DAYS")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'govshare.db').resolve()}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read once. Tests build their own `Settings` and pass it explicitly."""
+    return Settings()

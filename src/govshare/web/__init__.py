@@ -1,0 +1,1 @@
+"""The node's web application: API under /api/v1, the portal, health and metrics."""

@@ -1,0 +1,153 @@
+"""Request dependencies: the unit of work, the acting subject, and the declared check on every route.
+
+Every route declares exactly one of `require(...)`, `authenticated()`, `public(...)` or
+`public_actor(...)`; `tests/web/test_route_authorization.py` fails on a route that declares none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from typing import Any
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from govshare.applications import service as applications
+from govshare.audit import service as audit
+from govshare.auth.actor import Actor
+from govshare.auth.permissions import Permission
+from govshare.core import security
+from govshare.core.db import Database
+from govshare.errors import AuthenticationRequired, CsrfFailed, DenialContext, PermissionDenied
+from govshare.identity import service as identity
+
+SESSION_COOKIE = "gs_session"
+PRE_SESSION_COOKIE = "gs_csrf"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+ROUTE_CHECK_ATTR = "__govshare_route_check__"
+
+
+def database(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def client_addr(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def db_session(request: Request) -> Iterator[Session]:
+    """The request's unit of work: commits when the endpoint returns, rolls back on error. A refusal
+    (PermissionDenied) is rolled back and then audited in its own transaction."""
+    session = database(request).session()
+    try:
+        yield session
+        session.commit()
+    except PermissionDenied as exc:
+        session.rollback()
+        actor = getattr(request.state, "actor", None) or Actor.anonymous(
+            request_id=request.state.request_id, client_addr=client_addr(request))
+        audit.record_denial(session, actor, exc)
+        session.commit()
+        raise
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def csrf_token_for(secret_key: str, binding: str) -> str:
+    return security.keyed_digest(secret_key, f"csrf|{binding}")
+
+
+def csrf_valid(request: Request, presented: str | None) -> bool:
+    binding = request.cookies.get(SESSION_COOKIE) or request.cookies.get(PRE_SESSION_COOKIE)
+    if not binding or not presented:
+        return False
+    return security.same(csrf_token_for(database(request).config.secret_key, binding), presented)
+
+
+def current_actor(request: Request, session: Session = Depends(db_session)) -> Actor:
+    rid, addr = request.state.request_id, client_addr(request)
+    actor: Actor | None
+    authorization = request.headers.get("authorization")
+    if authorization is not None:
+        scheme, _, value = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise AuthenticationRequired("Authorization 请求头的格式应为“Bearer <接口密钥>”")
+        actor = applications.authenticate_key(session, value.strip())
+        if actor is None:
+            raise AuthenticationRequired("接口密钥无效、已过期或已被吊销")
+        actor = actor.with_request(request_id=rid, client_addr=addr)
+    else:
+        token = request.cookies.get(SESSION_COOKIE)
+        user = identity.resolve_session(session, token) if token else None
+        if user is None:
+            actor = Actor.anonymous(request_id=rid, client_addr=addr)
+        else:
+            actor = identity.actor_for_user(user, request_id=rid, client_addr=addr)
+            if request.method not in SAFE_METHODS and request.url.path.startswith("/api/") and not csrf_valid(
+                request, request.headers.get(CSRF_HEADER)
+            ):
+                raise CsrfFailed("使用网页会话调用接口时须携带 X-CSRF-Token 请求头")
+    purpose = request.headers.get("x-purpose")
+    if purpose:
+        actor = replace(actor, purpose=purpose[:255])
+    request.state.actor = actor
+    return actor
+
+
+def _mark(dependency: Callable[..., Any], check: str) -> Any:
+    setattr(dependency, ROUTE_CHECK_ATTR, check)
+    return Depends(dependency)
+
+
+def require(*permissions: Permission) -> Any:
+    """The route needs an authenticated caller holding any one of `permissions` (at any scope; the
+    service narrows to departments)."""
+
+    def check(request: Request, actor: Actor = Depends(current_actor)) -> Actor:
+        if not actor.is_authenticated:
+            raise AuthenticationRequired()
+        if not any(actor.scope_of(p) for p in permissions):
+            route = getattr(request.scope.get("route"), "path", request.url.path)
+            raise PermissionDenied(
+                f"没有访问此接口的权限（需要 {' 或 '.join(permissions)}）",
+                context=DenialContext(action=f"{request.method} {route}", permission="|".join(permissions)),
+            )
+        return actor
+
+    return _mark(check, "permission:" + "|".join(permissions))
+
+
+def authenticated() -> Any:
+    """Any logged-in user or application key (e.g. reading one's own profile)."""
+
+    def check(actor: Actor = Depends(current_actor)) -> Actor:
+        if not actor.is_authenticated:
+            raise AuthenticationRequired()
+        return actor
+
+    return _mark(check, "authenticated")
+
+
+def public(reason: str) -> Any:
+    """A route anyone may call, without touching the database (health, metrics, static)."""
+
+    def check() -> None:
+        return None
+
+    return _mark(check, f"public:{reason}")
+
+
+def public_actor(reason: str) -> Any:
+    """A route anyone may call that still wants to know who is calling (portal pages, login)."""
+
+    def check(actor: Actor = Depends(current_actor)) -> Actor:
+        return actor
+
+    return _mark(check, f"public:{reason}")

@@ -1,0 +1,107 @@
+"""The server-rendered portal (资源门户). This issue brings login and the home page; every later
+capability adds its pages here, calling the same services as the API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
+
+from govshare.applications import service as applications
+from govshare.auth.actor import Actor
+from govshare.core import security
+from govshare.errors import CsrfFailed
+from govshare.identity import service as identity
+from govshare.web import cookies
+from govshare.web.deps import (
+    PRE_SESSION_COOKIE,
+    SESSION_COOKIE,
+    csrf_token_for,
+    csrf_valid,
+    db_session,
+    public_actor,
+)
+
+TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+router = APIRouter(include_in_schema=False)
+
+
+def _render(request: Request, name: str, actor: Actor, status: int = 200, **context: Any) -> HTMLResponse:
+    """Render a page with a CSRF token bound to the session (or to a pre-session cookie)."""
+    binding = request.cookies.get(SESSION_COOKIE) or request.cookies.get(PRE_SESSION_COOKIE)
+    new_nonce = None
+    if not binding:
+        binding = new_nonce = security.new_token(24)
+    page = TEMPLATES.TemplateResponse(
+        request,
+        name,
+        {
+            "actor": actor,
+            "node_name": request.app.state.settings.node_name,
+            "csrf_token": csrf_token_for(request.app.state.db.config.secret_key, binding),
+            **context,
+        },
+        status_code=status,
+    )
+    if new_nonce:
+        cookies.set_pre_session(request, page, new_nonce)
+    return page
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, session: Session = Depends(db_session),
+         actor: Actor = public_actor("the portal home page shows the node's public figures")) -> HTMLResponse:
+    figures = identity.node_figures(session)
+    figures["applications"] = applications.node_application_count(session)
+    return _render(request, "home.html", actor, figures=figures)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, actor: Actor = public_actor("the login form")) -> Response:
+    if actor.is_authenticated:
+        return RedirectResponse("/", status_code=303)
+    return _render(request, "login.html", actor)
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login_submit(
+    request: Request,
+    username: str = Form("", max_length=64),
+    password: str = Form("", max_length=256),
+    csrf_token: str = Form("", max_length=128),
+    session: Session = Depends(db_session),
+    actor: Actor = public_actor("submitting the login form"),
+) -> Response:
+    if not csrf_valid(request, csrf_token):
+        raise CsrfFailed()
+    if not username or not password:
+        return _render(request, "login.html", actor, status=422, error="请输入用户名和口令", username=username)
+    outcome = identity.login(session, actor, username.strip(), password, user_agent=request.headers.get("user-agent"))
+    session.commit()
+    if outcome.error is not None or outcome.token is None:
+        message = outcome.error.message if outcome.error else "登录失败"
+        return _render(request, "login.html", actor, status=401, error=message, username=username)
+    response = RedirectResponse("/", status_code=303)
+    cookies.set_session(request, response, outcome.token)
+    return response
+
+
+@router.post("/logout")
+def logout_submit(
+    request: Request,
+    csrf_token: str = Form("", max_length=128),
+    session: Session = Depends(db_session),
+    actor: Actor = public_actor("logging out of one's own session"),
+) -> Response:
+    if not csrf_valid(request, csrf_token):
+        raise CsrfFailed()
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        identity.logout(session, actor, token)
+    response = RedirectResponse("/login", status_code=303)
+    cookies.clear_session(response)
+    return response

@@ -1,0 +1,126 @@
+"""Errors as RFC 9457 problem documents: a stable machine `code`, a Chinese `detail`, the request id.
+
+This is the one place where exceptions become HTTP responses.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from govshare.errors import FieldError, GovshareError
+
+log = structlog.get_logger("govshare.web")
+
+PROBLEM_TYPE = "application/problem+json"
+
+_HTTP_CODES: dict[int, tuple[str, str]] = {
+    400: ("bad_request", "请求无效"),
+    401: ("authentication_required", "需要登录或提供有效的接口密钥"),
+    403: ("forbidden", "禁止访问"),
+    404: ("not_found", "请求的地址不存在"),
+    405: ("method_not_allowed", "不支持该请求方法"),
+    406: ("not_acceptable", "无法提供所请求的格式"),
+    413: ("payload_too_large", "请求内容过大"),
+    415: ("unsupported_media_type", "不支持的请求内容类型"),
+    429: ("rate_limited", "请求过于频繁，请稍后再试"),
+}
+
+
+def problem(
+    request: Request,
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"urn:govshare:problem:{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "instance": request.url.path,
+        "request_id": getattr(request.state, "request_id", None),
+    }
+    if errors:
+        body["errors"] = [{"field": e.field, "message": e.message} for e in errors]
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_TYPE, headers=headers)
+
+
+_PYDANTIC_MESSAGES = {
+    "missing": "缺少必填字段",
+    "extra_forbidden": "不允许的字段",
+    "string_type": "必须是字符串",
+    "int_type": "必须是整数",
+    "int_parsing": "必须是整数",
+    "bool_type": "必须是布尔值",
+    "bool_parsing": "必须是布尔值",
+    "list_type": "必须是数组",
+    "dict_type": "必须是 JSON 对象",
+    "model_attributes_type": "必须是 JSON 对象",
+    "model_type": "必须是 JSON 对象",
+    "json_invalid": "JSON 格式错误",
+    "string_pattern_mismatch": "格式不正确",
+    "literal_error": "取值不在允许范围内",
+    "enum": "取值不在允许范围内",
+    "datetime_parsing": "日期时间格式不正确",
+    "datetime_from_date_parsing": "日期时间格式不正确",
+    "string_unicode": "必须是合法的 Unicode 文本",
+}
+
+
+def _message(error: dict[str, Any]) -> str:
+    kind = error.get("type", "")
+    ctx = error.get("ctx") or {}
+    if kind == "string_too_short":
+        return f"长度不能少于 {ctx.get('min_length')} 个字符"
+    if kind == "string_too_long":
+        return f"长度不能超过 {ctx.get('max_length')} 个字符"
+    if kind in ("too_long", "list_too_long"):
+        return f"最多 {ctx.get('max_length')} 项"
+    if kind in ("greater_than_equal", "greater_than"):
+        return f"不能小于 {ctx.get('ge', ctx.get('gt'))}"
+    if kind in ("less_than_equal", "less_than"):
+        return f"不能大于 {ctx.get('le', ctx.get('lt'))}"
+    if kind in ("enum", "literal_error") and ctx.get("expected"):
+        return f"取值必须是 {ctx['expected']} 之一"
+    return _PYDANTIC_MESSAGES.get(kind, "取值无效")
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header", "cookie"):
+        parts = parts[1:] or parts
+    return ".".join(parts) or "body"
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(GovshareError)
+    async def _domain(request: Request, exc: GovshareError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return problem(request, exc.status, exc.code, exc.title, exc.message, exc.errors, headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [FieldError(_field(tuple(e.get("loc", ()))), _message(e)) for e in exc.errors()]
+        detail = "；".join(f"{e.field}：{e.message}" for e in errors[:5])
+        return problem(request, 422, "invalid_input", "输入不合法", detail or "输入不合法", errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code, title = _HTTP_CODES.get(exc.status_code, ("http_error", "请求失败"))
+        return problem(request, exc.status_code, code, title, title, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled_error", path=request.url.path)
+        return problem(request, 500, "internal_error", "服务器内部错误",
+                       "服务器内部错误，请联系平台管理员并提供请求编号")
