@@ -23,8 +23,11 @@ def _redact(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Mutabl
 
 
 def configure(level: str = "INFO", json_lines: bool = False) -> None:
-    renderer: Any = structlog.processors.JSONRenderer(ensure_ascii=False) if json_lines else \
-        structlog.dev.ConsoleRenderer(colors=False)
+    renderer: Any = (
+        structlog.processors.JSONRenderer(ensure_ascii=False)
+        if json_lines
+        else structlog.dev.ConsoleRenderer(colors=False)
+    )
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

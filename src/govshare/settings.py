@@ -15,7 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Development defaults. They let `make demo` run with no configuration; outside development the node
 # refuses to start with them (see `_refuse_default_secrets`).
-DEV_SECRET_KEY = "govshare-development-secret-key-do-not-use-in-production"
+DEV_SECRET_KEY = "govshare-development-secret-key-do-not-use-in-production"  # noqa: S105
 DEV_AUDIT_KEY = "govshare-development-audit-key-do-not-use-in-production"
 MIN_SECRET_LENGTH = 32
 
@@ -37,7 +37,8 @@ class Settings(BaseSettings):
     )
     audit_key: SecretStr = Field(
         SecretStr(DEV_AUDIT_KEY),
-        description="审计日志哈希链的 HMAC-SM3 密钥，至少 32 个字符；保存在数据库之外，篡改者无法重算哈希链。",
+        description="审计日志哈希链的 HMAC-SM3 密钥，至少 32 个字符；"
+        "保存在数据库之外，篡改者无法重算哈希链。",
     )
     node_name: str = Field("示例市政务信息资源共享交换平台", description="节点名称，显示在门户与接口文档中。")
     node_division_code: str = Field("990100", description="节点所在行政区划代码（6 位）。")

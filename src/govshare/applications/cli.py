@@ -46,14 +46,21 @@ def app_add(
         return ApplicationOut.of(application), KeyOut.of(issued.key), issued.secret
 
     out, key, secret = run(action)
-    emit(as_json, {"application": out.model_dump(mode="json"), "key": key.model_dump(mode="json"), "secret": secret},
-         f"已登记应用 {out.code}（{out.department_name}）\n接口密钥（只显示这一次，请妥善保存）：\n{secret}\n"
-         f"有效期至 {key.expires_at:%Y-%m-%d}")
+    emit(
+        as_json,
+        {"application": out.model_dump(mode="json"), "key": key.model_dump(mode="json"), "secret": secret},
+        f"已登记应用 {out.code}（{out.department_name}）\n接口密钥（只显示这一次，请妥善保存）：\n{secret}\n"
+        f"有效期至 {key.expires_at:%Y-%m-%d}",
+    )
 
 
 @app_app.command("key")
-def app_key(code: str, scopes: list[str] = typer.Option([], "--scope"), days: int | None = typer.Option(None, "--days"),
-            as_json: bool = JsonOption) -> None:
+def app_key(
+    code: str,
+    scopes: list[str] = typer.Option([], "--scope"),
+    days: int | None = typer.Option(None, "--days"),
+    as_json: bool = JsonOption,
+) -> None:
     """为应用再签发一把密钥（用于轮换）。"""
     chosen = _scopes(scopes)
 
@@ -62,12 +69,17 @@ def app_key(code: str, scopes: list[str] = typer.Option([], "--scope"), days: in
         return KeyOut.of(issued.key), issued.secret
 
     key, secret = run(action)
-    emit(as_json, {"key": key.model_dump(mode="json"), "secret": secret},
-         f"接口密钥（只显示这一次）：\n{secret}\n有效期至 {key.expires_at:%Y-%m-%d}")
+    emit(
+        as_json,
+        {"key": key.model_dump(mode="json"), "secret": secret},
+        f"接口密钥（只显示这一次）：\n{secret}\n有效期至 {key.expires_at:%Y-%m-%d}",
+    )
 
 
 @app_app.command("revoke")
-def app_revoke(prefix: str = typer.Argument(..., help="密钥前缀（密钥中间的 10 位）"), as_json: bool = JsonOption) -> None:
+def app_revoke(
+    prefix: str = typer.Argument(..., help="密钥前缀（密钥中间的 10 位）"), as_json: bool = JsonOption
+) -> None:
     """吊销密钥，下一次请求即失效。"""
     key = run(lambda session, actor: KeyOut.of(service.revoke_key(session, actor, prefix)))
     emit(as_json, key.model_dump(mode="json"), f"已吊销密钥 {key.prefix}")
@@ -76,6 +88,11 @@ def app_revoke(prefix: str = typer.Argument(..., help="密钥前缀（密钥中�
 @app_app.command("list")
 def app_list(as_json: bool = JsonOption) -> None:
     """列出应用。"""
-    rows = run(lambda session, actor: [ApplicationOut.of(a) for a in service.list_applications(session, actor)])
-    emit(as_json, [r.model_dump(mode="json") for r in rows],
-         lambda: "\n".join(f"{r.code}\t{r.name}\t{r.department_code}" for r in rows))
+    rows = run(
+        lambda session, actor: [ApplicationOut.of(a) for a in service.list_applications(session, actor)]
+    )
+    emit(
+        as_json,
+        [r.model_dump(mode="json") for r in rows],
+        lambda: "\n".join(f"{r.code}\t{r.name}\t{r.department_code}" for r in rows),
+    )

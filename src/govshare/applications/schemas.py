@@ -3,21 +3,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from govshare.auth.permissions import Permission
 from govshare.core.clock import utcnow
+from govshare.core.inputs import Input
 from govshare.identity.schemas import DepartmentCode
 from govshare.models import ApiKey, Application
 
 ApplicationCode = Annotated[str, Field(min_length=3, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]+$")]
 
-_strict = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-
-class ApplicationCreate(BaseModel):
-    model_config = _strict
-
+class ApplicationCreate(Input):
     code: ApplicationCode
     name: str = Field(min_length=2, max_length=100)
     department_code: DepartmentCode
@@ -34,15 +31,20 @@ class ApplicationOut(BaseModel):
 
     @classmethod
     def of(cls, application: Application) -> ApplicationOut:
-        return cls(code=application.code, name=application.name, department_code=application.department.code,
-                   department_name=application.department.name, description=application.description,
-                   is_active=application.is_active)
+        return cls(
+            code=application.code,
+            name=application.name,
+            department_code=application.department.code,
+            department_name=application.department.name,
+            description=application.description,
+            is_active=application.is_active,
+        )
 
 
-class KeyIssue(BaseModel):
-    model_config = _strict
-
-    scopes: list[Permission] | None = Field(None, max_length=len(Permission), description="默认：应用可持有的全部权限")
+class KeyIssue(Input):
+    scopes: list[Permission] | None = Field(
+        None, max_length=len(Permission), description="默认：应用可持有的全部权限"
+    )
     days: int | None = Field(None, ge=1, le=3650, description="有效天数，默认取节点设置")
 
 
@@ -58,9 +60,16 @@ class KeyOut(BaseModel):
 
     @classmethod
     def of(cls, key: ApiKey) -> KeyOut:
-        return cls(prefix=key.prefix, scopes=key.scopes, created_by=key.created_by, created_at=key.created_at,
-                   expires_at=key.expires_at, revoked_at=key.revoked_at, last_used_at=key.last_used_at,
-                   state=key_state(key))
+        return cls(
+            prefix=key.prefix,
+            scopes=key.scopes,
+            created_by=key.created_by,
+            created_at=key.created_at,
+            expires_at=key.expires_at,
+            revoked_at=key.revoked_at,
+            last_used_at=key.last_used_at,
+            state=key_state(key),
+        )
 
 
 class IssuedKey(KeyOut):

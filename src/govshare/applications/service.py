@@ -33,17 +33,30 @@ def create_application(session: Session, actor: Actor, data: ApplicationCreate) 
     department = DepartmentRepository(session).by_code(data.department_code)
     if department is None:
         raise InvalidInput.on("department_code", f"部门“{data.department_code}”不存在")
-    require_scope(actor, Permission.APPLICATION_MANAGE, department_id=department.id,
-                  action_name="applications.create_application", target_type="application", target_id=data.code)
+    require_scope(
+        actor,
+        Permission.APPLICATION_MANAGE,
+        department_id=department.id,
+        action_name="applications.create_application",
+        target_type="application",
+        target_id=data.code,
+    )
     repo = ApplicationRepository(session)
     if repo.by_code(data.code):
         raise Conflict(f"应用代码“{data.code}”已存在")
-    application = Application(code=data.code, name=data.name, department_id=department.id,
-                              description=data.description)
+    application = Application(
+        code=data.code, name=data.name, department_id=department.id, description=data.description
+    )
     application.department = department
     repo.add(application)
-    audit.record(session, actor, "applications.create", target_type="application", target_id=data.code,
-                 detail={"department": department.code, "name": data.name})
+    audit.record(
+        session,
+        actor,
+        "applications.create",
+        target_type="application",
+        target_id=data.code,
+        detail={"department": department.code, "name": data.name},
+    )
     return application
 
 
@@ -53,13 +66,20 @@ def list_applications(session: Session, actor: Actor) -> list[Application]:
     return ApplicationRepository(session).list(actor.department_id if own_only else None)
 
 
-def _application(session: Session, actor: Actor, code: str, permission: Permission, action_name: str
-                 ) -> Application:
+def _application(
+    session: Session, actor: Actor, code: str, permission: Permission, action_name: str
+) -> Application:
     application = ApplicationRepository(session).by_code(code)
     if application is None:
         raise NotFound(f"应用“{code}”不存在")
-    require_scope(actor, permission, department_id=application.department_id, action_name=action_name,
-                  target_type="application", target_id=code)
+    require_scope(
+        actor,
+        permission,
+        department_id=application.department_id,
+        action_name=action_name,
+        target_type="application",
+        target_id=code,
+    )
     return application
 
 
@@ -75,8 +95,14 @@ class Issued:
 
 
 @action(Permission.API_KEY_MANAGE)
-def issue_key(session: Session, actor: Actor, code: str, *, scopes: list[Permission] | None = None,
-              days: int | None = None) -> Issued:
+def issue_key(
+    session: Session,
+    actor: Actor,
+    code: str,
+    *,
+    scopes: list[Permission] | None = None,
+    days: int | None = None,
+) -> Issued:
     application = _application(session, actor, code, Permission.API_KEY_MANAGE, "applications.issue_key")
     cfg = node_config(session)
     chosen = sorted(set(scopes) if scopes is not None else APPLICATION_GRANTABLE)
@@ -91,13 +117,25 @@ def issue_key(session: Session, actor: Actor, code: str, *, scopes: list[Permiss
     prefix = "".join(secrets.choice(_PREFIX_ALPHABET) for _ in range(10))
     secret = f"{KEY_PREFIX}_{prefix}_{security.new_token(32)}"
     now = utcnow()
-    key = ApiKey(application_id=application.id, prefix=prefix, key_digest=security.token_digest(secret),
-                 scopes=[str(s) for s in chosen], created_by=actor.name, created_at=now,
-                 expires_at=now + timedelta(days=days))
+    key = ApiKey(
+        application_id=application.id,
+        prefix=prefix,
+        key_digest=security.token_digest(secret),
+        scopes=[str(s) for s in chosen],
+        created_by=actor.name,
+        created_at=now,
+        expires_at=now + timedelta(days=days),
+    )
     key.application = application
     ApiKeyRepository(session).add(key)
-    audit.record(session, actor, "applications.key.issue", target_type="api_key", target_id=prefix,
-                 detail={"application": code, "scopes": ",".join(key.scopes), "days": days})
+    audit.record(
+        session,
+        actor,
+        "applications.key.issue",
+        target_type="api_key",
+        target_id=prefix,
+        detail={"application": code, "scopes": ",".join(key.scopes), "days": days},
+    )
     return Issued(key=key, secret=secret)
 
 
@@ -106,14 +144,28 @@ def revoke_key(session: Session, actor: Actor, prefix: str) -> ApiKey:
     key = ApiKeyRepository(session).by_prefix(prefix)
     if key is None:
         raise NotFound(f"密钥“{prefix}”不存在")
-    permission = Permission.API_KEY_REVOKE if actor.scope_of(Permission.API_KEY_REVOKE) else Permission.API_KEY_MANAGE
-    require_scope(actor, permission, department_id=key.application.department_id,
-                  action_name="applications.revoke_key", target_type="api_key", target_id=prefix)
+    permission = (
+        Permission.API_KEY_REVOKE if actor.scope_of(Permission.API_KEY_REVOKE) else Permission.API_KEY_MANAGE
+    )
+    require_scope(
+        actor,
+        permission,
+        department_id=key.application.department_id,
+        action_name="applications.revoke_key",
+        target_type="api_key",
+        target_id=prefix,
+    )
     if key.revoked_at is None:
         key.revoked_at, key.revoked_by = utcnow(), actor.name
         session.flush()
-        audit.record(session, actor, "applications.key.revoke", target_type="api_key", target_id=prefix,
-                     detail={"application": key.application.code})
+        audit.record(
+            session,
+            actor,
+            "applications.key.revoke",
+            target_type="api_key",
+            target_id=prefix,
+            detail={"application": key.application.code},
+        )
     return key
 
 
@@ -140,9 +192,15 @@ def authenticate_key(session: Session, secret: str) -> Actor | None:
     if key.last_used_at is None or now - key.last_used_at > LAST_USED_GRANULARITY:
         key.last_used_at = now
     grants = {Permission(s): Scope.ALL for s in key.scopes if Permission(s) in APPLICATION_GRANTABLE}
-    return Actor(kind="application", name=application.code, id=str(application.id),
-                 department_id=application.department_id, department_code=application.department.code,
-                 application_code=application.code, grants=grants)
+    return Actor(
+        kind="application",
+        name=application.code,
+        id=str(application.id),
+        department_id=application.department_id,
+        department_code=application.department.code,
+        application_code=application.code,
+        grants=grants,
+    )
 
 
 @public_action("the home page shows the node's totals to everyone")

@@ -27,19 +27,29 @@ def list_entries(
     outcome: Literal["success", "denied", "failure"] | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    before: int | None = Query(None, ge=1),
+    before: int | None = Query(None, ge=1, le=2**62),
     limit: int = Query(100, ge=1, le=10_000),
     session: Session = Depends(db_session),
     actor: Actor = require(Permission.AUDIT_READ),
 ) -> AuditPage:
-    flt = AuditFilter(action=action, actor_name=actor_name, target_id=target_id, outcome=outcome,
-                      since=assume_beijing(since), until=assume_beijing(until))
+    flt = AuditFilter(
+        action=action,
+        actor_name=actor_name,
+        target_id=target_id,
+        outcome=outcome,
+        since=assume_beijing(since),
+        until=assume_beijing(until),
+    )
     entries = service.list_entries(session, actor, flt, before_seq=before, limit=limit)
     full_page = len(entries) == min(limit, session.info["node"].page_max)
-    return AuditPage(entries=[AuditEntryOut.of(e) for e in entries],
-                     next_before=entries[-1].seq if entries and full_page else None)
+    return AuditPage(
+        entries=[AuditEntryOut.of(e) for e in entries],
+        next_before=entries[-1].seq if entries and full_page else None,
+    )
 
 
 @router.post("/verify", summary="校验审计哈希链")
-def verify(session: Session = Depends(db_session), actor: Actor = require(Permission.AUDIT_VERIFY)) -> ChainReportOut:
+def verify(
+    session: Session = Depends(db_session), actor: Actor = require(Permission.AUDIT_VERIFY)
+) -> ChainReportOut:
     return ChainReportOut(**service.verify(session, actor).as_dict())

@@ -14,7 +14,11 @@ audit_app = typer.Typer(help="安全审计", no_args_is_help=True)
 def verify(as_json: bool = JsonOption) -> None:
     """校验审计日志哈希链：指出第一条被修改、删除或调换顺序的记录。"""
     report = run(lambda session, actor: service.verify(session, actor))
-    emit(as_json, report.as_dict(),
-         f"{'通过' if report.ok else '失败'}：{report.message}（已校验 {report.checked} 条，链头第 {report.head_seq} 条）")
+    emit(
+        as_json,
+        report.as_dict(),
+        f"{'通过' if report.ok else '失败'}：{report.message}"
+        f"（已校验 {report.checked} 条，链头第 {report.head_seq} 条）",
+    )
     if not report.ok:
         raise typer.Exit(1)

@@ -60,7 +60,9 @@ class AuditRepository:
 
     def first_with_prev_hash(self, prev_hash: str, after_seq: int) -> int | None:
         return self.session.scalar(
-            select(func.min(AuditEntry.seq)).where(AuditEntry.prev_hash == prev_hash, AuditEntry.seq > after_seq)
+            select(func.min(AuditEntry.seq)).where(
+                AuditEntry.prev_hash == prev_hash, AuditEntry.seq > after_seq
+            )
         )
 
     def page(self, flt: AuditFilter, *, before_seq: int | None, limit: int) -> list[AuditEntry]:

@@ -114,25 +114,42 @@ def _walk_chain(session: Session) -> ChainReport:
         if entry.prev_hash != prev_hash:
             successor = repo.first_with_prev_hash(prev_hash, entry.seq)
             if successor is not None:
-                return _broken(checked, head_seq, entry.seq, "reordered",
-                               f"第 {entry.seq} 条审计记录的位置被调换（原应在其后的第 {successor} 条之后）")
+                return _broken(
+                    checked,
+                    head_seq,
+                    entry.seq,
+                    "reordered",
+                    f"第 {entry.seq} 条审计记录的位置被调换（原应在其后的第 {successor} 条之后）",
+                )
             missing = expected_seq if entry.seq > expected_seq else entry.seq
             return _broken(checked, head_seq, missing, "deleted", f"第 {missing} 条审计记录被删除")
         if entry.seq != expected_seq:
-            return _broken(checked, head_seq, expected_seq, "reordered",
-                           f"第 {expected_seq} 条起审计记录被重新编号")
+            return _broken(
+                checked, head_seq, expected_seq, "reordered", f"第 {expected_seq} 条起审计记录被重新编号"
+            )
         prev_hash, expected_seq, checked = entry.entry_hash, entry.seq + 1, checked + 1
     if head_seq != expected_seq - 1 or head_hash != prev_hash:
-        return _broken(checked, head_seq, expected_seq, "truncated",
-                       f"第 {expected_seq} 条及之后的审计记录被删除（链头记录为第 {head_seq} 条）")
+        return _broken(
+            checked,
+            head_seq,
+            expected_seq,
+            "truncated",
+            f"第 {expected_seq} 条及之后的审计记录被删除（链头记录为第 {head_seq} 条）",
+        )
     return ChainReport(True, checked, head_seq)
 
 
 @action(Permission.AUDIT_VERIFY)
 def verify(session: Session, actor: Actor) -> ChainReport:
     report = _walk_chain(session)
-    record(session, actor, "audit.verify", target_type="audit_chain", outcome=SUCCESS if report.ok else FAILURE,
-           detail=report.as_dict())
+    record(
+        session,
+        actor,
+        "audit.verify",
+        target_type="audit_chain",
+        outcome=SUCCESS if report.ok else FAILURE,
+        detail=report.as_dict(),
+    )
     return report
 
 
@@ -143,6 +160,11 @@ def list_entries(
     limit = max(1, min(limit, node_config(session).page_max))
     entries = AuditRepository(session).page(flt, before_seq=before_seq, limit=limit)
     # Reading the audit log is itself audited; the query is recorded, not the entries.
-    record(session, actor, "audit.read", target_type="audit_log",
-           detail={k: str(v) for k, v in vars(flt).items() if v is not None})
+    record(
+        session,
+        actor,
+        "audit.read",
+        target_type="audit_log",
+        detail={k: str(v) for k, v in vars(flt).items() if v is not None},
+    )
     return entries

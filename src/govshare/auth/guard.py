@@ -47,7 +47,9 @@ def action(*permissions: Permission, name: str | None = None) -> Callable[[Calla
         raise ValueError("an action needs at least one permission; use @public_action for public ones")
 
     def decorate(func: Callable[P, R]) -> Callable[P, R]:
-        spec = ActionSpec(name or f"{func.__module__.split('.')[1]}.{func.__name__}", permissions, "permission")
+        spec = ActionSpec(
+            name or f"{func.__module__.split('.')[1]}.{func.__name__}", permissions, "permission"
+        )
 
         @functools.wraps(func)
         def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -104,6 +106,7 @@ def require_scope(
         return
     raise PermissionDenied(
         "只能管理本部门的数据" if scope == Scope.OWN_DEPARTMENT else f"没有执行“{action_name}”的权限",
-        context=DenialContext(action=action_name, permission=permission, target_type=target_type,
-                              target_id=target_id),
+        context=DenialContext(
+            action=action_name, permission=permission, target_type=target_type, target_id=target_id
+        ),
     )

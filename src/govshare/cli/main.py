@@ -52,7 +52,9 @@ def db_check() -> None:
     migrations.upgrade(db.engine)
     diff = migrations.pending_model_changes(db.engine)
     if diff:
-        fail("模型与迁移不一致，请生成新的迁移：\n" + "\n".join(map(str, diff)), code="migrations_out_of_date")
+        fail(
+            "模型与迁移不一致，请生成新的迁移：\n" + "\n".join(map(str, diff)), code="migrations_out_of_date"
+        )
     typer.echo("模型与迁移一致")
 
 
@@ -67,7 +69,8 @@ def init(
 ) -> None:
     """创建或升级数据库；若还没有平台管理员，则创建运营部门和第一位平台管理员。
 
-    管理员口令取自 --password-stdin、环境变量 GOVSHARE_ADMIN_PASSWORD 或终端输入；都没有时生成一个并只显示一次。
+    管理员口令取自 --password-stdin、环境变量 GOVSHARE_ADMIN_PASSWORD 或终端输入；
+    都没有时生成一个并只显示一次。
     """
     db = database()
     migrations.upgrade(db.engine)
@@ -79,20 +82,43 @@ def init(
             return None
         password, generated = _admin_password(password_stdin)
         if DepartmentRepository(session).by_code(department_code) is None:
-            identity.create_department(session, actor, DepartmentCreate(
-                code=department_code, name=department_name, division_code=current.node_division_code,
-                level="city"))
-        identity.create_user(session, actor, UserCreate(
-            username=admin, display_name=admin_name, department_code=department_code, password=password,
-            roles=[Role.PLATFORM_ADMIN]))
+            identity.create_department(
+                session,
+                actor,
+                DepartmentCreate(
+                    code=department_code,
+                    name=department_name,
+                    division_code=current.node_division_code,
+                    level="city",
+                ),
+            )
+        identity.create_user(
+            session,
+            actor,
+            UserCreate(
+                username=admin,
+                display_name=admin_name,
+                department_code=department_code,
+                password=password,
+                roles=[Role.PLATFORM_ADMIN],
+            ),
+        )
         return password if generated else ""
 
     password = run(action)
     created = password is not None
-    emit(as_json, {"database": current.resolved_database_url.split("@")[-1], "admin_created": created,
-                   "admin": admin if created else None, **({"password": password} if password else {})},
-         "数据库已就绪。" + (f"已创建平台管理员 {admin}。" if created else "已有平台管理员，未新建。")
-         + (f"\n初始口令（只显示这一次）：{password}" if password else ""))
+    emit(
+        as_json,
+        {
+            "database": current.resolved_database_url.split("@")[-1],
+            "admin_created": created,
+            "admin": admin if created else None,
+            **({"password": password} if password else {}),
+        },
+        "数据库已就绪。"
+        + (f"已创建平台管理员 {admin}。" if created else "已有平台管理员，未新建。")
+        + (f"\n初始口令（只显示这一次）：{password}" if password else ""),
+    )
 
 
 def _admin_password(password_stdin: bool) -> tuple[str, bool]:
@@ -113,8 +139,16 @@ def serve(
 ) -> None:
     """启动节点（门户与接口）。"""
     current = settings()
-    uvicorn.run("govshare.web.app:create_app", factory=True, host=host or current.host, port=port or current.port,
-                workers=workers or current.workers, log_level="warning", access_log=False, proxy_headers=False)
+    uvicorn.run(
+        "govshare.web.app:create_app",
+        factory=True,
+        host=host or current.host,
+        port=port or current.port,
+        workers=workers or current.workers,
+        log_level="warning",
+        access_log=False,
+        proxy_headers=False,
+    )
 
 
 @app.command("demo")
@@ -130,11 +164,20 @@ def demo_command(as_json: bool = JsonOption) -> None:
     credentials = current.data_dir / "demo-credentials.txt"
     if result.keys:
         _write_credentials(credentials, result.keys)
-    emit(as_json, {"departments_created": result.departments_created, "users_created": result.users_created,
-                   "applications_created": result.applications_created, "credentials_file": str(credentials)},
-         lambda: (f"示例市已就绪：新建部门 {result.departments_created} 个、用户 {result.users_created} 个、"
-                  f"应用 {result.applications_created} 个。\n示例账号口令：{demo.DEMO_PASSWORD}"
-                  f"（如 admin、security、auditor、ga.steward）\n应用密钥见 {credentials}"))
+    emit(
+        as_json,
+        {
+            "departments_created": result.departments_created,
+            "users_created": result.users_created,
+            "applications_created": result.applications_created,
+            "credentials_file": str(credentials),
+        },
+        lambda: (
+            f"示例市已就绪：新建部门 {result.departments_created} 个、用户 {result.users_created} 个、"
+            f"应用 {result.applications_created} 个。\n示例账号口令：{demo.DEMO_PASSWORD}"
+            f"（如 admin、security、auditor、ga.steward）\n应用密钥见 {credentials}"
+        ),
+    )
 
 
 def _write_credentials(path: Path, keys: dict[str, str]) -> None:

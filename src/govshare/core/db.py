@@ -28,7 +28,9 @@ class Database:
         self.engine = _create_engine(self.url, echo=echo)
         info = {"node": config}
         self._writer = sessionmaker(bind=self.engine, expire_on_commit=False, info=info)
-        reader_engine = self.engine.execution_options(sqlite_begin="DEFERRED") if self.is_sqlite else self.engine
+        reader_engine = (
+            self.engine.execution_options(sqlite_begin="DEFERRED") if self.is_sqlite else self.engine
+        )
         self._reader = sessionmaker(bind=reader_engine, expire_on_commit=False, info=info)
 
     @classmethod
@@ -52,10 +54,8 @@ class Database:
         session = self.session(readonly=readonly)
         try:
             yield session
-            if readonly:
-                session.rollback()
-            else:
-                session.commit()
+            if not readonly:
+                session.commit()  # a read-only session is simply closed: its objects stay readable
         except BaseException:
             session.rollback()
             raise

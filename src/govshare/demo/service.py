@@ -97,16 +97,29 @@ def seed(session: Session, actor: Actor) -> DemoResult:
 
     def ensure_department(code: str, name: str, division: str, level: str, parent: str | None) -> None:
         if departments.by_code(code) is None:
-            identity.create_department(session, actor, DepartmentCreate(
-                code=code, name=name, division_code=division, level=level, parent_code=parent))  # type: ignore[arg-type]
+            identity.create_department(
+                session,
+                actor,
+                DepartmentCreate(
+                    code=code, name=name, division_code=division, level=level, parent_code=parent
+                ),
+            )
             result.departments_created += 1
 
     def ensure_user(username: str, department: str, role: Role) -> None:
         display_name = faker.name()  # drawn even when the user exists, so names stay stable
         if users.by_username(username) is None:
-            identity.create_user(session, actor, UserCreate(
-                username=username, display_name=display_name, department_code=department, password=DEMO_PASSWORD,
-                roles=[role]))
+            identity.create_user(
+                session,
+                actor,
+                UserCreate(
+                    username=username,
+                    display_name=display_name,
+                    department_code=department,
+                    password=DEMO_PASSWORD,
+                    roles=[role],
+                ),
+            )
             result.users_created += 1
 
     for code, name, _ in CITY_DEPARTMENTS:
@@ -125,8 +138,13 @@ def seed(session: Session, actor: Actor) -> DemoResult:
     apps = ApplicationRepository(session)
     for code, name, department in APPLICATIONS:
         if apps.by_code(code) is None:
-            applications.create_application(session, actor, ApplicationCreate(
-                code=code, name=name, department_code=department, description=f"{name}（示例）"))
+            applications.create_application(
+                session,
+                actor,
+                ApplicationCreate(
+                    code=code, name=name, department_code=department, description=f"{name}（示例）"
+                ),
+            )
             result.keys[code] = applications.issue_key(session, actor, code).secret
             result.applications_created += 1
     return result

@@ -27,27 +27,44 @@ router = APIRouter(prefix="/api/v1", tags=["身份与部门"])
 
 @router.get("/me", summary="当前调用者")
 def me(actor: Actor = authenticated()) -> ActorOut:
-    return ActorOut(kind=actor.kind, name=actor.name, department_code=actor.department_code,
-                    application_code=actor.application_code, roles=sorted(actor.roles),
-                    permissions={str(p): str(s) for p, s in actor.grants.items()})
+    return ActorOut(
+        kind=actor.kind,
+        name=actor.name,
+        department_code=actor.department_code,
+        application_code=actor.application_code,
+        roles=sorted(actor.roles),
+        permissions={str(p): str(s) for p, s in actor.grants.items()},
+    )
 
 
 @router.post("/auth/login", summary="网页会话登录")
-def login(body: LoginRequest, request: Request, response: Response, session: Session = Depends(db_session),
-          actor: Actor = public_actor("logging in")) -> dict[str, object]:
-    outcome = service.login(session, actor, body.username, body.password,
-                            user_agent=request.headers.get("user-agent"))
+def login(
+    body: LoginRequest,
+    request: Request,
+    response: Response,
+    session: Session = Depends(db_session),
+    actor: Actor = public_actor("logging in"),
+) -> dict[str, object]:
+    outcome = service.login(
+        session, actor, body.username, body.password, user_agent=request.headers.get("user-agent")
+    )
     session.commit()  # failure counters and the audit entry persist even when the login fails
     if outcome.error is not None or outcome.user is None or outcome.token is None:
         raise outcome.error or GovshareError()
     cookies.set_session(request, response, outcome.token)
-    return {"user": UserOut.of(outcome.user).model_dump(mode="json"),
-            "csrf_token": csrf_token_for(request.app.state.db.config.secret_key, outcome.token)}
+    return {
+        "user": UserOut.of(outcome.user).model_dump(mode="json"),
+        "csrf_token": csrf_token_for(request.app.state.db.config.secret_key, outcome.token),
+    }
 
 
 @router.post("/auth/logout", status_code=204, summary="退出登录")
-def logout(request: Request, response: Response, session: Session = Depends(db_session),
-           actor: Actor = authenticated()) -> None:
+def logout(
+    request: Request,
+    response: Response,
+    session: Session = Depends(db_session),
+    actor: Actor = authenticated(),
+) -> None:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         service.logout(session, actor, token)
@@ -60,68 +77,89 @@ def roles(actor: Actor = authenticated()) -> list[RoleOut]:
 
 
 @router.get("/departments", summary="部门列表")
-def list_departments(session: Session = Depends(db_session),
-                     actor: Actor = require(Permission.DEPARTMENT_READ)) -> list[DepartmentOut]:
+def list_departments(
+    session: Session = Depends(db_session), actor: Actor = require(Permission.DEPARTMENT_READ)
+) -> list[DepartmentOut]:
     codes = service.department_codes(session)
     return [DepartmentOut.of(d, codes) for d in service.list_departments(session, actor)]
 
 
 @router.post("/departments", status_code=201, summary="新增部门")
-def create_department(body: DepartmentCreate, session: Session = Depends(db_session),
-                      actor: Actor = require(Permission.DEPARTMENT_MANAGE)) -> DepartmentOut:
+def create_department(
+    body: DepartmentCreate,
+    session: Session = Depends(db_session),
+    actor: Actor = require(Permission.DEPARTMENT_MANAGE),
+) -> DepartmentOut:
     department = service.create_department(session, actor, body)
     return DepartmentOut.of(department, service.department_codes(session))
 
 
 @router.get("/departments/{code}", summary="部门详情")
-def get_department(code: str, session: Session = Depends(db_session),
-                   actor: Actor = require(Permission.DEPARTMENT_READ)) -> DepartmentOut:
+def get_department(
+    code: str, session: Session = Depends(db_session), actor: Actor = require(Permission.DEPARTMENT_READ)
+) -> DepartmentOut:
     return DepartmentOut.of(service.get_department(session, actor, code), service.department_codes(session))
 
 
 @router.get("/users", summary="用户列表")
-def list_users(department: str | None = None, session: Session = Depends(db_session),
-               actor: Actor = require(Permission.USER_READ)) -> list[UserOut]:
+def list_users(
+    department: str | None = None,
+    session: Session = Depends(db_session),
+    actor: Actor = require(Permission.USER_READ),
+) -> list[UserOut]:
     return [UserOut.of(u) for u in service.list_users(session, actor, department)]
 
 
 @router.post("/users", status_code=201, summary="新增用户")
-def create_user(body: UserCreate, session: Session = Depends(db_session),
-                actor: Actor = require(Permission.USER_MANAGE)) -> UserOut:
+def create_user(
+    body: UserCreate, session: Session = Depends(db_session), actor: Actor = require(Permission.USER_MANAGE)
+) -> UserOut:
     return UserOut.of(service.create_user(session, actor, body))
 
 
 @router.get("/users/{username}", summary="用户详情")
-def get_user(username: str, session: Session = Depends(db_session),
-             actor: Actor = require(Permission.USER_READ)) -> UserOut:
+def get_user(
+    username: str, session: Session = Depends(db_session), actor: Actor = require(Permission.USER_READ)
+) -> UserOut:
     return UserOut.of(service.get_user(session, actor, username))
 
 
 @router.post("/users/{username}/roles", summary="授予角色")
-def grant_role(username: str, body: RoleChange, session: Session = Depends(db_session),
-               actor: Actor = require(Permission.ROLE_ASSIGN, Permission.USER_MANAGE)) -> UserOut:
+def grant_role(
+    username: str,
+    body: RoleChange,
+    session: Session = Depends(db_session),
+    actor: Actor = require(Permission.ROLE_ASSIGN, Permission.USER_MANAGE),
+) -> UserOut:
     return UserOut.of(service.grant_role(session, actor, username, body.role))
 
 
 @router.delete("/users/{username}/roles/{role}", summary="收回角色")
-def revoke_role(username: str, role: str, session: Session = Depends(db_session),
-                actor: Actor = require(Permission.ROLE_ASSIGN, Permission.USER_MANAGE)) -> UserOut:
-    return UserOut.of(service.revoke_role(session, actor, username, RoleChange(role=role).role))  # type: ignore[arg-type]
+def revoke_role(
+    username: str,
+    role: str,
+    session: Session = Depends(db_session),
+    actor: Actor = require(Permission.ROLE_ASSIGN, Permission.USER_MANAGE),
+) -> UserOut:
+    return UserOut.of(service.revoke_role(session, actor, username, RoleChange(role=role).role))
 
 
 @router.post("/users/{username}/unlock", summary="解锁账号")
-def unlock_user(username: str, session: Session = Depends(db_session),
-                actor: Actor = require(Permission.USER_UNLOCK)) -> UserOut:
+def unlock_user(
+    username: str, session: Session = Depends(db_session), actor: Actor = require(Permission.USER_UNLOCK)
+) -> UserOut:
     return UserOut.of(service.unlock_user(session, actor, username))
 
 
 @router.post("/users/{username}/disable", summary="停用账号")
-def disable_user(username: str, session: Session = Depends(db_session),
-                 actor: Actor = require(Permission.USER_MANAGE)) -> UserOut:
+def disable_user(
+    username: str, session: Session = Depends(db_session), actor: Actor = require(Permission.USER_MANAGE)
+) -> UserOut:
     return UserOut.of(service.set_user_active(session, actor, username, False))
 
 
 @router.post("/users/{username}/enable", summary="启用账号")
-def enable_user(username: str, session: Session = Depends(db_session),
-                actor: Actor = require(Permission.USER_MANAGE)) -> UserOut:
+def enable_user(
+    username: str, session: Session = Depends(db_session), actor: Actor = require(Permission.USER_MANAGE)
+) -> UserOut:
     return UserOut.of(service.set_user_active(session, actor, username, True))

@@ -19,7 +19,9 @@ dept_app = typer.Typer(help="部门管理", no_args_is_help=True)
 user_app = typer.Typer(help="用户管理", no_args_is_help=True)
 
 
-def parse(model: type[DepartmentCreate] | type[UserCreate], **values: object) -> DepartmentCreate | UserCreate:
+def parse(
+    model: type[DepartmentCreate] | type[UserCreate], **values: object
+) -> DepartmentCreate | UserCreate:
     try:
         return model.model_validate(values)
     except ValidationError as exc:
@@ -52,8 +54,15 @@ def dept_add(
     as_json: bool = JsonOption,
 ) -> None:
     """新增部门。"""
-    data = parse(DepartmentCreate, code=code, name=name, division_code=division, level=level, parent_code=parent,
-                 uscc=uscc)
+    data = parse(
+        DepartmentCreate,
+        code=code,
+        name=name,
+        division_code=division,
+        level=level,
+        parent_code=parent,
+        uscc=uscc,
+    )
 
     def action(session: Session, actor: Actor) -> DepartmentOut:
         department = service.create_department(session, actor, data)  # type: ignore[arg-type]
@@ -72,8 +81,11 @@ def dept_list(as_json: bool = JsonOption) -> None:
         return [DepartmentOut.of(d, codes) for d in service.list_departments(session, actor)]
 
     rows = run(action)
-    emit(as_json, [r.model_dump(mode="json") for r in rows],
-         lambda: "\n".join(f"{r.code}\t{r.name}\t{r.level_label}\t{r.division_code}" for r in rows))
+    emit(
+        as_json,
+        [r.model_dump(mode="json") for r in rows],
+        lambda: "\n".join(f"{r.code}\t{r.name}\t{r.level_label}\t{r.division_code}" for r in rows),
+    )
 
 
 @user_app.command("add")
@@ -87,21 +99,35 @@ def user_add(
 ) -> None:
     """新增用户。不给口令时在终端提示输入；非交互时生成一个并只显示这一次。"""
     password, generated = read_password(password_stdin)
-    data = parse(UserCreate, username=username, display_name=name, department_code=department, password=password,
-                 roles=roles)
+    data = parse(
+        UserCreate,
+        username=username,
+        display_name=name,
+        department_code=department,
+        password=password,
+        roles=roles,
+    )
     out = run(lambda session, actor: UserOut.of(service.create_user(session, actor, data)))  # type: ignore[arg-type]
     payload = out.model_dump(mode="json") | ({"password": password} if generated else {})
-    emit(as_json, payload, f"已新增用户 {out.username}（{'、'.join(out.role_labels) or '无角色'}）"
-         + (f"\n初始口令（只显示这一次）：{password}" if generated else ""))
+    emit(
+        as_json,
+        payload,
+        f"已新增用户 {out.username}（{'、'.join(out.role_labels) or '无角色'}）"
+        + (f"\n初始口令（只显示这一次）：{password}" if generated else ""),
+    )
 
 
 @user_app.command("list")
 def user_list(department: str | None = typer.Option(None, "--dept"), as_json: bool = JsonOption) -> None:
     """列出用户。"""
     rows = run(lambda session, actor: [UserOut.of(u) for u in service.list_users(session, actor, department)])
-    emit(as_json, [r.model_dump(mode="json") for r in rows],
-         lambda: "\n".join(f"{r.username}\t{r.display_name}\t{r.department_code}\t{'、'.join(r.role_labels)}"
-                           for r in rows))
+    emit(
+        as_json,
+        [r.model_dump(mode="json") for r in rows],
+        lambda: "\n".join(
+            f"{r.username}\t{r.display_name}\t{r.department_code}\t{'、'.join(r.role_labels)}" for r in rows
+        ),
+    )
 
 
 @user_app.command("unlock")

@@ -16,19 +16,30 @@ def ensure_may_grant(actor: Actor, user: User, role: Role, action_name: str) -> 
     if actor.kind == "user" and actor.id == str(user.id):
         raise PermissionDenied(
             "不能修改自己的角色",
-            context=DenialContext(action=action_name, permission=Permission.ROLE_ASSIGN, target_type="user",
-                                  target_id=target),
+            context=DenialContext(
+                action=action_name, permission=Permission.ROLE_ASSIGN, target_type="user", target_id=target
+            ),
         )
     if role in PRIVILEGED_ROLES or not actor.scope_of(Permission.USER_MANAGE):
         if not actor.scope_of(Permission.ROLE_ASSIGN):
             raise PermissionDenied(
                 f"“{role.label}”角色只能由安全管理员授予或收回",
-                context=DenialContext(action=action_name, permission=Permission.ROLE_ASSIGN, target_type="user",
-                                      target_id=target),
+                context=DenialContext(
+                    action=action_name,
+                    permission=Permission.ROLE_ASSIGN,
+                    target_type="user",
+                    target_id=target,
+                ),
             )
         return
-    require_scope(actor, Permission.USER_MANAGE, department_id=user.department_id, action_name=action_name,
-                  target_type="user", target_id=target)
+    require_scope(
+        actor,
+        Permission.USER_MANAGE,
+        department_id=user.department_id,
+        action_name=action_name,
+        target_type="user",
+        target_id=target,
+    )
 
 
 def ensure_separation(current: set[Role], adding: Role) -> None:

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import CursorResult, Select, delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from govshare.models import Department, User, UserRole, WebSession
@@ -39,7 +40,7 @@ class UserRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def _with_roles(self):  # type: ignore[no-untyped-def]
+    def _with_roles(self) -> Select[User]:
         return select(User).options(selectinload(User.roles), selectinload(User.department))
 
     def by_username(self, username: str) -> User | None:
@@ -58,7 +59,9 @@ class UserRepository:
         return self.session.scalar(select(func.count()).select_from(User)) or 0
 
     def holders_of(self, role: str) -> int:
-        return self.session.scalar(select(func.count()).select_from(UserRole).where(UserRole.role == role)) or 0
+        return (
+            self.session.scalar(select(func.count()).select_from(UserRole).where(UserRole.role == role)) or 0
+        )
 
     def add(self, user: User) -> None:
         self.session.add(user)
@@ -77,15 +80,26 @@ class WebSessionRepository:
         return self.session.scalars(
             select(WebSession)
             .where(WebSession.token_digest == digest)
-            .options(selectinload(WebSession.user).selectinload(User.roles),
-                     selectinload(WebSession.user).selectinload(User.department))
+            .options(
+                selectinload(WebSession.user).selectinload(User.roles),
+                selectinload(WebSession.user).selectinload(User.department),
+            )
         ).one_or_none()
 
     def delete_by_digest(self, digest: str) -> int:
-        return self.session.execute(delete(WebSession).where(WebSession.token_digest == digest)).rowcount or 0
+        result: CursorResult[Any] = self.session.execute(
+            delete(WebSession).where(WebSession.token_digest == digest)
+        )  # type: ignore[assignment]
+        return result.rowcount or 0
 
     def delete_for_user(self, user_id: int) -> int:
-        return self.session.execute(delete(WebSession).where(WebSession.user_id == user_id)).rowcount or 0
+        result: CursorResult[Any] = self.session.execute(
+            delete(WebSession).where(WebSession.user_id == user_id)
+        )  # type: ignore[assignment]
+        return result.rowcount or 0
 
     def delete_expired(self, now: datetime) -> int:
-        return self.session.execute(delete(WebSession).where(WebSession.expires_at <= now)).rowcount or 0
+        result: CursorResult[Any] = self.session.execute(
+            delete(WebSession).where(WebSession.expires_at <= now)
+        )  # type: ignore[assignment]
+        return result.rowcount or 0

@@ -8,11 +8,20 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from govshare.auth.permissions import ROLE_PERMISSIONS, Role
+from govshare.core.inputs import Input
 from govshare.models import Department, User
 
 LEVEL_LABELS = {"province": "省级", "city": "市级", "county": "县级"}
-_LEVEL_ALIASES = {"省": "province", "省级": "province", "市": "city", "市级": "city", "县": "county",
-                  "县级": "county", "区": "county", "区县": "county"}
+_LEVEL_ALIASES = {
+    "省": "province",
+    "省级": "province",
+    "市": "city",
+    "市级": "city",
+    "县": "county",
+    "县级": "county",
+    "区": "county",
+    "区县": "county",
+}
 
 
 def _level(value: object) -> object:
@@ -33,12 +42,8 @@ DepartmentCode = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A
 Username = Annotated[str, Field(min_length=3, max_length=64, pattern=r"^[a-z][a-z0-9_.-]+$")]
 USCC_PATTERN = r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$"
 
-_strict = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-
-class DepartmentCreate(BaseModel):
-    model_config = _strict
-
+class DepartmentCreate(Input):
     code: DepartmentCode
     name: str = Field(min_length=2, max_length=100)
     division_code: str = Field(pattern=r"^\d{6}$", description="行政区划代码，6 位数字")
@@ -61,15 +66,19 @@ class DepartmentOut(BaseModel):
 
     @classmethod
     def of(cls, department: Department, codes_by_id: dict[int, str]) -> DepartmentOut:
-        return cls(code=department.code, name=department.name, division_code=department.division_code,
-                   level=department.level, level_label=LEVEL_LABELS.get(department.level, department.level),
-                   parent_code=codes_by_id.get(department.parent_id) if department.parent_id else None,
-                   uscc=department.uscc, is_active=department.is_active)
+        return cls(
+            code=department.code,
+            name=department.name,
+            division_code=department.division_code,
+            level=department.level,
+            level_label=LEVEL_LABELS.get(department.level, department.level),
+            parent_code=codes_by_id.get(department.parent_id) if department.parent_id else None,
+            uscc=department.uscc,
+            is_active=department.is_active,
+        )
 
 
-class UserCreate(BaseModel):
-    model_config = _strict
-
+class UserCreate(Input):
     username: Username
     display_name: str = Field(min_length=1, max_length=64)
     department_code: DepartmentCode
@@ -91,20 +100,24 @@ class UserOut(BaseModel):
     @classmethod
     def of(cls, user: User) -> UserOut:
         roles = sorted(Role(r.role) for r in user.roles)
-        return cls(username=user.username, display_name=user.display_name, department_code=user.department.code,
-                   department_name=user.department.name, roles=roles, role_labels=[r.label for r in roles],
-                   is_active=user.is_active, locked_until=user.locked_until, last_login_at=user.last_login_at)
+        return cls(
+            username=user.username,
+            display_name=user.display_name,
+            department_code=user.department.code,
+            department_name=user.department.name,
+            roles=roles,
+            role_labels=[r.label for r in roles],
+            is_active=user.is_active,
+            locked_until=user.locked_until,
+            last_login_at=user.last_login_at,
+        )
 
 
-class RoleChange(BaseModel):
-    model_config = _strict
-
+class RoleChange(Input):
     role: RoleName
 
 
-class LoginRequest(BaseModel):
-    model_config = _strict
-
+class LoginRequest(Input):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=256)
 
@@ -116,8 +129,10 @@ class RoleOut(BaseModel):
 
     @classmethod
     def all(cls) -> list[RoleOut]:
-        return [cls(role=r, label=r.label, permissions={str(p): str(s) for p, s in ROLE_PERMISSIONS[r].items()})
-                for r in Role]
+        return [
+            cls(role=r, label=r.label, permissions={str(p): str(s) for p, s in ROLE_PERMISSIONS[r].items()})
+            for r in Role
+        ]
 
 
 class ActorOut(BaseModel):

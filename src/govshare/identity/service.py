@@ -13,6 +13,7 @@ from govshare.auth.guard import action, internal, public_action, require_scope
 from govshare.auth.permissions import SECURITY_OFFICER_ROLES, Permission, Role
 from govshare.core import security
 from govshare.core.clock import utcnow
+from govshare.core.inputs import text_problem
 from govshare.core.node import node_config
 from govshare.errors import (
     AccountLocked,
@@ -44,11 +45,23 @@ def create_department(session: Session, actor: Actor, data: DepartmentCreate) ->
         parent = repo.by_code(data.parent_code)
         if parent is None:
             raise InvalidInput.on("parent_code", f"上级部门“{data.parent_code}”不存在")
-    department = Department(code=data.code, name=data.name, division_code=data.division_code, level=data.level,
-                            parent_id=parent.id if parent else None, uscc=data.uscc)
+    department = Department(
+        code=data.code,
+        name=data.name,
+        division_code=data.division_code,
+        level=data.level,
+        parent_id=parent.id if parent else None,
+        uscc=data.uscc,
+    )
     repo.add(department)
-    audit.record(session, actor, "identity.department.create", target_type="department", target_id=data.code,
-                 detail={"name": data.name, "level": data.level})
+    audit.record(
+        session,
+        actor,
+        "identity.department.create",
+        target_type="department",
+        target_id=data.code,
+        detail={"name": data.name, "level": data.level},
+    )
     return department
 
 
@@ -102,14 +115,25 @@ def create_user(session: Session, actor: Actor, data: UserCreate) -> User:
     department = DepartmentRepository(session).by_code(data.department_code)
     if department is None:
         raise InvalidInput.on("department_code", f"部门“{data.department_code}”不存在")
-    require_scope(actor, Permission.USER_MANAGE, department_id=department.id, action_name="identity.create_user",
-                  target_type="user", target_id=data.username)
+    require_scope(
+        actor,
+        Permission.USER_MANAGE,
+        department_id=department.id,
+        action_name="identity.create_user",
+        target_type="user",
+        target_id=data.username,
+    )
     repo = UserRepository(session)
     if repo.by_username(data.username):
         raise Conflict(f"用户名“{data.username}”已存在")
     _check_password(data.password, data.username, node_config(session).password_min_length)
-    user = User(username=data.username, display_name=data.display_name, department_id=department.id,
-                password_hash=security.hash_password(data.password), roles=[])
+    user = User(
+        username=data.username,
+        display_name=data.display_name,
+        department_id=department.id,
+        password_hash=security.hash_password(data.password),
+        roles=[],
+    )
     user.department = department
     held: set[Role] = set()
     for role in dict.fromkeys(data.roles):
@@ -118,8 +142,14 @@ def create_user(session: Session, actor: Actor, data: UserCreate) -> User:
         held.add(role)
         user.roles.append(UserRole(role=role.value, granted_by=actor.name))
     repo.add(user)
-    audit.record(session, actor, "identity.user.create", target_type="user", target_id=user.username,
-                 detail={"department": department.code, "roles": ",".join(sorted(held))})
+    audit.record(
+        session,
+        actor,
+        "identity.user.create",
+        target_type="user",
+        target_id=user.username,
+        detail={"department": department.code, "roles": ",".join(sorted(held))},
+    )
     return user
 
 
@@ -130,8 +160,14 @@ def list_users(session: Session, actor: Actor, department_code: str | None = Non
         department_id = get_department(session, actor, department_code).id
     if actor.scope_of(Permission.USER_READ) != "all":
         if department_id not in (None, actor.department_id):
-            require_scope(actor, Permission.USER_READ, department_id=department_id,
-                          action_name="identity.list_users", target_type="department", target_id=department_code)
+            require_scope(
+                actor,
+                Permission.USER_READ,
+                department_id=department_id,
+                action_name="identity.list_users",
+                target_type="department",
+                target_id=department_code,
+            )
         department_id = actor.department_id
     return UserRepository(session).list(department_id)
 
@@ -139,8 +175,14 @@ def list_users(session: Session, actor: Actor, department_code: str | None = Non
 @action(Permission.USER_READ)
 def get_user(session: Session, actor: Actor, username: str) -> User:
     user = _user(session, username)
-    require_scope(actor, Permission.USER_READ, department_id=user.department_id, action_name="identity.get_user",
-                  target_type="user", target_id=username)
+    require_scope(
+        actor,
+        Permission.USER_READ,
+        department_id=user.department_id,
+        action_name="identity.get_user",
+        target_type="user",
+        target_id=username,
+    )
     return user
 
 
@@ -158,8 +200,14 @@ def grant_role(session: Session, actor: Actor, username: str, role: Role) -> Use
     policies.ensure_separation(current, role)
     user.roles.append(UserRole(role=role.value, granted_by=actor.name))
     session.flush()
-    audit.record(session, actor, "identity.role.grant", target_type="user", target_id=username,
-                 detail={"role": role.value})
+    audit.record(
+        session,
+        actor,
+        "identity.role.grant",
+        target_type="user",
+        target_id=username,
+        detail={"role": role.value},
+    )
     return user
 
 
@@ -174,8 +222,14 @@ def revoke_role(session: Session, actor: Actor, username: str, role: Role) -> Us
         raise Conflict(f"“{role.label}”至少要保留一名，不能收回最后一名的角色")
     user.roles = remaining
     session.flush()
-    audit.record(session, actor, "identity.role.revoke", target_type="user", target_id=username,
-                 detail={"role": role.value})
+    audit.record(
+        session,
+        actor,
+        "identity.role.revoke",
+        target_type="user",
+        target_id=username,
+        detail={"role": role.value},
+    )
     return user
 
 
@@ -191,14 +245,25 @@ def unlock_user(session: Session, actor: Actor, username: str) -> User:
 @action(Permission.USER_MANAGE)
 def set_user_active(session: Session, actor: Actor, username: str, active: bool) -> User:
     user = _user(session, username)
-    require_scope(actor, Permission.USER_MANAGE, department_id=user.department_id,
-                  action_name="identity.set_user_active", target_type="user", target_id=username)
+    require_scope(
+        actor,
+        Permission.USER_MANAGE,
+        department_id=user.department_id,
+        action_name="identity.set_user_active",
+        target_type="user",
+        target_id=username,
+    )
     user.is_active = active
     if not active:
         WebSessionRepository(session).delete_for_user(user.id)
     session.flush()
-    audit.record(session, actor, "identity.user.enable" if active else "identity.user.disable",
-                 target_type="user", target_id=username)
+    audit.record(
+        session,
+        actor,
+        "identity.user.enable" if active else "identity.user.disable",
+        target_type="user",
+        target_id=username,
+    )
     return user
 
 
@@ -215,22 +280,38 @@ class LoginOutcome:
 @internal("builds the actor for a user already authenticated by login, a session or a test")
 def actor_for_user(user: User, *, request_id: str | None = None, client_addr: str | None = None) -> Actor:
     roles = frozenset(Role(r.role) for r in user.roles)
-    return Actor(kind="user", name=user.username, id=str(user.id), department_id=user.department_id,
-                 department_code=user.department.code, roles=roles, grants=grants_for_roles(roles),
-                 request_id=request_id, client_addr=client_addr)
+    return Actor(
+        kind="user",
+        name=user.username,
+        id=str(user.id),
+        department_id=user.department_id,
+        department_code=user.department.code,
+        roles=roles,
+        grants=grants_for_roles(roles),
+        request_id=request_id,
+        client_addr=client_addr,
+    )
 
 
 @public_action("logging in is how an anonymous visitor becomes a user")
-def login(session: Session, actor: Actor, username: str, password: str, *, user_agent: str | None = None
-          ) -> LoginOutcome:
+def login(
+    session: Session, actor: Actor, username: str, password: str, *, user_agent: str | None = None
+) -> LoginOutcome:
     """Check a password. Failures are counted and audited and must be committed, so the outcome is
     returned rather than raised; the edge raises `outcome.error` after committing."""
     cfg, now = node_config(session), utcnow()
-    user = UserRepository(session).by_username(username)
+    user = None if text_problem(username) else UserRepository(session).by_username(username)
 
     def fail(error: GovshareError, reason: str) -> LoginOutcome:
-        audit.record(session, actor, "identity.login", target_type="user", target_id=username,
-                     outcome=audit.FAILURE, detail={"reason": reason})
+        audit.record(
+            session,
+            actor,
+            "identity.login",
+            target_type="user",
+            target_id=username,
+            outcome=audit.FAILURE,
+            detail={"reason": reason},
+        )
         return LoginOutcome(error=error)
 
     if user is None:
@@ -243,10 +324,20 @@ def login(session: Session, actor: Actor, username: str, password: str, *, user_
         user.failed_logins += 1
         if user.failed_logins >= cfg.login_max_failures:
             user.locked_until, user.failed_logins = now + timedelta(minutes=cfg.login_lockout_minutes), 0
-            audit.record(session, actor, "identity.user.lock", target_type="user", target_id=username,
-                         detail={"minutes": cfg.login_lockout_minutes})
-            return fail(AccountLocked(f"连续登录失败 {cfg.login_max_failures} 次，账号已锁定 "
-                                      f"{cfg.login_lockout_minutes} 分钟"), "bad_password_locked")
+            audit.record(
+                session,
+                actor,
+                "identity.user.lock",
+                target_type="user",
+                target_id=username,
+                detail={"minutes": cfg.login_lockout_minutes},
+            )
+            return fail(
+                AccountLocked(
+                    f"连续登录失败 {cfg.login_max_failures} 次，账号已锁定 {cfg.login_lockout_minutes} 分钟"
+                ),
+                "bad_password_locked",
+            )
         return fail(AuthenticationFailed(), "bad_password")
     if not user.is_active:
         return fail(AuthenticationFailed("账号已停用"), "disabled")
@@ -255,9 +346,14 @@ def login(session: Session, actor: Actor, username: str, password: str, *, user_
     user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
     token = security.new_token()
     WebSessionRepository(session).add(
-        WebSession(token_digest=security.token_digest(token), user_id=user.id, created_at=now,
-                   expires_at=now + timedelta(minutes=cfg.session_ttl_minutes), client_addr=actor.client_addr,
-                   user_agent=(user_agent or "")[:255])
+        WebSession(
+            token_digest=security.token_digest(token),
+            user_id=user.id,
+            created_at=now,
+            expires_at=now + timedelta(minutes=cfg.session_ttl_minutes),
+            client_addr=actor.client_addr,
+            user_agent=(user_agent or "")[:255],
+        )
     )
     user_actor = actor_for_user(user, request_id=actor.request_id, client_addr=actor.client_addr)
     audit.record(session, user_actor, "identity.login", target_type="user", target_id=username)

@@ -19,7 +19,9 @@ class Department(Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     division_code: Mapped[str] = mapped_column(String(6))
     level: Mapped[str] = mapped_column(String(16))  # province / city / county
-    parent_id: Mapped[int | None] = mapped_column(ForeignKey("department.id", ondelete="RESTRICT"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("department.id", ondelete="RESTRICT"), index=True
+    )
     uscc: Mapped[str | None] = mapped_column(String(18))
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -49,7 +49,8 @@ def db_session(request: Request) -> Iterator[Session]:
     except PermissionDenied as exc:
         session.rollback()
         actor = getattr(request.state, "actor", None) or Actor.anonymous(
-            request_id=request.state.request_id, client_addr=client_addr(request))
+            request_id=request.state.request_id, client_addr=client_addr(request)
+        )
         audit.record_denial(session, actor, exc)
         session.commit()
         raise
@@ -90,8 +91,10 @@ def current_actor(request: Request, session: Session = Depends(db_session)) -> A
             actor = Actor.anonymous(request_id=rid, client_addr=addr)
         else:
             actor = identity.actor_for_user(user, request_id=rid, client_addr=addr)
-            if request.method not in SAFE_METHODS and request.url.path.startswith("/api/") and not csrf_valid(
-                request, request.headers.get(CSRF_HEADER)
+            if (
+                request.method not in SAFE_METHODS
+                and request.url.path.startswith("/api/")
+                and not csrf_valid(request, request.headers.get(CSRF_HEADER))
             ):
                 raise CsrfFailed("使用网页会话调用接口时须携带 X-CSRF-Token 请求头")
     purpose = request.headers.get("x-purpose")

@@ -25,21 +25,29 @@ def readyz(request: Request) -> JSONResponse:
     try:
         revision = current_revision(db.engine)
     except Exception as exc:  # any database failure means not ready
-        return JSONResponse({"status": "unavailable", "database": "unreachable", "error": type(exc).__name__},
-                            status_code=503)
+        return JSONResponse(
+            {"status": "unavailable", "database": "unreachable", "error": type(exc).__name__}, status_code=503
+        )
     head = head_revision()
     if revision != head:
-        return JSONResponse({"status": "unavailable", "database": "not_migrated", "revision": revision,
-                             "expected": head}, status_code=503)
+        return JSONResponse(
+            {"status": "unavailable", "database": "not_migrated", "revision": revision, "expected": head},
+            status_code=503,
+        )
     return JSONResponse({"status": "ok", "database": db.backend, "revision": revision})
 
 
-@router.get("/metrics", summary="Prometheus 指标",
-            dependencies=[public("scraped by Prometheus; protected by GOVSHARE_METRICS_TOKEN when set")])
+@router.get(
+    "/metrics",
+    summary="Prometheus 指标",
+    dependencies=[public("scraped by Prometheus; protected by GOVSHARE_METRICS_TOKEN when set")],
+)
 def metrics(request: Request) -> PlainTextResponse:
     token = request.app.state.settings.metrics_token
     if token is not None:
         presented = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
         if not security.same(presented, token.get_secret_value()):
             raise AuthenticationRequired("访问指标需要 GOVSHARE_METRICS_TOKEN 令牌")
-    return PlainTextResponse(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    return PlainTextResponse(
+        generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST
+    )

@@ -3,10 +3,12 @@ access log line. Pure ASGI (not BaseHTTPMiddleware) so streaming responses pass 
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import uuid
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -32,11 +34,19 @@ SECURITY_HEADERS = [
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.requests = Counter("govshare_http_requests_total", "HTTP requests by route and status",
-                                ["method", "route", "status"], registry=self.registry)
-        self.latency = Histogram("govshare_http_request_duration_seconds", "HTTP request latency by route",
-                                 ["method", "route"], registry=self.registry,
-                                 buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10))
+        self.requests = Counter(
+            "govshare_http_requests_total",
+            "HTTP requests by route and status",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "govshare_http_request_duration_seconds",
+            "HTTP request latency by route",
+            ["method", "route"],
+            registry=self.registry,
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10),
+        )
 
 
 class NodeMiddleware:
@@ -66,7 +76,10 @@ class NodeMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_headers)
+            if _has_control_characters(scope):
+                await _reject(scope, send_with_headers, request_id)
+            else:
+                await self.app(scope, receive, send_with_headers)
         finally:
             elapsed = time.perf_counter() - started
             route = scope.get("route")
@@ -75,9 +88,42 @@ class NodeMiddleware:
             self.metrics.latency.labels(scope["method"], template).observe(elapsed)
             state: dict[str, Any] = scope.get("state", {})
             actor = state.get("actor")
-            log.info("request", method=scope["method"], path=scope["path"], route=template, status=status,
-                     ms=round(elapsed * 1000, 2), actor=getattr(actor, "name", None))
+            log.info(
+                "request",
+                method=scope["method"],
+                path=scope["path"],
+                route=template,
+                status=status,
+                ms=round(elapsed * 1000, 2),
+                actor=getattr(actor, "name", None),
+            )
             structlog.contextvars.unbind_contextvars("request_id")
+
+
+def _has_control_characters(scope: Scope) -> bool:
+    """NUL and other control characters in the path or query reach no handler: PostgreSQL refuses NUL in
+    text, and no legitimate identifier contains them."""
+    path: str = scope.get("path", "")
+    query = unquote_to_bytes(scope.get("query_string", b""))
+    return any(ord(c) < 0x20 or ord(c) == 0x7F for c in path) or any(b < 0x20 or b == 0x7F for b in query)
+
+
+async def _reject(scope: Scope, send: Send, request_id: str) -> None:
+    body = json.dumps(
+        {
+            "type": "urn:govshare:problem:bad_request",
+            "title": "请求无效",
+            "status": 400,
+            "detail": "请求地址或查询参数中含有控制字符",
+            "code": "bad_request",
+            "instance": scope.get("path", ""),
+            "request_id": request_id,
+        },
+        ensure_ascii=False,
+    ).encode()
+    headers = [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": 400, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

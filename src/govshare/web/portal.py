@@ -53,8 +53,11 @@ def _render(request: Request, name: str, actor: Actor, status: int = 200, **cont
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, session: Session = Depends(db_session),
-         actor: Actor = public_actor("the portal home page shows the node's public figures")) -> HTMLResponse:
+def home(
+    request: Request,
+    session: Session = Depends(db_session),
+    actor: Actor = public_actor("the portal home page shows the node's public figures"),
+) -> HTMLResponse:
     figures = identity.node_figures(session)
     figures["applications"] = applications.node_application_count(session)
     return _render(request, "home.html", actor, figures=figures)
@@ -79,8 +82,12 @@ def login_submit(
     if not csrf_valid(request, csrf_token):
         raise CsrfFailed()
     if not username or not password:
-        return _render(request, "login.html", actor, status=422, error="请输入用户名和口令", username=username)
-    outcome = identity.login(session, actor, username.strip(), password, user_agent=request.headers.get("user-agent"))
+        return _render(
+            request, "login.html", actor, status=422, error="请输入用户名和口令", username=username
+        )
+    outcome = identity.login(
+        session, actor, username.strip(), password, user_agent=request.headers.get("user-agent")
+    )
     session.commit()
     if outcome.error is not None or outcome.token is None:
         message = outcome.error.message if outcome.error else "登录失败"

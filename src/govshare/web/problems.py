@@ -5,6 +5,7 @@ This is the one place where exceptions become HTTP responses.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import structlog
@@ -39,7 +40,7 @@ def problem(
     title: str,
     detail: str,
     errors: list[FieldError] | None = None,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     body: dict[str, Any] = {
         "type": f"urn:govshare:problem:{code}",
@@ -52,7 +53,7 @@ def problem(
     }
     if errors:
         body["errors"] = [{"field": e.field, "message": e.message} for e in errors]
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_TYPE, headers=headers)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_TYPE, headers=dict(headers or {}))
 
 
 _PYDANTIC_MESSAGES = {
@@ -90,6 +91,8 @@ def _message(error: dict[str, Any]) -> str:
         return f"不能小于 {ctx.get('ge', ctx.get('gt'))}"
     if kind in ("less_than_equal", "less_than"):
         return f"不能大于 {ctx.get('le', ctx.get('lt'))}"
+    if kind == "value_error" and ctx.get("error"):
+        return str(ctx["error"])
     if kind in ("enum", "literal_error") and ctx.get("expected"):
         return f"取值必须是 {ctx['expected']} 之一"
     return _PYDANTIC_MESSAGES.get(kind, "取值无效")
@@ -122,5 +125,6 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled_error", path=request.url.path)
-        return problem(request, 500, "internal_error", "服务器内部错误",
-                       "服务器内部错误，请联系平台管理员并提供请求编号")
+        return problem(
+            request, 500, "internal_error", "服务器内部错误", "服务器内部错误，请联系平台管理员并提供请求编号"
+        )

@@ -1,0 +1,52 @@
+# govshare: every set-up step a fresh machine needs, behind three targets.
+#   make demo   create the virtualenv, install, seed the demo city (SQLite), serve http://127.0.0.1:8000
+#   make test   install, make sure PostgreSQL/MariaDB run, run the whole suite on SQLite and PostgreSQL
+#   make check  ruff (lint + format), mypy, the migration check, and the tests
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo serve test check lint format typecheck migrations-check services clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/govshare demo
+	$(BIN)/govshare serve
+
+serve: $(STAMP)
+	$(BIN)/govshare serve
+
+services:
+	@scripts/services.sh
+
+test: $(STAMP) services
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+format: $(STAMP)
+	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff check --fix src tests benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+# Upgrade a scratch database to head and compare it with the ORM models: a model change without its
+# migration fails here (the test suite does the same on SQLite and PostgreSQL).
+migrations-check: $(STAMP)
+	rm -rf .check-db && GOVSHARE_DATA_DIR=.check-db GOVSHARE_DATABASE_URL= $(BIN)/govshare db check; \
+	  status=$$?; rm -rf .check-db; exit $$status
+
+check: lint typecheck migrations-check test
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .check-db
