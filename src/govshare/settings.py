@@ -59,7 +59,12 @@ class Settings(BaseSettings):
     metrics_token: SecretStr | None = Field(
         None, description="若设置，访问 /metrics 需携带 `Authorization: Bearer <令牌>`。"
     )
-    api_page_max: int = Field(500, ge=1, le=10_000, description="列表接口单页最大条数。")
+    api_page_max: int = Field(500, ge=1, le=10_000, description="分页接口（如审计记录）单页最大条数。")
+    trusted_proxies: str = Field(
+        "",
+        description="可信反向代理地址（逗号分隔，如 127.0.0.1）。设置后采用其 X-Forwarded-For / "
+        "X-Forwarded-Proto，审计记录真实客户端地址；未设置时不信任这些请求头。",
+    )
 
     @field_validator("node_division_code")
     @classmethod
@@ -67,6 +72,11 @@ class Settings(BaseSettings):
         if len(value) != 6 or not value.isdigit():
             raise ValueError("行政区划代码必须是 6 位数字")
         return value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _empty_token_is_none(cls, value: SecretStr | None) -> SecretStr | None:
+        return value if value is not None and value.get_secret_value() else None
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

@@ -104,3 +104,13 @@ def test_other_departments_cannot_manage_the_key(client: TestClient, db: Databas
     response = client.post(f"/api/v1/applications/ga-rkgl/keys/{issued['prefix']}/revoke", headers=headers)
     assert response.status_code == 403
     assert client.get("/api/v1/applications").json() == []
+
+
+def test_revoking_needs_the_right_application(client: TestClient, db: Database) -> None:
+    headers = _setup(client, db)
+    issued = _issue(client, headers)
+    headers = factories.login(client, "security")
+    response = client.post(f"/api/v1/applications/other-app/keys/{issued['prefix']}/revoke", headers=headers)
+    assert response.status_code == 404
+    client.cookies.clear()
+    assert client.get("/api/v1/me", headers=factories.bearer(str(issued["key"]))).status_code == 200

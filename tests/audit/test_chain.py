@@ -135,3 +135,23 @@ def test_verification_result_is_audited(db: Database) -> None:
             text("SELECT action, outcome, actor_name FROM audit_entry ORDER BY seq DESC")
         ).first()
     assert tuple(row or ()) == ("audit.verify", "success", "test:auditor")
+
+
+def test_a_node_with_a_foreign_key_refuses_to_write_and_says_why(db: Database) -> None:
+    from dataclasses import replace
+
+    from govshare.errors import ServiceUnavailable
+
+    _chain(db, 2)
+    foreign = Database(db.url, replace(db.config, audit_key=b"another-node-key-00000000000000000000"))
+    try:
+        with pytest.raises(ServiceUnavailable, match="GOVSHARE_AUDIT_KEY"):
+            factories.department(foreign, "X1")
+        with foreign.transaction() as session:
+            report = audit.verify(session, AUDITOR)
+        assert (report.ok, report.problem) == (False, "wrong_key")
+    finally:
+        foreign.dispose()
+    with db.transaction(readonly=True) as session:
+        assert session.scalar(text("SELECT count(*) FROM department WHERE code = 'X1'")) == 0
+    assert _verify(db).ok  # the real key still verifies: nothing was appended under the foreign one

@@ -93,7 +93,7 @@ def test_dept_user_app_and_key(db: Database) -> None:
     code, out = invoke("app", "list", "--json")
     assert secret not in out and "ga-rkgl" in out
     prefix = secret.split("_")[1]
-    code, out = invoke("app", "revoke", prefix, "--json")
+    code, out = invoke("app", "revoke", "ga-rkgl", prefix, "--json")
     assert as_json(out)["state"] == "revoked"  # type: ignore[index]
 
 

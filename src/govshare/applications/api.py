@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
 from govshare.applications import service
 from govshare.applications.schemas import ApplicationCreate, ApplicationOut, IssuedKey, KeyIssue, KeyOut
 from govshare.auth.actor import Actor
 from govshare.auth.permissions import Permission
-from govshare.web.deps import db_session, require
+from govshare.web.deps import DB_SESSION, require
 
 router = APIRouter(prefix="/api/v1/applications", tags=["应用系统"])
 
 
 @router.get("", summary="应用列表")
 def list_applications(
-    session: Session = Depends(db_session), actor: Actor = require(Permission.APPLICATION_READ)
+    session: Session = DB_SESSION, actor: Actor = require(Permission.APPLICATION_READ)
 ) -> list[ApplicationOut]:
     return [ApplicationOut.of(a) for a in service.list_applications(session, actor)]
 
@@ -24,7 +24,7 @@ def list_applications(
 @router.post("", status_code=201, summary="登记应用")
 def create_application(
     body: ApplicationCreate,
-    session: Session = Depends(db_session),
+    session: Session = DB_SESSION,
     actor: Actor = require(Permission.APPLICATION_MANAGE),
 ) -> ApplicationOut:
     return ApplicationOut.of(service.create_application(session, actor, body))
@@ -32,14 +32,14 @@ def create_application(
 
 @router.get("/{code}", summary="应用详情")
 def get_application(
-    code: str, session: Session = Depends(db_session), actor: Actor = require(Permission.APPLICATION_READ)
+    code: str, session: Session = DB_SESSION, actor: Actor = require(Permission.APPLICATION_READ)
 ) -> ApplicationOut:
     return ApplicationOut.of(service.get_application(session, actor, code))
 
 
 @router.get("/{code}/keys", summary="应用的密钥（不含密钥本身）")
 def list_keys(
-    code: str, session: Session = Depends(db_session), actor: Actor = require(Permission.APPLICATION_READ)
+    code: str, session: Session = DB_SESSION, actor: Actor = require(Permission.APPLICATION_READ)
 ) -> list[KeyOut]:
     return [KeyOut.of(k) for k in service.list_keys(session, actor, code)]
 
@@ -48,7 +48,7 @@ def list_keys(
 def issue_key(
     code: str,
     body: KeyIssue,
-    session: Session = Depends(db_session),
+    session: Session = DB_SESSION,
     actor: Actor = require(Permission.API_KEY_MANAGE),
 ) -> IssuedKey:
     issued = service.issue_key(session, actor, code, scopes=body.scopes, days=body.days)
@@ -59,7 +59,7 @@ def issue_key(
 def revoke_key(
     code: str,
     prefix: str,
-    session: Session = Depends(db_session),
+    session: Session = DB_SESSION,
     actor: Actor = require(Permission.API_KEY_REVOKE, Permission.API_KEY_MANAGE),
 ) -> KeyOut:
-    return KeyOut.of(service.revoke_key(session, actor, prefix))
+    return KeyOut.of(service.revoke_key(session, actor, code, prefix))

@@ -78,10 +78,12 @@ def app_key(
 
 @app_app.command("revoke")
 def app_revoke(
-    prefix: str = typer.Argument(..., help="密钥前缀（密钥中间的 10 位）"), as_json: bool = JsonOption
+    code: str = typer.Argument(..., help="应用代码"),
+    prefix: str = typer.Argument(..., help="密钥前缀（密钥中间的 10 位）"),
+    as_json: bool = JsonOption,
 ) -> None:
     """吊销密钥，下一次请求即失效。"""
-    key = run(lambda session, actor: KeyOut.of(service.revoke_key(session, actor, prefix)))
+    key = run(lambda session, actor: KeyOut.of(service.revoke_key(session, actor, code, prefix)))
     emit(as_json, key.model_dump(mode="json"), f"已吊销密钥 {key.prefix}")
 
 

@@ -140,10 +140,10 @@ def issue_key(
 
 
 @action(Permission.API_KEY_REVOKE, Permission.API_KEY_MANAGE)
-def revoke_key(session: Session, actor: Actor, prefix: str) -> ApiKey:
+def revoke_key(session: Session, actor: Actor, code: str, prefix: str) -> ApiKey:
     key = ApiKeyRepository(session).by_prefix(prefix)
-    if key is None:
-        raise NotFound(f"密钥“{prefix}”不存在")
+    if key is None or key.application.code != code:
+        raise NotFound(f"应用“{code}”没有前缀为“{prefix}”的密钥")
     permission = (
         Permission.API_KEY_REVOKE if actor.scope_of(Permission.API_KEY_REVOKE) else Permission.API_KEY_MANAGE
     )

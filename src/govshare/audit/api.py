@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from sqlalchemy.orm import Session
 
 from govshare.audit import service
@@ -14,7 +14,7 @@ from govshare.audit.schemas import AuditEntryOut, AuditPage, ChainReportOut
 from govshare.auth.actor import Actor
 from govshare.auth.permissions import Permission
 from govshare.core.clock import assume_beijing
-from govshare.web.deps import db_session, require
+from govshare.web.deps import DB_SESSION, require
 
 router = APIRouter(prefix="/api/v1/audit", tags=["安全审计"])
 
@@ -29,7 +29,7 @@ def list_entries(
     until: datetime | None = None,
     before: int | None = Query(None, ge=1, le=2**62),
     limit: int = Query(100, ge=1, le=10_000),
-    session: Session = Depends(db_session),
+    session: Session = DB_SESSION,
     actor: Actor = require(Permission.AUDIT_READ),
 ) -> AuditPage:
     flt = AuditFilter(
@@ -49,7 +49,5 @@ def list_entries(
 
 
 @router.post("/verify", summary="校验审计哈希链")
-def verify(
-    session: Session = Depends(db_session), actor: Actor = require(Permission.AUDIT_VERIFY)
-) -> ChainReportOut:
+def verify(session: Session = DB_SESSION, actor: Actor = require(Permission.AUDIT_VERIFY)) -> ChainReportOut:
     return ChainReportOut(**service.verify(session, actor).as_dict())

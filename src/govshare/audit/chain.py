@@ -48,3 +48,8 @@ def canonical(entry: AuditEntry) -> bytes:
 
 def entry_hash(key: bytes, prev_hash: str, entry: AuditEntry) -> str:
     return hmac_sm3_hex(key, prev_hash.encode() + b"|" + canonical(entry))
+
+
+def key_check(key: bytes) -> str:
+    """A fingerprint of the audit key, stored with the chain head (it reveals nothing of the key)."""
+    return hmac_sm3_hex(key, b"govshare-audit-key-check")

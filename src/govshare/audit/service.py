@@ -19,7 +19,7 @@ from govshare.auth.guard import action, internal
 from govshare.auth.permissions import Permission
 from govshare.core.clock import utcnow
 from govshare.core.node import node_config
-from govshare.errors import PermissionDenied
+from govshare.errors import PermissionDenied, ServiceUnavailable
 from govshare.models import AuditEntry
 
 SUCCESS, DENIED, FAILURE = "success", "denied", "failure"
@@ -38,6 +38,13 @@ def record(
 ) -> AuditEntry:
     repo = AuditRepository(session)
     head = repo.lock_head()
+    key = node_config(session).audit_key
+    if head.key_check is None:
+        head.key_check = chain.key_check(key)
+    elif head.key_check != chain.key_check(key):
+        raise ServiceUnavailable(
+            "审计密钥与本节点审计日志使用的不一致，已拒绝写入：请检查 GOVSHARE_AUDIT_KEY（操作未执行）"
+        )
     entry = AuditEntry(
         seq=head.seq + 1,
         occurred_at=utcnow(),
@@ -56,7 +63,7 @@ def record(
         detail=detail or {},
         prev_hash=head.entry_hash,
     )
-    entry.entry_hash = chain.entry_hash(node_config(session).audit_key, head.entry_hash, entry)
+    entry.entry_hash = chain.entry_hash(key, head.entry_hash, entry)
     repo.add(entry)
     head.seq, head.entry_hash = entry.seq, entry.entry_hash
     session.flush()
@@ -83,7 +90,7 @@ class ChainReport:
     checked: int
     head_seq: int
     first_bad_seq: int | None = None
-    problem: str | None = None  # modified / deleted / reordered / truncated
+    problem: str | None = None  # modified / deleted / reordered / truncated / wrong_key
     message: str = "审计日志哈希链完整"
 
     def as_dict(self) -> dict[str, Any]:
@@ -107,6 +114,15 @@ def _walk_chain(session: Session) -> ChainReport:
     key = node_config(session).audit_key
     head = repo.head()
     head_seq, head_hash = (head.seq, head.entry_hash) if head else (0, chain.GENESIS_HASH)
+    if head and head.key_check and head.key_check != chain.key_check(key):
+        return ChainReport(
+            False,
+            0,
+            head_seq,
+            None,
+            "wrong_key",
+            "当前配置的审计密钥不是本节点审计日志使用的密钥，无法校验（请检查 GOVSHARE_AUDIT_KEY）",
+        )
     prev_hash, expected_seq, checked = chain.GENESIS_HASH, 1, 0
     for entry in repo.iterate():
         if chain.entry_hash(key, entry.prev_hash, entry) != entry.entry_hash:
@@ -142,6 +158,8 @@ def _walk_chain(session: Session) -> ChainReport:
 @action(Permission.AUDIT_VERIFY)
 def verify(session: Session, actor: Actor) -> ChainReport:
     report = _walk_chain(session)
+    if report.problem == "wrong_key":
+        return report  # nothing can be appended under a foreign key
     record(
         session,
         actor,

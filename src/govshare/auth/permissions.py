@@ -57,8 +57,8 @@ ROLE_LABELS: dict[Role, str] = {
 P, S = Permission, Scope
 
 ROLE_PERMISSIONS: dict[Role, dict[Permission, Scope]] = {
-    # 系统管理员: runs the node (departments, accounts, applications); never sees the audit log and
-    # cannot hand out the security-officer roles.
+    # 平台管理员 (the 系统管理员 of 三员): runs the node (departments, accounts, applications); never sees
+    # the audit log and cannot hand out the security-officer roles.
     Role.PLATFORM_ADMIN: {
         P.DEPARTMENT_READ: S.ALL,
         P.DEPARTMENT_MANAGE: S.ALL,

@@ -147,7 +147,8 @@ def serve(
         workers=workers or current.workers,
         log_level="warning",
         access_log=False,
-        proxy_headers=False,
+        proxy_headers=bool(current.trusted_proxies),
+        forwarded_allow_ips=current.trusted_proxies or None,
     )
 
 

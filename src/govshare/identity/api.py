@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from sqlalchemy.orm import Session
 
 from govshare.auth.actor import Actor
@@ -20,7 +20,7 @@ from govshare.identity.schemas import (
     UserOut,
 )
 from govshare.web import cookies
-from govshare.web.deps import SESSION_COOKIE, authenticated, csrf_token_for, db_session, public_actor, require
+from govshare.web.deps import DB_SESSION, SESSION_COOKIE, authenticated, csrf_token_for, public_actor, require
 
 router = APIRouter(prefix="/api/v1", tags=["身份与部门"])
 
@@ -42,7 +42,7 @@ def login(
     body: LoginRequest,
     request: Request,
     response: Response,
-    session: Session = Depends(db_session),
+    session: Session = DB_SESSION,
     actor: Actor = public_actor("logging in"),
 ) -> dict[str, object]:
     outcome = service.login(
@@ -62,7 +62,7 @@ def login(
 def logout(
     request: Request,
     response: Response,
-    session: Session = Depends(db_session),
+    session: Session = DB_SESSION,
     actor: Actor = authenticated(),
 ) -> None:
     token = request.cookies.get(SESSION_COOKIE)
@@ -78,7 +78,7 @@ def roles(actor: Actor = authenticated()) -> list[RoleOut]:
 
 @router.get("/departments", summary="部门列表")
 def list_departments(
-    session: Session = Depends(db_session), actor: Actor = require(Permission.DEPARTMENT_READ)
+    session: Session = DB_SESSION, actor: Actor = require(Permission.DEPARTMENT_READ)
 ) -> list[DepartmentOut]:
     codes = service.department_codes(session)
     return [DepartmentOut.of(d, codes) for d in service.list_departments(session, actor)]
@@ -87,7 +87,7 @@ def list_departments(
 @router.post("/departments", status_code=201, summary="新增部门")
 def create_department(
     body: DepartmentCreate,
-    session: Session = Depends(db_session),
+    session: Session = DB_SESSION,
     actor: Actor = require(Permission.DEPARTMENT_MANAGE),
 ) -> DepartmentOut:
     department = service.create_department(session, actor, body)
@@ -96,7 +96,7 @@ def create_department(
 
 @router.get("/departments/{code}", summary="部门详情")
 def get_department(
-    code: str, session: Session = Depends(db_session), actor: Actor = require(Permission.DEPARTMENT_READ)
+    code: str, session: Session = DB_SESSION, actor: Actor = require(Permission.DEPARTMENT_READ)
 ) -> DepartmentOut:
     return DepartmentOut.of(service.get_department(session, actor, code), service.department_codes(session))
 
@@ -104,7 +104,7 @@ def get_department(
 @router.get("/users", summary="用户列表")
 def list_users(
     department: str | None = None,
-    session: Session = Depends(db_session),
+    session: Session = DB_SESSION,
     actor: Actor = require(Permission.USER_READ),
 ) -> list[UserOut]:
     return [UserOut.of(u) for u in service.list_users(session, actor, department)]
@@ -112,14 +112,14 @@ def list_users(
 
 @router.post("/users", status_code=201, summary="新增用户")
 def create_user(
-    body: UserCreate, session: Session = Depends(db_session), actor: Actor = require(Permission.USER_MANAGE)
+    body: UserCreate, session: Session = DB_SESSION, actor: Actor = require(Permission.USER_MANAGE)
 ) -> UserOut:
     return UserOut.of(service.create_user(session, actor, body))
 
 
 @router.get("/users/{username}", summary="用户详情")
 def get_user(
-    username: str, session: Session = Depends(db_session), actor: Actor = require(Permission.USER_READ)
+    username: str, session: Session = DB_SESSION, actor: Actor = require(Permission.USER_READ)
 ) -> UserOut:
     return UserOut.of(service.get_user(session, actor, username))
 
@@ -128,7 +128,7 @@ def get_user(
 def grant_role(
     username: str,
     body: RoleChange,
-    session: Session = Depends(db_session),
+    session: Session = DB_SESSION,
     actor: Actor = require(Permission.ROLE_ASSIGN, Permission.USER_MANAGE),
 ) -> UserOut:
     return UserOut.of(service.grant_role(session, actor, username, body.role))
@@ -138,7 +138,7 @@ def grant_role(
 def revoke_role(
     username: str,
     role: str,
-    session: Session = Depends(db_session),
+    session: Session = DB_SESSION,
     actor: Actor = require(Permission.ROLE_ASSIGN, Permission.USER_MANAGE),
 ) -> UserOut:
     return UserOut.of(service.revoke_role(session, actor, username, RoleChange(role=role).role))
@@ -146,20 +146,20 @@ def revoke_role(
 
 @router.post("/users/{username}/unlock", summary="解锁账号")
 def unlock_user(
-    username: str, session: Session = Depends(db_session), actor: Actor = require(Permission.USER_UNLOCK)
+    username: str, session: Session = DB_SESSION, actor: Actor = require(Permission.USER_UNLOCK)
 ) -> UserOut:
     return UserOut.of(service.unlock_user(session, actor, username))
 
 
 @router.post("/users/{username}/disable", summary="停用账号")
 def disable_user(
-    username: str, session: Session = Depends(db_session), actor: Actor = require(Permission.USER_MANAGE)
+    username: str, session: Session = DB_SESSION, actor: Actor = require(Permission.USER_MANAGE)
 ) -> UserOut:
     return UserOut.of(service.set_user_active(session, actor, username, False))
 
 
 @router.post("/users/{username}/enable", summary="启用账号")
 def enable_user(
-    username: str, session: Session = Depends(db_session), actor: Actor = require(Permission.USER_MANAGE)
+    username: str, session: Session = DB_SESSION, actor: Actor = require(Permission.USER_MANAGE)
 ) -> UserOut:
     return UserOut.of(service.set_user_active(session, actor, username, True))

@@ -366,7 +366,9 @@ def resolve_session(session: Session, token: str) -> User | None:
     if web_session is None or web_session.expires_at <= utcnow():
         return None
     user = web_session.user
-    if not user.is_active or (user.locked_until and user.locked_until > utcnow()):
+    if not user.is_active or not user.department.is_active:
+        return None
+    if user.locked_until and user.locked_until > utcnow():
         return None
     return user
 

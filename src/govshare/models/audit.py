@@ -43,3 +43,6 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(BigInteger)
     entry_hash: Mapped[str] = mapped_column(String(64))
+    # HMAC-SM3 of a fixed text under the audit key, set by the first append: a node started with another
+    # key refuses to write instead of appending entries that would break the chain.
+    key_check: Mapped[str | None] = mapped_column(String(64))

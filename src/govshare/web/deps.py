@@ -61,6 +61,11 @@ def db_session(request: Request) -> Iterator[Session]:
         session.close()
 
 
+# The request's session. Function scope: the commit runs when the endpoint returns and *before* the
+# response is sent, so a failed commit becomes an error response instead of a false success.
+DB_SESSION: Any = Depends(db_session, scope="function")
+
+
 def csrf_token_for(secret_key: str, binding: str) -> str:
     return security.keyed_digest(secret_key, f"csrf|{binding}")
 
@@ -72,7 +77,7 @@ def csrf_valid(request: Request, presented: str | None) -> bool:
     return security.same(csrf_token_for(database(request).config.secret_key, binding), presented)
 
 
-def current_actor(request: Request, session: Session = Depends(db_session)) -> Actor:
+def current_actor(request: Request, session: Session = DB_SESSION) -> Actor:
     rid, addr = request.state.request_id, client_addr(request)
     actor: Actor | None
     authorization = request.headers.get("authorization")

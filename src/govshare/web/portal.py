@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
@@ -18,11 +18,11 @@ from govshare.errors import CsrfFailed
 from govshare.identity import service as identity
 from govshare.web import cookies
 from govshare.web.deps import (
+    DB_SESSION,
     PRE_SESSION_COOKIE,
     SESSION_COOKIE,
     csrf_token_for,
     csrf_valid,
-    db_session,
     public_actor,
 )
 
@@ -55,7 +55,7 @@ def _render(request: Request, name: str, actor: Actor, status: int = 200, **cont
 @router.get("/", response_class=HTMLResponse)
 def home(
     request: Request,
-    session: Session = Depends(db_session),
+    session: Session = DB_SESSION,
     actor: Actor = public_actor("the portal home page shows the node's public figures"),
 ) -> HTMLResponse:
     figures = identity.node_figures(session)
@@ -76,7 +76,7 @@ def login_submit(
     username: str = Form("", max_length=64),
     password: str = Form("", max_length=256),
     csrf_token: str = Form("", max_length=128),
-    session: Session = Depends(db_session),
+    session: Session = DB_SESSION,
     actor: Actor = public_actor("submitting the login form"),
 ) -> Response:
     if not csrf_valid(request, csrf_token):
@@ -101,7 +101,7 @@ def login_submit(
 def logout_submit(
     request: Request,
     csrf_token: str = Form("", max_length=128),
-    session: Session = Depends(db_session),
+    session: Session = DB_SESSION,
     actor: Actor = public_actor("logging out of one's own session"),
 ) -> Response:
     if not csrf_valid(request, csrf_token):
