@@ -60,6 +60,11 @@ class Settings(BaseSettings):
         None, description="若设置，访问 /metrics 需携带 `Authorization: Bearer <令牌>`。"
     )
     api_page_max: int = Field(500, ge=1, le=10_000, description="分页接口（如审计记录）单页最大条数。")
+    jurisdiction_file: Path | None = Field(
+        None,
+        description="辖区规则配置文件（YAML）：目录规则、安全级别、资源代码方案等，见 docs/jurisdiction.md；"
+        "不设置时使用国家默认规则。",
+    )
     trusted_proxies: str = Field(
         "",
         description="可信反向代理地址（逗号分隔，如 127.0.0.1）。设置后采用其 X-Forwarded-For / "

@@ -23,6 +23,13 @@ class Permission(StrEnum):
     API_KEY_REVOKE = "api_key:revoke"
     AUDIT_READ = "audit:read"
     AUDIT_VERIFY = "audit:verify"
+    CATALOG_READ = "catalog:read"
+    CATALOG_EDIT = "catalog:edit"
+    CATALOG_REVIEW = "catalog:review"
+    CATALOG_WITHDRAW = "catalog:withdraw"
+    CATALOG_OVERRIDE = "catalog:override"
+    INVENTORY_READ = "inventory:read"
+    INVENTORY_EDIT = "inventory:edit"
 
 
 class Scope(StrEnum):
@@ -67,6 +74,10 @@ ROLE_PERMISSIONS: dict[Role, dict[Permission, Scope]] = {
         P.APPLICATION_READ: S.ALL,
         P.APPLICATION_MANAGE: S.ALL,
         P.API_KEY_MANAGE: S.ALL,
+        P.CATALOG_READ: S.ALL,
+        P.CATALOG_OVERRIDE: S.ALL,
+        P.INVENTORY_READ: S.ALL,
+        P.INVENTORY_EDIT: S.ALL,
     },
     # 安全管理员: who holds which role, locked accounts, key revocation.
     Role.SECURITY_ADMIN: {
@@ -76,6 +87,7 @@ ROLE_PERMISSIONS: dict[Role, dict[Permission, Scope]] = {
         P.USER_UNLOCK: S.ALL,
         P.APPLICATION_READ: S.ALL,
         P.API_KEY_REVOKE: S.ALL,
+        P.CATALOG_READ: S.ALL,
     },
     # 审计员: reads everything it needs to audit, changes nothing.
     Role.AUDITOR: {
@@ -84,8 +96,17 @@ ROLE_PERMISSIONS: dict[Role, dict[Permission, Scope]] = {
         P.APPLICATION_READ: S.ALL,
         P.AUDIT_READ: S.ALL,
         P.AUDIT_VERIFY: S.ALL,
+        P.CATALOG_READ: S.ALL,
+        P.INVENTORY_READ: S.ALL,
     },
-    Role.CATALOG_REVIEWER: {P.DEPARTMENT_READ: S.ALL},
+    # 目录审核员: reviews and withdraws catalog entries of every department.
+    Role.CATALOG_REVIEWER: {
+        P.DEPARTMENT_READ: S.ALL,
+        P.CATALOG_READ: S.ALL,
+        P.CATALOG_REVIEW: S.ALL,
+        P.CATALOG_WITHDRAW: S.ALL,
+        P.INVENTORY_READ: S.ALL,
+    },
     Role.DEPARTMENT_ADMIN: {
         P.DEPARTMENT_READ: S.ALL,
         P.USER_READ: S.OWN_DEPARTMENT,
@@ -94,9 +115,22 @@ ROLE_PERMISSIONS: dict[Role, dict[Permission, Scope]] = {
         P.APPLICATION_MANAGE: S.OWN_DEPARTMENT,
         P.API_KEY_MANAGE: S.OWN_DEPARTMENT,
         P.API_KEY_REVOKE: S.OWN_DEPARTMENT,
+        P.CATALOG_READ: S.ALL,
+        P.CATALOG_EDIT: S.OWN_DEPARTMENT,
+        P.CATALOG_WITHDRAW: S.OWN_DEPARTMENT,
+        P.INVENTORY_READ: S.ALL,
+        P.INVENTORY_EDIT: S.OWN_DEPARTMENT,
     },
-    Role.DATA_STEWARD: {P.DEPARTMENT_READ: S.ALL, P.APPLICATION_READ: S.OWN_DEPARTMENT},
-    Role.DATA_USER: {P.DEPARTMENT_READ: S.ALL},
+    # 数据管理员: compiles the department's catalog (目录编制) and its system inventory.
+    Role.DATA_STEWARD: {
+        P.DEPARTMENT_READ: S.ALL,
+        P.APPLICATION_READ: S.OWN_DEPARTMENT,
+        P.CATALOG_READ: S.ALL,
+        P.CATALOG_EDIT: S.OWN_DEPARTMENT,
+        P.INVENTORY_READ: S.ALL,
+        P.INVENTORY_EDIT: S.OWN_DEPARTMENT,
+    },
+    Role.DATA_USER: {P.DEPARTMENT_READ: S.ALL, P.CATALOG_READ: S.ALL, P.INVENTORY_READ: S.ALL},
 }
 
 # 三员: one person holds at most one of these.
@@ -107,4 +141,4 @@ SECURITY_OFFICER_ROLES = frozenset({Role.PLATFORM_ADMIN, Role.SECURITY_ADMIN, Ro
 PRIVILEGED_ROLES = SECURITY_OFFICER_ROLES | {Role.CATALOG_REVIEWER}
 
 # What a key of an application may carry: reading, never administering or auditing.
-APPLICATION_GRANTABLE: frozenset[Permission] = frozenset({P.DEPARTMENT_READ})
+APPLICATION_GRANTABLE: frozenset[Permission] = frozenset({P.DEPARTMENT_READ, P.CATALOG_READ})

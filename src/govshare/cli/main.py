@@ -14,6 +14,7 @@ from govshare import __version__
 from govshare.applications.cli import app_app
 from govshare.audit.cli import audit_app
 from govshare.auth.permissions import Role
+from govshare.catalog.cli import catalog_app
 from govshare.cli.context import JsonOption, database, emit, fail, run, settings
 from govshare.core import migrations
 from govshare.demo import service as demo
@@ -28,6 +29,7 @@ app.add_typer(dept_app, name="dept")
 app.add_typer(user_app, name="user")
 app.add_typer(app_app, name="app")
 app.add_typer(audit_app, name="audit")
+app.add_typer(catalog_app, name="catalog")
 app.add_typer(db_app, name="db")
 
 

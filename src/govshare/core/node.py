@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from govshare.jurisdiction import Jurisdiction, load_jurisdiction
 from govshare.settings import Settings
 
 
@@ -26,6 +27,7 @@ class NodeConfig:
     api_key_default_days: int
     api_key_max_days: int
     page_max: int
+    jurisdiction: Jurisdiction
 
     @classmethod
     def from_settings(cls, settings: Settings) -> NodeConfig:
@@ -41,6 +43,7 @@ class NodeConfig:
             api_key_default_days=settings.api_key_default_days,
             api_key_max_days=settings.api_key_max_days,
             page_max=settings.api_page_max,
+            jurisdiction=load_jurisdiction(settings.jurisdiction_file),
         )
 
 

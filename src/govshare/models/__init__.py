@@ -2,7 +2,16 @@
 
 from govshare.models.audit import AuditEntry, AuditHead
 from govshare.models.base import Base
+from govshare.models.catalog import (
+    CodeSequence,
+    Resource,
+    ResourceItem,
+    ResourceVersion,
+    SearchDocument,
+    SearchToken,
+)
 from govshare.models.identity import ApiKey, Application, Department, User, UserRole, WebSession
+from govshare.models.inventory import InfoSystem
 
 __all__ = [
     "ApiKey",
@@ -10,7 +19,14 @@ __all__ = [
     "AuditEntry",
     "AuditHead",
     "Base",
+    "CodeSequence",
     "Department",
+    "InfoSystem",
+    "Resource",
+    "ResourceItem",
+    "ResourceVersion",
+    "SearchDocument",
+    "SearchToken",
     "User",
     "UserRole",
     "WebSession",

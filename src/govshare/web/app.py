@@ -11,6 +11,7 @@ import govshare
 from govshare import logging as node_logging
 from govshare.applications.api import router as applications_router
 from govshare.audit.api import router as audit_router
+from govshare.catalog.api import router as catalog_router
 from govshare.core.db import Database
 from govshare.identity.api import router as identity_router
 from govshare.settings import Settings, get_settings
@@ -37,7 +38,14 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.db = db
     app.state.metrics = Metrics()
 
-    for router in (identity_router, applications_router, audit_router, health.router, portal.router):
+    for router in (
+        identity_router,
+        applications_router,
+        audit_router,
+        catalog_router,
+        health.router,
+        portal.router,
+    ):
         _add_routes(app, router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, selectinload
+
+from govshare.catalog.vocabulary import VersionState
+from govshare.models import Department, Resource, ResourceVersion
+
+OPEN_STATES = (VersionState.DRAFT.value, VersionState.SUBMITTED.value, VersionState.RETURNED.value)
+
+
+class CatalogRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _resources(self) -> Select[Resource]:
+        return select(Resource).options(
+            selectinload(Resource.department),
+            selectinload(Resource.versions).selectinload(ResourceVersion.items),
+        )
+
+    def by_id(self, resource_id: int) -> Resource | None:
+        return self.session.scalars(self._resources().where(Resource.id == resource_id)).one_or_none()
+
+    def by_code(self, code: str) -> Resource | None:
+        return self.session.scalars(self._resources().where(Resource.code == code)).one_or_none()
+
+    def by_provider_and_name(self, department_id: int, name: str) -> Resource | None:
+        """The resource of this provider whose newest version carries this name."""
+        candidates = self.session.scalars(
+            self._resources()
+            .join(ResourceVersion)
+            .where(Resource.department_id == department_id, ResourceVersion.name == name)
+            .distinct()
+        ).all()
+        for resource in candidates:
+            if resource.versions and resource.versions[-1].name == name:
+                return resource
+        return candidates[0] if candidates else None
+
+    def find(
+        self, *, department_id: int | None = None, states: tuple[str, ...] | None = None, limit: int = 500
+    ) -> list[Resource]:
+        stmt = self._resources().order_by(Resource.id)
+        if department_id is not None:
+            stmt = stmt.where(Resource.department_id == department_id)
+        if states:
+            stmt = stmt.where(
+                Resource.id.in_(select(ResourceVersion.resource_id).where(ResourceVersion.state.in_(states)))
+            )
+        return list(self.session.scalars(stmt.limit(limit)))
+
+    def published_codes(self) -> set[str]:
+        return set(
+            self.session.scalars(
+                select(Resource.code).where(Resource.code.is_not(None), Resource.status == "active")
+            )
+        )
+
+    def all_for_export(self, department_id: int | None = None) -> list[Resource]:
+        stmt = self._resources().order_by(Resource.department_id, Resource.id)
+        if department_id is not None:
+            stmt = stmt.where(Resource.department_id == department_id)
+        return list(self.session.scalars(stmt))
+
+    def add(self, resource: Resource) -> None:
+        self.session.add(resource)
+        self.session.flush()
+
+    def department(self, code: str) -> Department | None:
+        return self.session.scalars(select(Department).where(Department.code == code)).one_or_none()

@@ -1,0 +1,335 @@
+"""Catalog search: full text over names, summaries and item names, filters, facet counts; every query is
+time-limited and capped (Datasette's rule: no request can tie up the node)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlalchemy import ColumnElement, Select, delete, func, insert, select, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from govshare.auth.actor import Actor
+from govshare.auth.guard import action, internal
+from govshare.auth.permissions import Permission
+from govshare.catalog import tokens as tk
+from govshare.catalog.vocabulary import BaseKind, Category, ShareType, UpdateCycle
+from govshare.core.node import node_config
+from govshare.errors import InvalidInput, ServiceUnavailable
+from govshare.models import Department, Resource, ResourceVersion, SearchDocument, SearchToken
+
+QUERY_TIME_LIMIT_MS = 2000
+MAX_QUERY_TOKENS = 32
+MAX_PAGE_SIZE = 100
+MAX_OFFSET = 5000
+FACETS = ("provider", "classification", "share_type", "open", "update_cycle", "grade")
+
+
+class SearchQuery(BaseModel):
+    q: str = Field("", max_length=100)
+    provider: list[str] = Field(default_factory=list, max_length=50)
+    category: str | None = None
+    classification: str | None = Field(None, max_length=40)
+    share_type: str | None = None
+    open: bool | None = None
+    update_cycle: str | None = None
+    grade: str | None = None
+    page: int = Field(1, ge=1)
+    page_size: int = Field(20, ge=1, le=MAX_PAGE_SIZE)
+
+
+class Hit(BaseModel):
+    resource_id: int
+    code: str
+    name: str
+    provider_code: str
+    provider_name: str
+    share_type: str
+    share_type_label: str
+    open: bool
+    update_cycle: str
+    grade: str
+    classification: str
+    published_at: datetime
+    score: float
+
+
+class FacetValue(BaseModel):
+    value: str
+    label: str
+    count: int
+
+
+class SearchResult(BaseModel):
+    total: int
+    page: int
+    page_size: int
+    hits: list[Hit]
+    facets: dict[str, list[FacetValue]]
+    took_ms: float
+
+
+# ---------------------------------------------------------------- index maintenance
+
+
+def _classification(version: ResourceVersion) -> str:
+    if version.category == Category.BASE.value:
+        return f"base:{version.base_kind}"
+    if version.category == Category.THEME.value:
+        return f"theme:{version.theme}"
+    return "department"
+
+
+@internal("called by the catalog lifecycle when a version is published")
+def index_version(session: Session, resource: Resource, version: ResourceVersion) -> None:
+    session.execute(delete(SearchToken).where(SearchToken.resource_id == resource.id))
+    session.execute(delete(SearchDocument).where(SearchDocument.resource_id == resource.id))
+    item_names = " ".join(i.name for i in version.items)
+    weights = tk.weighted(
+        [(version.summary, 1.0), (item_names, 2.0), (version.name, 3.0), (resource.code or "", 3.0)]
+    )
+    session.add(
+        SearchDocument(
+            resource_id=resource.id,
+            code=resource.code or "",
+            name=version.name,
+            department_id=resource.department_id,
+            category=version.category,
+            classification=_classification(version),
+            share_type=version.share_type,
+            open_to_public=version.open_to_public,
+            update_cycle=version.update_cycle,
+            security_grade=version.security_grade,
+            published_at=version.published_at or resource.updated_at,
+            text=tk.normalize(" ".join([version.name, version.summary, item_names, resource.code or ""])),
+        )
+    )
+    if weights:
+        session.execute(
+            insert(SearchToken),
+            [
+                {"resource_id": resource.id, "token": token, "weight": weight}
+                for token, weight in weights.items()
+            ],
+        )
+    session.flush()
+
+
+@internal("called by the catalog lifecycle when a resource is withdrawn")
+def unindex(session: Session, resource_id: int) -> None:
+    session.execute(delete(SearchToken).where(SearchToken.resource_id == resource_id))
+    session.execute(delete(SearchDocument).where(SearchDocument.resource_id == resource_id))
+
+
+# ---------------------------------------------------------------- time limit
+
+
+@contextmanager
+def _time_limit(session: Session, milliseconds: int) -> Iterator[None]:
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        session.execute(text(f"SET LOCAL statement_timeout = {int(milliseconds)}"))
+        try:
+            yield
+        finally:
+            session.execute(text("SET LOCAL statement_timeout = 0"))
+        return
+    raw: Any = connection.connection.driver_connection
+    deadline = time.monotonic() + milliseconds / 1000
+    raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+    try:
+        yield
+    finally:
+        raw.set_progress_handler(None, 0)
+
+
+# ---------------------------------------------------------------- querying
+
+
+def _text_filter(q: str) -> tuple[Any, ColumnElement[bool] | None]:
+    """A scored subquery over the token index, or (for one-character words) a substring condition."""
+    runs = tk.runs(q)
+    if not runs:
+        return None, None
+    if any(tk.is_cjk(run) and len(run) == 1 for run in runs):
+        # A single character is not in the bigram index; scan the (small) document text instead.
+        condition = None
+        for run in runs:
+            like = SearchDocument.text.contains(run, autoescape=True)
+            condition = like if condition is None else condition & like
+        return None, condition
+    query_tokens = sorted(tk.tokens(q))[:MAX_QUERY_TOKENS]
+    scored = (
+        select(SearchToken.resource_id, func.sum(SearchToken.weight).label("score"))
+        .where(SearchToken.token.in_(query_tokens))
+        .group_by(SearchToken.resource_id)
+        .having(func.count() == len(query_tokens))
+    )
+    return scored, None
+
+
+def _filters(session: Session, query: SearchQuery, rules_grade: Any) -> dict[str, ColumnElement[bool]]:
+    conditions: dict[str, ColumnElement[bool]] = {}
+    if query.provider:
+        ids = list(session.scalars(select(Department.id).where(Department.code.in_(query.provider))))
+        conditions["provider"] = SearchDocument.department_id.in_(ids or [-1])
+    if query.category:
+        conditions["category"] = SearchDocument.category == _parse(Category, query.category, "category")
+    if query.classification:
+        conditions["classification"] = SearchDocument.classification == query.classification
+    if query.share_type:
+        conditions["share_type"] = SearchDocument.share_type == _parse(
+            ShareType, query.share_type, "share_type"
+        )
+    if query.open is not None:
+        conditions["open"] = SearchDocument.open_to_public.is_(query.open)
+    if query.update_cycle:
+        conditions["update_cycle"] = SearchDocument.update_cycle == _parse(
+            UpdateCycle, query.update_cycle, "update_cycle"
+        )
+    if query.grade:
+        try:
+            conditions["grade"] = SearchDocument.security_grade == rules_grade(query.grade)
+        except ValueError as exc:
+            raise InvalidInput.on("grade", str(exc)) from exc
+    return conditions
+
+
+def _parse(enum: Any, value: str, field: str) -> str:
+    try:
+        return str(enum.parse(value).value)
+    except ValueError as exc:
+        raise InvalidInput.on(field, str(exc)) from exc
+
+
+_FACET_COLUMNS = {
+    "provider": SearchDocument.department_id,
+    "classification": SearchDocument.classification,
+    "share_type": SearchDocument.share_type,
+    "open": SearchDocument.open_to_public,
+    "update_cycle": SearchDocument.update_cycle,
+    "grade": SearchDocument.security_grade,
+}
+
+
+@action(Permission.CATALOG_READ)
+def search(session: Session, actor: Actor, query: SearchQuery) -> SearchResult:
+    started = time.perf_counter()
+    offset = (query.page - 1) * query.page_size
+    if offset > MAX_OFFSET:
+        raise InvalidInput.on("page", f"最多翻到第 {MAX_OFFSET // query.page_size + 1} 页，请增加筛选条件")
+    rules = node_config(session).jurisdiction.catalog
+    conditions = _filters(session, query, rules.grade_code)
+    scored, text_condition = _text_filter(query.q)
+    scored_sq = scored.subquery() if scored is not None else None
+
+    def base(columns: list[Any], exclude: str | None = None) -> Select[Any]:
+        stmt = select(*columns).select_from(SearchDocument)
+        if scored_sq is not None:
+            stmt = stmt.join(scored_sq, scored_sq.c.resource_id == SearchDocument.resource_id)
+        if text_condition is not None:
+            stmt = stmt.where(text_condition)
+        for name, condition in conditions.items():
+            if name != exclude:
+                stmt = stmt.where(condition)
+        return stmt
+
+    score = scored_sq.c.score if scored_sq is not None else text("0")
+    try:
+        with _time_limit(session, QUERY_TIME_LIMIT_MS):
+            total = session.scalar(base([func.count()])) or 0
+            rows = session.execute(
+                base([SearchDocument, score.label("score") if scored_sq is not None else text("0 AS score")])
+                .order_by(
+                    *([scored_sq.c.score.desc()] if scored_sq is not None else []),
+                    SearchDocument.published_at.desc(),
+                    SearchDocument.resource_id,
+                )
+                .limit(query.page_size)
+                .offset(offset)
+            ).all()
+            facet_rows = {
+                name: session.execute(
+                    base([column, func.count()], exclude=name if name in conditions else None)
+                    .group_by(column)
+                    .order_by(func.count().desc())
+                    .limit(50)
+                ).all()
+                for name, column in _FACET_COLUMNS.items()
+            }
+    except OperationalError as exc:
+        if "interrupt" in str(exc).lower() or "timeout" in str(exc).lower() or "cancel" in str(exc).lower():
+            raise ServiceUnavailable("查询超时，请缩小检索范围") from exc
+        raise
+    departments = {d.id: d for d in session.scalars(select(Department))}
+    hits = [
+        Hit(
+            resource_id=doc.resource_id,
+            code=doc.code,
+            name=doc.name,
+            provider_code=departments[doc.department_id].code,
+            provider_name=departments[doc.department_id].name,
+            share_type=doc.share_type,
+            share_type_label=ShareType(doc.share_type).label,
+            open=doc.open_to_public,
+            update_cycle=doc.update_cycle,
+            grade=doc.security_grade,
+            classification=doc.classification,
+            published_at=doc.published_at,
+            score=float(row_score or 0),
+        )
+        for doc, row_score in rows
+    ]
+    facets = {
+        name: [
+            FacetValue(
+                value=str(_facet_value(name, v, departments)),
+                label=_facet_label(name, v, departments, rules),
+                count=n,
+            )
+            for v, n in values
+        ]
+        for name, values in facet_rows.items()
+    }
+    return SearchResult(
+        total=total,
+        page=query.page,
+        page_size=query.page_size,
+        hits=hits,
+        facets=facets,
+        took_ms=round((time.perf_counter() - started) * 1000, 2),
+    )
+
+
+def _facet_value(name: str, value: Any, departments: dict[int, Department]) -> str:
+    if name == "provider":
+        return departments[value].code
+    if name == "open":
+        return "true" if value else "false"
+    return str(value)
+
+
+def _facet_label(name: str, value: Any, departments: dict[int, Department], rules: Any) -> str:
+    if name == "provider":
+        return departments[value].name
+    if name == "open":
+        return "向社会开放" if value else "不开放"
+    if name == "share_type":
+        return ShareType(value).label
+    if name == "update_cycle":
+        return UpdateCycle(value).label
+    if name == "grade":
+        return str(rules.grade_label(value))
+    if name == "classification":
+        kind, _, rest = str(value).partition(":")
+        if kind == "base":
+            return f"基础·{BaseKind(rest).label}"
+        if kind == "theme":
+            return f"主题·{rest}"
+        return "部门"
+    return str(value)
