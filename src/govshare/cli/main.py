@@ -14,6 +14,7 @@ from govshare import __version__
 from govshare.applications.cli import app_app
 from govshare.audit.cli import audit_app
 from govshare.auth.permissions import Role
+from govshare.catalog import dcat_cli, excel_cli  # noqa: F401 - they register their commands
 from govshare.catalog.cli import catalog_app
 from govshare.cli.context import JsonOption, database, emit, fail, run, settings
 from govshare.core import migrations
@@ -22,6 +23,7 @@ from govshare.identity import service as identity
 from govshare.identity.cli import dept_app, generated_password, user_app
 from govshare.identity.repository import DepartmentRepository, UserRepository
 from govshare.identity.schemas import DepartmentCreate, UserCreate
+from govshare.inventory.cli import inventory_app
 
 app = typer.Typer(help="govshare 政务信息资源共享交换平台节点", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="数据库结构（迁移）", no_args_is_help=True)
@@ -30,6 +32,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(app_app, name="app")
 app.add_typer(audit_app, name="audit")
 app.add_typer(catalog_app, name="catalog")
+app.add_typer(inventory_app, name="inventory")
 app.add_typer(db_app, name="db")
 
 

@@ -12,8 +12,11 @@ from govshare import logging as node_logging
 from govshare.applications.api import router as applications_router
 from govshare.audit.api import router as audit_router
 from govshare.catalog.api import router as catalog_router
+from govshare.catalog.dcat_api import router as dcat_router
+from govshare.catalog.excel_api import router as excel_router
 from govshare.core.db import Database
 from govshare.identity.api import router as identity_router
+from govshare.inventory.api import router as inventory_router
 from govshare.settings import Settings, get_settings
 from govshare.web import health, portal, problems
 from govshare.web.middleware import Metrics, NodeMiddleware
@@ -43,6 +46,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         applications_router,
         audit_router,
         catalog_router,
+        dcat_router,
+        excel_router,
+        inventory_router,
         health.router,
         portal.router,
     ):

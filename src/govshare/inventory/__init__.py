@@ -1,0 +1,1 @@
+"""政务信息系统清单 (information-system inventory)."""
