@@ -254,6 +254,9 @@ def _save(
             overrides=[],
         )
         resource.versions.append(pending)
+    else:
+        pending.items = []
+        session.flush()  # old items go before new ones with the same field names arrive
     pending.state = VersionState.DRAFT.value
     pending.updated_at = now
     content.write(pending, normalized)
