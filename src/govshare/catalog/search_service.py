@@ -6,13 +6,14 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, Select, delete, func, insert, select, text
+from sqlalchemy import ColumnElement, String, cast, delete, func, insert, literal, select, text, union_all
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import util as sql_util
 
 from govshare.auth.actor import Actor
 from govshare.auth.guard import action, internal
@@ -208,13 +209,43 @@ def _parse(enum: Any, value: str, field: str) -> str:
 
 
 _FACET_COLUMNS = {
-    "provider": SearchDocument.department_id,
-    "classification": SearchDocument.classification,
-    "share_type": SearchDocument.share_type,
-    "open": SearchDocument.open_to_public,
-    "update_cycle": SearchDocument.update_cycle,
-    "grade": SearchDocument.security_grade,
+    "provider": "department_id",
+    "classification": "classification",
+    "share_type": "share_type",
+    "open": "open_to_public",
+    "update_cycle": "update_cycle",
+    "grade": "security_grade",
 }
+_DOC_COLUMNS = (
+    "resource_id",
+    "code",
+    "name",
+    "department_id",
+    "classification",
+    "share_type",
+    "open_to_public",
+    "update_cycle",
+    "security_grade",
+    "published_at",
+    "text",
+)
+
+
+def _rebind(condition: ColumnElement[bool], matched: Any) -> ColumnElement[bool]:
+    """The same condition on the CTE's columns instead of the document table's."""
+    return sql_util.ClauseAdapter(matched).traverse(condition)
+
+
+def _typed(facet: str, value: Any) -> Any:
+    if facet == "provider":
+        return int(value)
+    if facet == "open":
+        return str(value).lower() in ("1", "true", "t")
+    return value
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @action(Permission.CATALOG_READ)
@@ -226,64 +257,77 @@ def search(session: Session, actor: Actor, query: SearchQuery) -> SearchResult:
     rules = node_config(session).jurisdiction.catalog
     conditions = _filters(session, query, rules.grade_code)
     scored, text_condition = _text_filter(query.q)
-    scored_sq = scored.subquery() if scored is not None else None
+    # The text match is evaluated once, as a CTE that the total, the facets and the page all read
+    # (PostgreSQL and SQLite both materialise a CTE that is referenced more than once).
+    columns = [SearchDocument.__table__.c[name] for name in _DOC_COLUMNS]
+    if scored is not None:
+        scored_sq = scored.subquery()
+        matched_stmt = select(*columns, scored_sq.c.score.label("score")).join(
+            scored_sq, scored_sq.c.resource_id == SearchDocument.resource_id
+        )
+    else:
+        matched_stmt = select(*columns, literal(0.0).label("score"))
+    if text_condition is not None:
+        matched_stmt = matched_stmt.where(text_condition)
+    matched = matched_stmt.cte("matched")
+    on_matched = {name: _rebind(condition, matched) for name, condition in conditions.items()}
 
-    def base(columns: list[Any], exclude: str | None = None) -> Select[Any]:
-        stmt = select(*columns).select_from(SearchDocument)
-        if scored_sq is not None:
-            stmt = stmt.join(scored_sq, scored_sq.c.resource_id == SearchDocument.resource_id)
-        if text_condition is not None:
-            stmt = stmt.where(text_condition)
-        for name, condition in conditions.items():
-            if name != exclude:
-                stmt = stmt.where(condition)
-        return stmt
+    def where_all_but(exclude: str | None) -> list[ColumnElement[bool]]:
+        return [c for name, c in on_matched.items() if name != exclude]
 
-    score = scored_sq.c.score if scored_sq is not None else text("0")
+    counts = [
+        select(literal("__total__").label("facet"), literal("").label("value"), func.count().label("n"))
+        .select_from(matched)
+        .where(*where_all_but(None))
+    ]
+    for name, column_name in _FACET_COLUMNS.items():
+        column = matched.c[column_name]
+        counts.append(
+            select(literal(name), cast(column, String), func.count())
+            .select_from(matched)
+            .where(*where_all_but(name))
+            .group_by(column)
+        )
+    page_stmt = (
+        select(matched)
+        .where(*where_all_but(None))
+        .order_by(matched.c.score.desc(), matched.c.published_at.desc(), matched.c.resource_id)
+        .limit(query.page_size)
+        .offset(offset)
+    )
     try:
         with _time_limit(session, QUERY_TIME_LIMIT_MS):
-            total = session.scalar(base([func.count()])) or 0
-            rows = session.execute(
-                base([SearchDocument, score.label("score") if scored_sq is not None else text("0 AS score")])
-                .order_by(
-                    *([scored_sq.c.score.desc()] if scored_sq is not None else []),
-                    SearchDocument.published_at.desc(),
-                    SearchDocument.resource_id,
-                )
-                .limit(query.page_size)
-                .offset(offset)
-            ).all()
-            facet_rows = {
-                name: session.execute(
-                    base([column, func.count()], exclude=name if name in conditions else None)
-                    .group_by(column)
-                    .order_by(func.count().desc())
-                    .limit(50)
-                ).all()
-                for name, column in _FACET_COLUMNS.items()
-            }
+            counted = session.execute(union_all(*counts)).all()
+            rows = session.execute(page_stmt).mappings().all()
     except OperationalError as exc:
         if "interrupt" in str(exc).lower() or "timeout" in str(exc).lower() or "cancel" in str(exc).lower():
             raise ServiceUnavailable("查询超时，请缩小检索范围") from exc
         raise
+    total = next((int(n) for facet, _, n in counted if facet == "__total__"), 0)
+    facet_rows: dict[str, list[tuple[Any, int]]] = {name: [] for name in _FACET_COLUMNS}
+    for facet, value, n in counted:
+        if facet != "__total__":
+            facet_rows[facet].append((_typed(facet, value), int(n)))
+    for values in facet_rows.values():
+        values.sort(key=lambda pair: (-pair[1], str(pair[0])))
     departments = {d.id: d for d in session.scalars(select(Department))}
     hits = [
         Hit(
-            resource_id=doc.resource_id,
-            code=doc.code,
-            name=doc.name,
-            provider_code=departments[doc.department_id].code,
-            provider_name=departments[doc.department_id].name,
-            share_type=doc.share_type,
-            share_type_label=ShareType(doc.share_type).label,
-            open=doc.open_to_public,
-            update_cycle=doc.update_cycle,
-            grade=doc.security_grade,
-            classification=doc.classification,
-            published_at=doc.published_at,
-            score=float(row_score or 0),
+            resource_id=row["resource_id"],
+            code=row["code"],
+            name=row["name"],
+            provider_code=departments[row["department_id"]].code,
+            provider_name=departments[row["department_id"]].name,
+            share_type=row["share_type"],
+            share_type_label=ShareType(row["share_type"]).label,
+            open=bool(row["open_to_public"]),
+            update_cycle=row["update_cycle"],
+            grade=row["security_grade"],
+            classification=row["classification"],
+            published_at=_aware(row["published_at"]),
+            score=float(row["score"] or 0),
         )
-        for doc, row_score in rows
+        for row in rows
     ]
     facets = {
         name: [
@@ -328,7 +372,7 @@ def _facet_label(name: str, value: Any, departments: dict[int, Department], rule
     if name == "classification":
         kind, _, rest = str(value).partition(":")
         if kind == "base":
-            return f"基础·{BaseKind(rest).label}"
+            return f"基础·{BaseKind(rest).label}" if rest in set(BaseKind) else "基础"
         if kind == "theme":
             return f"主题·{rest}"
         return "部门"

@@ -7,7 +7,9 @@ real person is copied. Later capabilities (catalog, data, applications) add thei
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
+import yaml
 from faker import Faker
 from sqlalchemy.orm import Session
 
@@ -17,6 +19,8 @@ from govshare.applications.schemas import ApplicationCreate
 from govshare.auth.actor import Actor
 from govshare.auth.guard import action
 from govshare.auth.permissions import Permission, Role
+from govshare.catalog import service as catalog
+from govshare.catalog.schemas import CatalogFile
 from govshare.identity import service as identity
 from govshare.identity.repository import DepartmentRepository, UserRepository
 from govshare.identity.schemas import DepartmentCreate, UserCreate
@@ -80,11 +84,9 @@ class DemoResult:
     departments_created: int = 0
     users_created: int = 0
     applications_created: int = 0
+    resources_created: int = 0
+    resources_published: int = 0
     keys: dict[str, str] = field(default_factory=dict)  # application code -> key, shown once
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.departments_created or self.users_created or self.applications_created)
 
 
 @action(Permission.DEPARTMENT_MANAGE, name="demo.seed")
@@ -147,4 +149,28 @@ def seed(session: Session, actor: Actor) -> DemoResult:
             )
             result.keys[code] = applications.issue_key(session, actor, code).secret
             result.applications_created += 1
+
+    _seed_catalog(session, actor, result)
     return result
+
+
+CATALOG_FILE = Path(__file__).with_name("catalog.yaml")
+# Every DRAFT_EVERY-th resource stays unpublished so the workbench and review queue have work in them;
+# every other one of those is submitted for review.
+DRAFT_EVERY = 20
+
+
+def _seed_catalog(session: Session, actor: Actor, result: DemoResult) -> None:
+    definitions = CatalogFile.model_validate(
+        yaml.safe_load(CATALOG_FILE.read_text(encoding="utf-8"))
+    ).resources
+    in_progress = {i for i in range(len(definitions)) if i % DRAFT_EVERY == DRAFT_EVERY // 2}
+    published = [d for i, d in enumerate(definitions) if i not in in_progress]
+    drafts = [d for i, d in enumerate(definitions) if i in in_progress]
+    report = catalog.apply_definitions(session, actor, published, publish=True)
+    drafted = catalog.apply_definitions(session, actor, drafts, publish=False)
+    for outcome in drafted.resources[::2]:
+        if outcome.action == "created":
+            catalog.submit(session, actor, outcome.resource_id)
+    result.resources_created = report.created + drafted.created
+    result.resources_published = report.published
