@@ -227,7 +227,6 @@ _DOC_COLUMNS = (
     "update_cycle",
     "security_grade",
     "published_at",
-    "text",
 )
 
 

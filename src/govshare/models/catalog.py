@@ -144,7 +144,7 @@ class SearchToken(Base):
     """Inverted index: character bigrams of Chinese text and lowercased words, per resource."""
 
     __tablename__ = "catalog_search_token"
-    __table_args__ = (Index("ix_catalog_search_token_token", "token", "resource_id"),)
+    __table_args__ = (Index("ix_catalog_search_token_token", "token", "resource_id", "weight"),)
 
     resource_id: Mapped[int] = mapped_column(
         ForeignKey("catalog_resource.id", ondelete="CASCADE"), primary_key=True
