@@ -174,7 +174,10 @@ def list_resources(
 ) -> list[ResourceOut]:
     """The workbench list: a department's resources in every state it may see."""
     department_id = _department(session, department_code).id if department_code else None
-    states = (VersionState.parse(state).value,) if state else None
+    try:
+        states = (VersionState.parse(state).value,) if state else None
+    except ValueError as exc:
+        raise InvalidInput.on("state", str(exc)) from exc
     resources = CatalogRepository(session).find(department_id=department_id, states=states)
     return [
         _out(session, actor, r)

@@ -61,14 +61,12 @@ def catalog_stats(session: Session, actor: Actor) -> CatalogStats:
         .where(ResourceVersion.state == VersionState.PUBLISHED.value)
         .subquery()
     )
-    item_counts = dict(
+    item_counts: dict[int, int] = dict(
         session.execute(
             select(ResourceItem.version_id, func.count())
             .where(ResourceItem.version_id.in_(select(published.c.id)))
             .group_by(ResourceItem.version_id)
         )
-        .tuples()
-        .all()
     )
     in_review = set(
         session.scalars(

@@ -26,7 +26,7 @@ class DepartmentRepository:
         return list(self.session.scalars(select(Department).order_by(Department.code)))
 
     def codes_by_id(self) -> dict[int, str]:
-        return dict(self.session.execute(select(Department.id, Department.code)).tuples().all())
+        return {row.id: row.code for row in self.session.execute(select(Department.id, Department.code))}
 
     def count(self) -> int:
         return self.session.scalar(select(func.count()).select_from(Department)) or 0
