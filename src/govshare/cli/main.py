@@ -178,12 +178,14 @@ def demo_command(as_json: bool = JsonOption) -> None:
             "applications_created": result.applications_created,
             "resources_created": result.resources_created,
             "resources_published": result.resources_published,
+            "systems_created": result.systems_created,
             "credentials_file": str(credentials),
         },
         lambda: (
             f"示例市已就绪：新建部门 {result.departments_created} 个、用户 {result.users_created} 个、"
             f"应用 {result.applications_created} 个、信息资源 {result.resources_created} 个"
-            f"（发布 {result.resources_published} 个）。\n示例账号口令：{demo.DEMO_PASSWORD}"
+            f"（发布 {result.resources_published} 个）、信息系统 {result.systems_created} 个。"
+            f"\n示例账号口令：{demo.DEMO_PASSWORD}"
             f"（如 admin、security、auditor、ga.steward）\n应用密钥见 {credentials}"
         ),
     )

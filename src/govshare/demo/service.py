@@ -24,6 +24,9 @@ from govshare.catalog.schemas import CatalogFile
 from govshare.identity import service as identity
 from govshare.identity.repository import DepartmentRepository, UserRepository
 from govshare.identity.schemas import DepartmentCreate, UserCreate
+from govshare.inventory import service as inventory
+from govshare.inventory.repository import InfoSystemRepository
+from govshare.inventory.schemas import SystemCreate
 
 # Every demo account shares this password. `govshare demo` refuses to run in production.
 DEMO_PASSWORD = "Demo@2026-govshare"  # noqa: S105 - a published demo credential, not a secret
@@ -86,6 +89,7 @@ class DemoResult:
     applications_created: int = 0
     resources_created: int = 0
     resources_published: int = 0
+    systems_created: int = 0
     keys: dict[str, str] = field(default_factory=dict)  # application code -> key, shown once
 
 
@@ -150,8 +154,130 @@ def seed(session: Session, actor: Actor) -> DemoResult:
             result.keys[code] = applications.issue_key(session, actor, code).secret
             result.applications_created += 1
 
+    _seed_inventory(session, actor, result)
     _seed_catalog(session, actor, result)
     return result
+
+
+# code, name, department, function, usage range, frequency, build year, funding, connected
+SYSTEMS: list[tuple[str, str, str, str, str, str, int, str, bool]] = [
+    (
+        "ga-rkgl",
+        "人口管理信息系统",
+        "GA",
+        "户籍登记、迁移和居民身份证管理",
+        "跨部门",
+        "每日",
+        2012,
+        "财政资金",
+        True,
+    ),
+    (
+        "mz-hydj",
+        "婚姻登记管理系统",
+        "MZ",
+        "结婚、离婚登记和补领证件",
+        "跨部门",
+        "每日",
+        2015,
+        "财政资金",
+        True,
+    ),
+    (
+        "rs-shbx",
+        "社会保险业务系统",
+        "RS",
+        "参保登记、缴费核定和待遇发放",
+        "跨部门",
+        "每日",
+        2011,
+        "财政资金",
+        True,
+    ),
+    (
+        "scjg-djzc",
+        "市场主体登记注册系统",
+        "SCJG",
+        "市场主体设立、变更、注销登记",
+        "跨部门",
+        "每日",
+        2016,
+        "财政资金",
+        True,
+    ),
+    (
+        "zj-zfbz",
+        "住房保障管理系统",
+        "ZJ",
+        "保障性住房申请、审核和分配",
+        "部门内部",
+        "每周",
+        2014,
+        "财政资金",
+        True,
+    ),
+    ("yb-jsxt", "医保结算系统", "YB", "定点医药机构费用结算", "跨部门", "每日", 2019, "财政资金", True),
+    (
+        "mz-dbgl",
+        "城乡低保管理系统",
+        "MZ",
+        "低保对象认定与动态管理",
+        "部门内部",
+        "每月",
+        2009,
+        "财政资金",
+        False,
+    ),
+    ("jy-xjgl", "学籍管理系统", "JY", "中小学学籍登记与转学", "部门内部", "每月", 2013, "自筹资金", False),
+    (
+        "wj-fybz",
+        "妇幼保健信息系统",
+        "WJ",
+        "孕产妇与儿童保健档案",
+        "处室内部",
+        "每周",
+        2010,
+        "财政资金",
+        False,
+    ),
+    (
+        "tj-dcsb",
+        "统计调查数据上报系统",
+        "TJ",
+        "统计调查数据采集与审核",
+        "处室内部",
+        "每月",
+        2008,
+        "其他",
+        False,
+    ),
+    ("cz-zwgl", "财政国库支付单机台账", "CZ", "国库集中支付台账", "单机", "偶尔", 2006, "自筹资金", False),
+]
+
+
+def _seed_inventory(session: Session, actor: Actor, result: DemoResult) -> None:
+    systems = InfoSystemRepository(session)
+    for code, name, department, function, usage, frequency, year, funding, connected in SYSTEMS:
+        if systems.by_code(code) is None:
+            inventory.create_system(
+                session,
+                actor,
+                SystemCreate.model_validate(
+                    {
+                        "code": code,
+                        "name": name,
+                        "department_code": department,
+                        "function": function,
+                        "usage_range": usage,
+                        "usage_frequency": frequency,
+                        "build_year": year,
+                        "approved_by": "示例市发展和改革委员会",
+                        "funding": funding,
+                        "connected": connected,
+                    }
+                ),
+            )
+            result.systems_created += 1
 
 
 CATALOG_FILE = Path(__file__).with_name("catalog.yaml")
