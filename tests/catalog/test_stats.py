@@ -14,7 +14,9 @@ def test_catalog_statistics(client: TestClient, db: Database) -> None:
     apply(db, POPULATION, MARRIAGE, TAX)
     apply(db, definition(MARRIAGE, name="收养登记信息"), publish=False)
     factories.login(client, "auditor")
-    stats = client.get("/api/v1/catalog/stats").json()
+    response = client.get("/api/v1/catalog/stats")
+    assert response.status_code == 200, response.text
+    stats = response.json()
     node = stats["node"]
     assert (
         node["compiled"],

@@ -61,13 +61,12 @@ def catalog_stats(session: Session, actor: Actor) -> CatalogStats:
         .where(ResourceVersion.state == VersionState.PUBLISHED.value)
         .subquery()
     )
-    item_counts: dict[int, int] = dict(
-        session.execute(
-            select(ResourceItem.version_id, func.count())
-            .where(ResourceItem.version_id.in_(select(published.c.id)))
-            .group_by(ResourceItem.version_id)
-        )
+    counted = session.execute(
+        select(ResourceItem.version_id, func.count())
+        .where(ResourceItem.version_id.in_(select(published.c.id)))
+        .group_by(ResourceItem.version_id)
     )
+    item_counts: dict[int, int] = {row[0]: row[1] for row in counted}
     in_review = set(
         session.scalars(
             select(ResourceVersion.resource_id).where(ResourceVersion.state == VersionState.SUBMITTED.value)

@@ -18,7 +18,7 @@ from govshare.core.db import Database
 from govshare.identity.api import router as identity_router
 from govshare.inventory.api import router as inventory_router
 from govshare.settings import Settings, get_settings
-from govshare.web import health, portal, problems
+from govshare.web import health, portal, portal_catalog, problems
 from govshare.web.middleware import Metrics, NodeMiddleware
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         inventory_router,
         health.router,
         portal.router,
+        portal_catalog.router,
     ):
         _add_routes(app, router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

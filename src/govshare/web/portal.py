@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
@@ -30,7 +30,7 @@ TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 router = APIRouter(include_in_schema=False)
 
 
-def _render(request: Request, name: str, actor: Actor, status: int = 200, **context: Any) -> HTMLResponse:
+def render(request: Request, name: str, actor: Actor, status: int = 200, **context: Any) -> HTMLResponse:
     """Render a page with a CSRF token bound to the session (or to a pre-session cookie)."""
     binding = request.cookies.get(SESSION_COOKIE) or request.cookies.get(PRE_SESSION_COOKIE)
     new_nonce = None
@@ -60,14 +60,23 @@ def home(
 ) -> HTMLResponse:
     figures = identity.node_figures(session)
     figures["applications"] = applications.node_application_count(session)
-    return _render(request, "home.html", actor, figures=figures)
+    return render(request, "home.html", actor, figures=figures)
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_page(request: Request, actor: Actor = public_actor("the login form")) -> Response:
+def login_page(
+    request: Request,
+    next_page: str = Query("/", alias="next", max_length=200),
+    actor: Actor = public_actor("the login form"),
+) -> Response:
     if actor.is_authenticated:
-        return RedirectResponse("/", status_code=303)
-    return _render(request, "login.html", actor)
+        return RedirectResponse(_local(next_page), status_code=303)
+    return render(request, "login.html", actor, next_page=_local(next_page))
+
+
+def _local(target: str) -> str:
+    """Only a path on this node: an open redirect would let a phishing link borrow the login page."""
+    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -76,14 +85,21 @@ def login_submit(
     username: str = Form("", max_length=64),
     password: str = Form("", max_length=256),
     csrf_token: str = Form("", max_length=128),
+    next_page: str = Form("/", alias="next", max_length=200),
     session: Session = DB_SESSION,
     actor: Actor = public_actor("submitting the login form"),
 ) -> Response:
     if not csrf_valid(request, csrf_token):
         raise CsrfFailed()
     if not username or not password:
-        return _render(
-            request, "login.html", actor, status=422, error="请输入用户名和口令", username=username
+        return render(
+            request,
+            "login.html",
+            actor,
+            status=422,
+            error="请输入用户名和口令",
+            username=username,
+            next_page=_local(next_page),
         )
     outcome = identity.login(
         session, actor, username.strip(), password, user_agent=request.headers.get("user-agent")
@@ -91,8 +107,16 @@ def login_submit(
     session.commit()
     if outcome.error is not None or outcome.token is None:
         message = outcome.error.message if outcome.error else "登录失败"
-        return _render(request, "login.html", actor, status=401, error=message, username=username)
-    response = RedirectResponse("/", status_code=303)
+        return render(
+            request,
+            "login.html",
+            actor,
+            status=401,
+            error=message,
+            username=username,
+            next_page=_local(next_page),
+        )
+    response = RedirectResponse(_local(next_page), status_code=303)
     cookies.set_session(request, response, outcome.token)
     return response
 

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from govshare.errors import FieldError, GovshareError
@@ -105,9 +106,36 @@ def _field(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
+def wants_html(request: Request) -> bool:
+    """A person's browser on a portal page (not the API): errors become pages, not JSON."""
+    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
+
+
+def _page(request: Request, status: int, title: str, detail: str) -> Response:
+    if status == 401:
+        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+    from govshare.web.portal import TEMPLATES  # the portal imports this module
+
+    return TEMPLATES.TemplateResponse(
+        request,
+        "error.html",
+        {
+            "actor": getattr(request.state, "actor", None),
+            "node_name": request.app.state.settings.node_name,
+            "title": title,
+            "detail": detail,
+            "status": status,
+            "request_id": getattr(request.state, "request_id", ""),
+        },
+        status_code=status,
+    )
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(GovshareError)
-    async def _domain(request: Request, exc: GovshareError) -> JSONResponse:
+    async def _domain(request: Request, exc: GovshareError) -> Response:
+        if wants_html(request):
+            return _page(request, exc.status, exc.title, exc.message)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         return problem(request, exc.status, exc.code, exc.title, exc.message, exc.errors, headers)
 
@@ -118,8 +146,10 @@ def install(app: FastAPI) -> None:
         return problem(request, 422, "invalid_input", "输入不合法", detail or "输入不合法", errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         code, title = _HTTP_CODES.get(exc.status_code, ("http_error", "请求失败"))
+        if wants_html(request) and exc.status_code != 401:
+            return _page(request, exc.status_code, title, title)
         return problem(request, exc.status_code, code, title, title, headers=exc.headers)
 
     @app.exception_handler(Exception)

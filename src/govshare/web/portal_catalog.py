@@ -1,0 +1,112 @@
+"""Portal pages of the catalog: search with facets and the resource page. They call the same services as
+the API; the forms are plain GET forms, so they work without JavaScript."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
+
+from govshare.auth.actor import Actor
+from govshare.auth.permissions import Permission
+from govshare.catalog import search_service, service
+from govshare.catalog.search_service import SearchQuery
+from govshare.catalog.vocabulary import ShareType, UpdateCycle
+from govshare.web.deps import DB_SESSION, require
+from govshare.web.portal import render
+
+router = APIRouter(include_in_schema=False)
+
+FILTERS = ("provider", "classification", "share_type", "open", "update_cycle", "grade")
+FACET_TITLES = {
+    "provider": "提供方",
+    "classification": "分类",
+    "share_type": "共享类型",
+    "open": "开放属性",
+    "update_cycle": "更新周期",
+    "grade": "安全级别",
+}
+
+
+@router.get("/catalog", response_class=HTMLResponse)
+def catalog_search(
+    request: Request,
+    q: str = Query("", max_length=100),
+    provider: str | None = Query(None, max_length=32),
+    classification: str | None = Query(None, max_length=40),
+    share_type: str | None = Query(None, max_length=16),
+    open: str | None = Query(None, pattern="^(true|false)$"),
+    update_cycle: str | None = Query(None, max_length=16),
+    grade: str | None = Query(None, max_length=16),
+    page: int = Query(1, ge=1, le=250),
+    session: Session = DB_SESSION,
+    actor: Actor = require(Permission.CATALOG_READ),
+) -> HTMLResponse:
+    chosen = {
+        "provider": provider,
+        "classification": classification,
+        "share_type": share_type,
+        "open": open,
+        "update_cycle": update_cycle,
+        "grade": grade,
+    }
+    query = SearchQuery(
+        q=q,
+        provider=[provider] if provider else [],
+        classification=classification,
+        share_type=share_type,
+        open=None if open is None else open == "true",
+        update_cycle=update_cycle,
+        grade=grade,
+        page=page,
+        page_size=20,
+    )
+    result = search_service.search(session, actor, query)
+    active = {k: v for k, v in chosen.items() if v}
+    pages = (result.total + 19) // 20
+
+    def link(facet: str | None = None, value: str | None = None, to_page: int | None = None) -> str:
+        """This search with one facet set (or cleared, value None) and the given page."""
+        params: dict[str, str | int | None] = {"q": q or None, **active}
+        if facet:
+            params[facet] = value
+        params["page"] = to_page
+        return "/catalog?" + urlencode({k: v for k, v in params.items() if v not in (None, "")})
+
+    clear = "/catalog?" + urlencode({"q": q}) if q else "/catalog"
+
+    return render(
+        request,
+        "catalog_search.html",
+        actor,
+        q=q,
+        result=result,
+        active=active,
+        facet_titles=FACET_TITLES,
+        pages=pages,
+        page=page,
+        link=link,
+        clear=clear,
+    )
+
+
+@router.get("/catalog/{code}", response_class=HTMLResponse)
+def catalog_resource(
+    request: Request,
+    code: str = Path(max_length=64, pattern=r"^[A-Za-z0-9_-]+$"),
+    session: Session = DB_SESSION,
+    actor: Actor = require(Permission.CATALOG_READ),
+) -> HTMLResponse:
+    resource = service.get_by_code(session, actor, code)
+    version = resource.current or resource.pending
+    return render(
+        request,
+        "catalog_resource.html",
+        actor,
+        resource=resource,
+        definition=version.definition if version else {},
+        share_labels=ShareType,
+        cycles=UpdateCycle,
+    )
