@@ -37,8 +37,8 @@ def list_entries(
         actor_name=actor_name,
         target_id=target_id,
         outcome=outcome,
-        since=assume_beijing(since),
-        until=assume_beijing(until),
+        since=assume_beijing(since, "since"),
+        until=assume_beijing(until, "until"),
     )
     entries = service.list_entries(session, actor, flt, before_seq=before, limit=limit)
     full_page = len(entries) == min(limit, session.info["node"].page_max)

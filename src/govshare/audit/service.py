@@ -7,6 +7,7 @@ action back (`record_denial`).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,22 @@ from govshare.errors import PermissionDenied, ServiceUnavailable
 from govshare.models import AuditEntry
 
 SUCCESS, DENIED, FAILURE = "success", "denied", "failure"
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _safe(value: str | None, limit: int) -> str | None:
+    """What a hostile caller typed is recorded, never allowed to break the write: control characters
+    (PostgreSQL refuses NUL) become U+FFFD, lone surrogates are replaced, and text is cut to the column."""
+    if value is None:
+        return None
+    cleaned = _CONTROL.sub("\ufffd", value).encode("utf-8", "replace").decode("utf-8")
+    return cleaned[:limit]
+
+
+def _safe_detail(detail: dict[str, Any]) -> dict[str, Any]:
+    return {_safe(str(k), 64) or "": _safe(v, 2000) if isinstance(v, str) else v for k, v in detail.items()}
 
 
 @internal("every action writes its own audit entry, after its own authorization check")
@@ -50,17 +67,17 @@ def record(
         occurred_at=utcnow(),
         actor_type=actor.kind,
         actor_id=actor.id,
-        actor_name=actor.name,
+        actor_name=_safe(actor.name, 100) or "",
         department_code=actor.department_code,
         application_code=actor.application_code,
-        action=action_name,
+        action=_safe(action_name, 64) or "",
         target_type=target_type,
-        target_id=target_id,
+        target_id=_safe(target_id, 128),
         outcome=outcome,
         request_id=actor.request_id,
         client_addr=actor.client_addr,
-        purpose=actor.purpose,
-        detail=detail or {},
+        purpose=_safe(actor.purpose, 255),
+        detail=_safe_detail(detail or {}),
         prev_hash=head.entry_hash,
     )
     entry.entry_hash = chain.entry_hash(key, head.entry_hash, entry)

@@ -88,7 +88,7 @@ def dcat_catalog(
     at or after that moment (a naive value is Beijing time); `fmt` only shapes the paging links."""
     _check(fmt, page, page_size)
     base = _base_url(base_url)
-    since = assume_beijing(modified_since)
+    since = assume_beijing(modified_since, "modified_since")
     conditions = _published(since)
 
     published = ResourceVersion.state.in_((VersionState.PUBLISHED.value, VersionState.SUPERSEDED.value))

@@ -15,6 +15,7 @@ from govshare.identity.schemas import (
     DepartmentOut,
     LoginRequest,
     RoleChange,
+    RoleName,
     RoleOut,
     UserCreate,
     UserOut,
@@ -137,11 +138,11 @@ def grant_role(
 @router.delete("/users/{username}/roles/{role}", summary="收回角色")
 def revoke_role(
     username: str,
-    role: str,
+    role: RoleName,
     session: Session = DB_SESSION,
     actor: Actor = require(Permission.ROLE_ASSIGN, Permission.USER_MANAGE),
 ) -> UserOut:
-    return UserOut.of(service.revoke_role(session, actor, username, RoleChange(role=role).role))
+    return UserOut.of(service.revoke_role(session, actor, username, role))
 
 
 @router.post("/users/{username}/unlock", summary="解锁账号")
