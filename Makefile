@@ -27,7 +27,7 @@ services:
 	@scripts/services.sh
 
 test: $(STAMP) services
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
