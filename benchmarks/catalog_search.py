@@ -19,7 +19,7 @@ import uuid
 from pathlib import Path
 
 import psycopg
-from sqlalchemy import create_engine, func, insert, select
+from sqlalchemy import create_engine, func, select
 from sqlalchemy.engine import make_url
 
 from govshare.auth.actor import Actor
@@ -32,15 +32,106 @@ from govshare.core.node import NodeConfig
 from govshare.models import Department, Resource, ResourceItem, ResourceVersion, SearchDocument
 from govshare.settings import Settings
 
-SUBJECTS = ["人口", "户籍", "婚姻", "社保", "医保", "企业", "个体工商户", "不动产", "车辆", "驾驶人", "学籍", "医疗机构",
-            "药品", "食品经营", "安全生产", "环境监测", "排污许可", "建筑工程", "公积金", "低保", "残疾人", "养老机构",
-            "行政处罚", "行政许可", "信用评价", "纳税", "发票", "土地", "林地", "水资源", "气象", "交通违法", "公交",
-            "出租车", "危险化学品", "特种设备", "执业医师", "教师资格", "律师", "公证", "退役军人", "旅游景区"]
-KINDS = ["基本信息", "登记信息", "变更信息", "注销信息", "许可信息", "监测数据", "统计数据", "名录", "核验信息", "年报信息"]
-ITEMS = ["统一社会信用代码", "公民身份号码", "姓名", "性别", "出生日期", "单位名称", "法定代表人", "登记日期", "登记机关",
-         "地址", "联系电话", "证件编号", "有效期", "状态", "行政区划", "金额", "备注", "审批结果", "检测值", "等级"]
-QUERIES = ["人口", "婚姻登记", "企业 许可", "身份号码", "不动产", "医疗", "信用", "排污", "驾驶", "公积金",
-           "登记", "车", "药品 监测", "学籍 信息", "社会信用代码", "地址", "养老", "危险化学品", "气象数据", "年报"]
+SUBJECTS = [
+    "人口",
+    "户籍",
+    "婚姻",
+    "社保",
+    "医保",
+    "企业",
+    "个体工商户",
+    "不动产",
+    "车辆",
+    "驾驶人",
+    "学籍",
+    "医疗机构",
+    "药品",
+    "食品经营",
+    "安全生产",
+    "环境监测",
+    "排污许可",
+    "建筑工程",
+    "公积金",
+    "低保",
+    "残疾人",
+    "养老机构",
+    "行政处罚",
+    "行政许可",
+    "信用评价",
+    "纳税",
+    "发票",
+    "土地",
+    "林地",
+    "水资源",
+    "气象",
+    "交通违法",
+    "公交",
+    "出租车",
+    "危险化学品",
+    "特种设备",
+    "执业医师",
+    "教师资格",
+    "律师",
+    "公证",
+    "退役军人",
+    "旅游景区",
+]
+KINDS = [
+    "基本信息",
+    "登记信息",
+    "变更信息",
+    "注销信息",
+    "许可信息",
+    "监测数据",
+    "统计数据",
+    "名录",
+    "核验信息",
+    "年报信息",
+]
+ITEMS = [
+    "统一社会信用代码",
+    "公民身份号码",
+    "姓名",
+    "性别",
+    "出生日期",
+    "单位名称",
+    "法定代表人",
+    "登记日期",
+    "登记机关",
+    "地址",
+    "联系电话",
+    "证件编号",
+    "有效期",
+    "状态",
+    "行政区划",
+    "金额",
+    "备注",
+    "审批结果",
+    "检测值",
+    "等级",
+]
+QUERIES = [
+    "人口",
+    "婚姻登记",
+    "企业 许可",
+    "身份号码",
+    "不动产",
+    "医疗",
+    "信用",
+    "排污",
+    "驾驶",
+    "公积金",
+    "登记",
+    "车",
+    "药品 监测",
+    "学籍 信息",
+    "社会信用代码",
+    "地址",
+    "养老",
+    "危险化学品",
+    "气象数据",
+    "年报",
+]
 SHARE = ["unconditional", "conditional", "none"]
 CYCLES = ["realtime", "daily", "weekly", "monthly", "quarterly", "annual"]
 
@@ -57,21 +148,48 @@ def build(db: Database, n: int, rng: random.Random) -> float:
         now = utcnow()
         for i in range(n):
             subject, kind = rng.choice(SUBJECTS), rng.choice(KINDS)
-            resource = Resource(code=f"3{i % 90 + 10:02d}001-{i:06d}", department_id=rng.choice(departments).id,
-                                status="active", created_at=now, updated_at=now, first_published_at=now)
-            version = ResourceVersion(
-                number=1, state="published", name=f"{subject}{kind}", summary=f"本资源记录全市{subject}的{kind}，"
-                f"供{rng.choice(SUBJECTS)}等业务使用，按{rng.choice(['日', '月', '季度'])}更新。",
-                category="theme", theme=rng.choice(["公共服务", "社会保障", "信用体系"]), class_code="2",
-                item_code="10",
-                catalog_code="001", format_category="database", share_type=rng.choice(SHARE),
-                share_methods=["api"], update_cycle=rng.choice(CYCLES), security_grade=rng.choice(
-                    ["general", "important", "core"]), created_by="bench", created_at=now, updated_at=now,
-                published_at=now, overrides=[], related_codes=[],
+            resource = Resource(
+                code=f"3{i % 90 + 10:02d}001-{i:06d}",
+                department_id=rng.choice(departments).id,
+                status="active",
+                created_at=now,
+                updated_at=now,
+                first_published_at=now,
             )
-            version.items = [ResourceItem(position=j, name=name, field_name=f"f{j}", data_type="C", length=50,
-                                          security_grade="general")
-                             for j, name in enumerate(rng.sample(ITEMS, 8))]
+            version = ResourceVersion(
+                number=1,
+                state="published",
+                name=f"{subject}{kind}",
+                summary=f"本资源记录全市{subject}的{kind}，"
+                f"供{rng.choice(SUBJECTS)}等业务使用，按{rng.choice(['日', '月', '季度'])}更新。",
+                category="theme",
+                theme=rng.choice(["公共服务", "社会保障", "信用体系"]),
+                class_code="2",
+                item_code="10",
+                catalog_code="001",
+                format_category="database",
+                share_type=rng.choice(SHARE),
+                share_methods=["api"],
+                update_cycle=rng.choice(CYCLES),
+                security_grade=rng.choice(["general", "important", "core"]),
+                created_by="bench",
+                created_at=now,
+                updated_at=now,
+                published_at=now,
+                overrides=[],
+                related_codes=[],
+            )
+            version.items = [
+                ResourceItem(
+                    position=j,
+                    name=name,
+                    field_name=f"f{j}",
+                    data_type="C",
+                    length=50,
+                    security_grade="general",
+                )
+                for j, name in enumerate(rng.sample(ITEMS, 8))
+            ]
             resource.versions = [version]
             session.add(resource)
             session.flush()
@@ -81,7 +199,7 @@ def build(db: Database, n: int, rng: random.Random) -> float:
 
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def measure(db: Database, queries: int, rng: random.Random) -> tuple[list[float], list[float]]:
@@ -118,9 +236,11 @@ def run(name: str, url: str, args: argparse.Namespace) -> str:
     measure(db, 20, random.Random(1))  # warm caches
     indexed, scanned = measure(db, args.queries, random.Random(2))
     db.dispose()
-    line = (f"| {name} | {args.resources} | {tokens} | {built:.1f} s | {statistics.median(indexed):.2f} | "
-            f"{percentile(indexed, 95):.2f} | {percentile(indexed, 99):.2f} | {statistics.median(scanned):.2f} | "
-            f"{percentile(scanned, 99):.2f} |")
+    line = (
+        f"| {name} | {args.resources} | {tokens} | {built:.1f} s | {statistics.median(indexed):.2f} | "
+        f"{percentile(indexed, 95):.2f} | {percentile(indexed, 99):.2f} | {statistics.median(scanned):.2f} | "
+        f"{percentile(scanned, 99):.2f} |"
+    )
     print(line, flush=True)
     return line
 
@@ -131,7 +251,9 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
-    print("| database | resources | index rows | build | search p50 ms | p95 | p99 | LIKE scan p50 ms | p99 |")
+    print(
+        "| database | resources | index rows | build | search p50 ms | p95 | p99 | LIKE scan p50 ms | p99 |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         run("SQLite", f"sqlite:///{Path(tmp) / 'bench.db'}", args)

@@ -24,6 +24,7 @@ from govshare.identity.cli import dept_app, generated_password, user_app
 from govshare.identity.repository import DepartmentRepository, UserRepository
 from govshare.identity.schemas import DepartmentCreate, UserCreate
 from govshare.inventory.cli import inventory_app
+from govshare.standards.cli import standards_app
 
 app = typer.Typer(help="govshare 政务信息资源共享交换平台节点", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="数据库结构（迁移）", no_args_is_help=True)
@@ -33,6 +34,7 @@ app.add_typer(app_app, name="app")
 app.add_typer(audit_app, name="audit")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(inventory_app, name="inventory")
+app.add_typer(standards_app, name="standards")
 app.add_typer(db_app, name="db")
 
 

@@ -12,6 +12,7 @@ from govshare.models.catalog import (
 )
 from govshare.models.identity import ApiKey, Application, Department, User, UserRole, WebSession
 from govshare.models.inventory import InfoSystem
+from govshare.models.standards import Code, CodeSet, CodeSetVersion, DataElement
 
 __all__ = [
     "ApiKey",
@@ -19,7 +20,11 @@ __all__ = [
     "AuditEntry",
     "AuditHead",
     "Base",
+    "Code",
     "CodeSequence",
+    "CodeSet",
+    "CodeSetVersion",
+    "DataElement",
     "Department",
     "InfoSystem",
     "Resource",

@@ -18,6 +18,7 @@ from govshare.core.db import Database
 from govshare.identity.api import router as identity_router
 from govshare.inventory.api import router as inventory_router
 from govshare.settings import Settings, get_settings
+from govshare.standards.api import router as standards_router
 from govshare.web import health, portal, portal_catalog, problems
 from govshare.web.middleware import Metrics, NodeMiddleware
 
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         dcat_router,
         excel_router,
         inventory_router,
+        standards_router,
         health.router,
         portal.router,
         portal_catalog.router,

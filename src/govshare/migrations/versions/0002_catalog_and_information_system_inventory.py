@@ -121,7 +121,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("resource_id", "token", name=op.f("pk_catalog_search_token")),
     )
     with op.batch_alter_table("catalog_search_token", schema=None) as batch_op:
-        batch_op.create_index("ix_catalog_search_token_token", ["token", "resource_id", "weight"], unique=False)
+        batch_op.create_index(
+            "ix_catalog_search_token_token", ["token", "resource_id", "weight"], unique=False
+        )
 
     op.create_table(
         "catalog_version",

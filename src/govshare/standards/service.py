@@ -1,0 +1,422 @@
+"""数据标准: code sets with versions, data elements, and validating values against them.
+
+Everyone who reads the catalog (catalog:read) reads the standards. Editing them (importing a code set or
+a version, adding data elements) is a platform-administrator task; it is guarded by catalog:override
+until a dedicated permission exists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import polars as pl
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from govshare.audit import service as audit
+from govshare.auth.actor import Actor
+from govshare.auth.guard import action
+from govshare.auth.permissions import Permission
+from govshare.core.clock import utcnow
+from govshare.errors import Conflict, FieldError, InvalidInput, NotFound
+from govshare.models import Code, CodeSet, CodeSetVersion, DataElement
+from govshare.standards import importing, registry, validators
+from govshare.standards.policies import current_version, key_of
+from govshare.standards.repository import StandardsRepository
+from govshare.standards.schemas import (
+    CodeOut,
+    CodePage,
+    CodeSetImport,
+    CodeSetOut,
+    DataElementCreate,
+    ElementImportReport,
+    ImportReport,
+    ValidatedValue,
+    ValidateRequest,
+    ValidateResult,
+    VersionOut,
+)
+
+READ = Permission.CATALOG_READ
+# TODO(permissions): a dedicated standards:edit permission; platform admins hold catalog:override.
+EDIT = Permission.CATALOG_OVERRIDE
+MAX_PAGE = 1000
+
+
+def _out(code_set: CodeSet) -> CodeSetOut:
+    current = current_version(code_set.versions)
+    return CodeSetOut(
+        code=code_set.code,
+        name=code_set.name,
+        standard=code_set.standard,
+        source=code_set.source,
+        description=code_set.description,
+        is_builtin=code_set.is_builtin,
+        current_version=current.version if current else None,
+        versions=[VersionOut.of(v, current) for v in code_set.versions],
+    )
+
+
+def _code_set(repo: StandardsRepository, code: str) -> CodeSet:
+    found = repo.code_set(code) or repo.code_set(key_of(code))
+    if found is None:
+        raise NotFound(f"代码集“{code}”不存在")
+    return found
+
+
+def _version(code_set: CodeSet, version: str | None) -> CodeSetVersion:
+    if version is None:
+        current = current_version(code_set.versions)
+        if current is None:
+            raise NotFound(f"代码集“{code_set.code}”没有现行版本")
+        return current
+    for candidate in code_set.versions:
+        if candidate.version == version:
+            return candidate
+    raise NotFound(f"代码集“{code_set.code}”没有版本“{version}”")
+
+
+@action(READ)
+def list_code_sets(session: Session, actor: Actor) -> list[CodeSetOut]:
+    return [_out(s) for s in StandardsRepository(session).code_sets()]
+
+
+@action(READ)
+def get_code_set(session: Session, actor: Actor, code: str) -> CodeSetOut:
+    return _out(_code_set(StandardsRepository(session), code))
+
+
+@action(READ)
+def list_codes(
+    session: Session,
+    actor: Actor,
+    code: str,
+    *,
+    version: str | None = None,
+    at: date | None = None,
+    query: str | None = None,
+    after: int = 0,
+    limit: int = 200,
+) -> CodePage:
+    """Codes of a version in the standard's order, a page at a time (keyset on position). `at` keeps
+    only the codes in force that day (GB/T 2260 keeps abolished ones with their validity)."""
+    repo = StandardsRepository(session)
+    code_set = _code_set(repo, code)
+    chosen = _version(code_set, version)
+    limit = max(1, min(limit, MAX_PAGE))
+    rows = repo.codes(chosen.id, at=at, query=query, after=after, limit=limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return CodePage(
+        code_set=code_set.code,
+        version=chosen.version,
+        items=[CodeOut.of(c) for c in rows],
+        next_after=rows[-1].position if more and rows else None,
+    )
+
+
+@action(READ)
+def lookup_code(
+    session: Session, actor: Actor, code: str, value: str, *, version: str | None = None
+) -> list[Code]:
+    """The codes whose code or name is `value` (several for a reused division code or a shared name)."""
+    repo = StandardsRepository(session)
+    chosen = _version(_code_set(repo, code), version)
+    found = repo.codes_matching(chosen.id, value.strip())
+    if not found:
+        raise NotFound(f"代码集“{code}”（{chosen.version} 版）中没有“{value}”")
+    return found
+
+
+@action(READ)
+def code_table(
+    session: Session,
+    actor: Actor,
+    code: str,
+    *,
+    version: str | None = None,
+    at: date | None = None,
+    include_abolished: bool = False,
+) -> validators.CodeTable:
+    """The membership table for the `code` validator: codes in force on `at` (default today), or every
+    code the version ever had with `include_abolished` (old division codes in old records). Names,
+    short names (男) and GB 3304 letter codes (HA) are accepted for their code."""
+    repo = StandardsRepository(session)
+    code_set = _code_set(repo, code)
+    chosen = _version(code_set, version)
+    rows = repo.codes(chosen.id, at=None if include_abolished else (at or validators.today_in_beijing()))
+    aliases: dict[str, str] = {}
+    for row in rows:
+        for key in ("short", "letter_code"):
+            alias = (row.attributes or {}).get(key)
+            if isinstance(alias, str) and alias:
+                aliases[alias] = row.code
+    latest: dict[str, str] = {}
+    for row in sorted(rows, key=lambda r: r.valid_from or date.min):
+        latest[row.code] = row.label
+    return validators.CodeTable.build(f"{code_set.code} {chosen.version}", latest.items(), aliases)
+
+
+@action(EDIT)
+def import_code_set(session: Session, actor: Actor, data: bytes, meta: CodeSetImport) -> ImportReport:
+    """A new code set, or a new version of one, from a CSV (UTF-8 or GBK) or .xlsx file. All or nothing:
+    any row error refuses the whole file, listing the rows."""
+    try:
+        table = importing.read_table(data)
+        codes, errors = importing.parse_codes(table)
+    except importing.UnreadableFile as exc:
+        raise InvalidInput.on("file", str(exc)) from None
+    if errors:
+        raise InvalidInput(errors.summary(), errors=errors.items)
+    repo = StandardsRepository(session)
+    code_set = repo.code_set(meta.code)
+    created = code_set is None
+    now = utcnow()
+    if code_set is None:
+        if not meta.name:
+            raise InvalidInput.on("name", "新建代码集时须给出名称")
+        code_set = CodeSet(
+            code=meta.code,
+            name=meta.name,
+            standard=meta.standard,
+            source=meta.source,
+            description=meta.description,
+            is_builtin=False,
+            created_by=actor.name,
+            created_at=now,
+            updated_at=now,
+        )
+        code_set.versions = []
+        repo.add_code_set(code_set)
+    elif any(v.version == meta.version for v in code_set.versions):
+        raise Conflict(f"代码集“{code_set.code}”已有版本“{meta.version}”；新版本请使用新的版本号")
+    version = CodeSetVersion(
+        code_set_id=code_set.id,
+        version=meta.version,
+        valid_from=meta.valid_from,
+        valid_to=meta.valid_to,
+        note=meta.note,
+        code_count=len(codes),
+        created_by=actor.name,
+        created_at=now,
+    )
+    repo.add_version(version, codes)
+    code_set.updated_at = now
+    audit.record(
+        session,
+        actor,
+        "standards.code_set.import",
+        target_type="code_set",
+        target_id=code_set.code,
+        detail={"version": meta.version, "codes": len(codes), "new_code_set": created},
+    )
+    return ImportReport(
+        code_set=code_set.code, version=meta.version, created_code_set=created, codes=len(codes)
+    )
+
+
+@action(READ)
+def list_data_elements(session: Session, actor: Actor, query: str | None = None) -> list[DataElement]:
+    return StandardsRepository(session).elements(query)
+
+
+@action(READ)
+def get_data_element(session: Session, actor: Actor, identifier: str) -> DataElement:
+    element = StandardsRepository(session).element(identifier)
+    if element is None:
+        raise NotFound(f"数据元“{identifier}”不存在")
+    return element
+
+
+def _element_problems(repo: StandardsRepository, data: DataElementCreate) -> tuple[CodeSet | None, list[str]]:
+    problems: list[str] = []
+    code_set = None
+    if data.code_set:
+        code_set = repo.code_set(data.code_set) or repo.code_set(key_of(data.code_set))
+        if code_set is None:
+            problems.append(f"代码集“{data.code_set}”不存在")
+        elif data.code_set_version and all(v.version != data.code_set_version for v in code_set.versions):
+            problems.append(f"代码集“{code_set.code}”没有版本“{data.code_set_version}”")
+    elif data.code_set_version:
+        problems.append("给出了代码集版本却没有代码集")
+    if data.validator:
+        spec = registry.get(data.validator)
+        if spec is None:
+            problems.append(f"校验规则“{data.validator}”不存在，可选：{'、'.join(registry.VALIDATORS)}")
+        elif spec.needs_code_set and code_set is None:
+            problems.append("校验规则 code 需要代码集")
+    return code_set, problems
+
+
+def _new_element(actor: Actor, data: DataElementCreate, code_set: CodeSet | None) -> DataElement:
+    now = utcnow()
+    element = DataElement(
+        identifier=data.identifier,
+        name=data.name,
+        definition=data.definition,
+        data_type=data.data_type,
+        length=data.length,
+        code_set_id=code_set.id if code_set else None,
+        code_set_version=data.code_set_version,
+        validator=data.validator,
+        standard_source=data.standard_source,
+        version=data.version,
+        status=data.status,
+        created_by=actor.name,
+        created_at=now,
+        updated_at=now,
+    )
+    element.code_set = code_set
+    return element
+
+
+@action(EDIT)
+def add_data_element(session: Session, actor: Actor, data: DataElementCreate) -> DataElement:
+    repo = StandardsRepository(session)
+    if repo.element(data.identifier):
+        raise Conflict(f"数据元“{data.identifier}”已存在")
+    code_set, problems = _element_problems(repo, data)
+    if problems:
+        raise InvalidInput("；".join(problems), errors=[FieldError("data_element", p) for p in problems])
+    element = _new_element(actor, data, code_set)
+    repo.add_element(element)
+    audit.record(
+        session,
+        actor,
+        "standards.data_element.add",
+        target_type="data_element",
+        target_id=data.identifier,
+        detail={"name": data.name, "code_set": code_set.code if code_set else None},
+    )
+    return element
+
+
+@action(EDIT)
+def import_data_elements(session: Session, actor: Actor, data: bytes) -> ElementImportReport:
+    """Data elements from a CSV or .xlsx file; all or nothing, like code sets."""
+    try:
+        rows, errors = importing.parse_elements(importing.read_table(data))
+    except importing.UnreadableFile as exc:
+        raise InvalidInput.on("file", str(exc)) from None
+    repo = StandardsRepository(session)
+    accepted: list[tuple[DataElementCreate, CodeSet | None]] = []
+    seen: dict[str, int] = {}
+    for line, fields in rows:
+        try:
+            element = DataElementCreate.model_validate(fields)
+        except ValidationError as exc:
+            for detail in exc.errors():
+                column = ".".join(str(p) for p in detail["loc"]) or None
+                errors.add(line, column, str(detail["msg"]))
+            continue
+        if element.identifier in seen:
+            errors.add(line, "标识符", f"与第{seen[element.identifier]}行重复")
+            continue
+        seen[element.identifier] = line
+        code_set, problems = _element_problems(repo, element)
+        for problem in problems:
+            errors.add(line, None, problem)
+        accepted.append((element, code_set))
+    for identifier in sorted(repo.existing_identifiers(list(seen))):
+        errors.add(seen[identifier], "标识符", f"数据元“{identifier}”已存在")
+    if errors:
+        raise InvalidInput(errors.summary(), errors=errors.items)
+    for element, code_set in accepted:
+        repo.add_element(_new_element(actor, element, code_set))
+    audit.record(
+        session,
+        actor,
+        "standards.data_element.import",
+        target_type="data_element",
+        target_id=None,
+        detail={"count": len(accepted)},
+    )
+    return ElementImportReport(created=len(accepted), identifiers=[e.identifier for e, _ in accepted])
+
+
+@action(READ)
+def resolve_standard_ref(session: Session, actor: Actor, reference: str) -> DataElement | CodeSet | None:
+    """What a catalog item's `standard_ref` names: a data element identifier, else a code set (by key or
+    standard number, "GB/T 2261.1"); None when it names nothing known."""
+    repo = StandardsRepository(session)
+    return repo.element(reference) or repo.code_set(reference) or repo.code_set(key_of(reference))
+
+
+@dataclass(frozen=True)
+class ColumnCheck:
+    """What `check_column` needs besides the values: the validator and its options."""
+
+    spec: registry.ValidatorSpec
+    options: dict[str, Any]
+
+
+@action(READ)
+def prepare_check(
+    session: Session,
+    actor: Actor,
+    validator: str,
+    *,
+    code_set: str | None = None,
+    code_set_version: str | None = None,
+    include_abolished: bool = False,
+    units: list[str] | None = None,
+) -> ColumnCheck:
+    """Resolve a validator name and its options (loading the code set for `code`)."""
+    spec = registry.get(validator)
+    if spec is None:
+        raise InvalidInput.on(
+            "validator", f"校验规则“{validator}”不存在，可选：{'、'.join(registry.VALIDATORS)}"
+        )
+    options: dict[str, Any] = {}
+    if spec.needs_code_set:
+        if not code_set:
+            raise InvalidInput.on("code_set", "代码集校验须指定代码集")
+        options["table"] = code_table(
+            session, actor, code_set, version=code_set_version, include_abolished=include_abolished
+        )
+    if units is not None:
+        if spec.name != "number":
+            raise InvalidInput.on("units", "只有 number 校验可以指定单位")
+        try:
+            validators.number_pattern(units)
+        except ValueError:
+            raise InvalidInput.on("units", "单位不能为空，也不能含空白或正则符号") from None
+        options["units"] = tuple(units)
+    return ColumnCheck(spec, options)
+
+
+@action(READ)
+def validate_values(session: Session, actor: Actor, request: ValidateRequest) -> ValidateResult:
+    """Run a validator over a list of values (the vectorized implementation) and report each."""
+    check = prepare_check(
+        session,
+        actor,
+        request.validator,
+        code_set=request.code_set,
+        code_set_version=request.code_set_version,
+        include_abolished=request.include_abolished,
+        units=request.units,
+    )
+    frame = check.spec.check_column(pl.Series("v", request.values, dtype=pl.String), **check.options)
+    results = []
+    for raw, value, error, message in zip(
+        request.values,
+        frame.get_column("value").to_list(),
+        frame.get_column("error").to_list(),
+        frame.get_column("message").to_list(),
+        strict=True,
+    ):
+        shown = value.isoformat() if isinstance(value, date) else value
+        results.append(ValidatedValue(input=raw, value=shown, error=error, message=message))
+    rejected = sum(1 for r in results if r.error)
+    accepted = sum(1 for r in results if r.value is not None)
+    return ValidateResult(
+        validator=check.spec.name,
+        total=len(results),
+        accepted=accepted,
+        rejected=rejected,
+        blank=len(results) - accepted - rejected,
+        results=results,
+    )
