@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 
 from govshare.core import migrations
 from govshare.core.db import Database
-from govshare.settings import Settings
+from govshare.settings import Settings, get_settings
 from govshare.web.app import create_app
 
 PG_ADMIN_URL = os.environ.get("GOVSHARE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -113,3 +113,20 @@ def app(settings: Settings, db: Database) -> FastAPI:
 def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The environment a `govshare` command reads, pointing at this test's database."""
+    for name, value in {
+        "DATABASE_URL": settings.resolved_database_url,
+        "ENV": "test",
+        "SECRET_KEY": TEST_SECRET,
+        "AUDIT_KEY": TEST_AUDIT_KEY,
+        "DATA_DIR": str(settings.data_dir),
+    }.items():
+        monkeypatch.setenv(f"GOVSHARE_{name}", value)
+    monkeypatch.delenv("GOVSHARE_ADMIN_PASSWORD", raising=False)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()

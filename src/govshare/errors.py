@@ -97,3 +97,15 @@ class ServiceUnavailable(GovshareError):
     status = 503
     code = "service_unavailable"
     title = "服务暂不可用"
+
+
+class PayloadTooLarge(GovshareError):
+    status = 413
+    code = "payload_too_large"
+    title = "文件过大"
+
+
+class UnsupportedMediaType(GovshareError):
+    status = 415
+    code = "unsupported_media_type"
+    title = "不支持的请求内容类型"

@@ -11,10 +11,9 @@ from govshare.catalog import service
 from govshare.cli.main import app
 from govshare.core.db import Database
 from govshare.models import AuditEntry, ResourceVersion
-from govshare.settings import Settings, get_settings
+from govshare.settings import get_settings
 from tests import factories
 from tests.catalog.helpers import MARRIAGE, POPULATION, TAX, apply, definition
-from tests.conftest import TEST_AUDIT_KEY, TEST_SECRET
 
 
 def _counts(db: Database) -> tuple[int, int]:
@@ -64,19 +63,6 @@ def test_drafts_apply_without_publishing(db: Database) -> None:
     assert (report.created, report.published, report.resources[0].code) == (1, 0, None)
     assert apply(db, POPULATION, publish=False).unchanged == 1
     assert apply(db, POPULATION).published == 1  # publishing the unchanged draft later
-
-
-@pytest.fixture
-def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in {
-        "DATABASE_URL": settings.resolved_database_url,
-        "ENV": "test",
-        "SECRET_KEY": TEST_SECRET,
-        "AUDIT_KEY": TEST_AUDIT_KEY,
-        "DATA_DIR": str(settings.data_dir),
-    }.items():
-        monkeypatch.setenv(f"GOVSHARE_{name}", value)
-    get_settings.cache_clear()
 
 
 @pytest.mark.usefixtures("cli_env")

@@ -4,7 +4,6 @@ the official shapes (shared/reference/dcat-ap-3.0.1), on SQLite and PostgreSQL."
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,9 +25,8 @@ from govshare.catalog.vocabulary import UpdateCycle
 from govshare.cli.main import app as cli_app
 from govshare.core.clock import BEIJING, utcnow
 from govshare.core.db import Database
-from govshare.settings import Settings, get_settings
+from govshare.settings import Settings
 from tests import factories
-from tests.conftest import TEST_AUDIT_KEY, TEST_SECRET
 
 SHAPES_DIR = Path(__file__).resolve().parents[3] / "shared" / "reference" / "dcat-ap-3.0.1"
 # Plain namespaces: rdflib's closed DCAT and XSD namespaces warn when pytest probes module attributes.
@@ -509,18 +507,6 @@ def test_recommended_shapes_report(client: TestClient, catalog: Catalog) -> None
 
 
 # ---------------------------------------------------------------- CLI
-
-
-@pytest.fixture
-def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("GOVSHARE_DATABASE_URL", settings.resolved_database_url)
-    monkeypatch.setenv("GOVSHARE_ENV", "test")
-    monkeypatch.setenv("GOVSHARE_SECRET_KEY", TEST_SECRET)
-    monkeypatch.setenv("GOVSHARE_AUDIT_KEY", TEST_AUDIT_KEY)
-    monkeypatch.setenv("GOVSHARE_DATA_DIR", str(settings.data_dir))
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 @pytest.mark.usefixtures("cli_env")

@@ -8,7 +8,6 @@ import io
 import json
 import random
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -27,10 +26,8 @@ from govshare.catalog.schemas import ResourceDefinition
 from govshare.cli.main import app as cli_app
 from govshare.core.db import Database
 from govshare.models import Resource
-from govshare.settings import Settings, get_settings
 from govshare.web.problems import PROBLEM_TYPE
 from tests import factories
-from tests.conftest import TEST_AUDIT_KEY, TEST_SECRET
 
 XLSX = excel.XLSX_MEDIA_TYPE
 ENUMERATED = {
@@ -685,19 +682,11 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def cli_env(settings: Settings, db: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def cli_city(cli_env: None, db: Database) -> None:
     factories.city(db)
-    monkeypatch.setenv("GOVSHARE_DATABASE_URL", settings.resolved_database_url)
-    monkeypatch.setenv("GOVSHARE_ENV", "test")
-    monkeypatch.setenv("GOVSHARE_SECRET_KEY", TEST_SECRET)
-    monkeypatch.setenv("GOVSHARE_AUDIT_KEY", TEST_AUDIT_KEY)
-    monkeypatch.setenv("GOVSHARE_DATA_DIR", str(settings.data_dir))
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
-@pytest.mark.usefixtures("cli_env")
+@pytest.mark.usefixtures("cli_city")
 def test_the_command_line_writes_imports_and_exports(db: Database, tmp_path: Path) -> None:
     template = tmp_path / "模板.xlsx"
     result = runner.invoke(cli_app, ["catalog", "template", str(template)])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import text
@@ -11,23 +10,9 @@ from typer.testing import CliRunner
 
 from govshare.cli.main import app
 from govshare.core.db import Database
-from govshare.settings import Settings, get_settings
-from tests.conftest import TEST_AUDIT_KEY, TEST_SECRET
+from govshare.settings import Settings
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("GOVSHARE_DATABASE_URL", settings.resolved_database_url)
-    monkeypatch.setenv("GOVSHARE_ENV", "test")
-    monkeypatch.setenv("GOVSHARE_SECRET_KEY", TEST_SECRET)
-    monkeypatch.setenv("GOVSHARE_AUDIT_KEY", TEST_AUDIT_KEY)
-    monkeypatch.setenv("GOVSHARE_DATA_DIR", str(settings.data_dir))
-    monkeypatch.delenv("GOVSHARE_ADMIN_PASSWORD", raising=False)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 def invoke(*args: str, stdin: str | None = None) -> tuple[int, str]:

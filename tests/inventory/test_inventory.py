@@ -5,7 +5,6 @@ PostgreSQL."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,9 +19,7 @@ from govshare.core.db import Database
 from govshare.inventory import policies, service
 from govshare.inventory.schemas import Bucket, SystemCreate
 from govshare.models import AuditEntry
-from govshare.settings import Settings, get_settings
 from tests import factories
-from tests.conftest import TEST_AUDIT_KEY, TEST_SECRET
 
 SYSTEMS = "/api/v1/inventory/systems"
 
@@ -370,19 +367,6 @@ def test_year_bands() -> None:
 # ---------------------------------------------------------------- the command line
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("GOVSHARE_DATABASE_URL", settings.resolved_database_url)
-    monkeypatch.setenv("GOVSHARE_ENV", "test")
-    monkeypatch.setenv("GOVSHARE_SECRET_KEY", TEST_SECRET)
-    monkeypatch.setenv("GOVSHARE_AUDIT_KEY", TEST_AUDIT_KEY)
-    monkeypatch.setenv("GOVSHARE_DATA_DIR", str(settings.data_dir))
-    monkeypatch.delenv("GOVSHARE_ADMIN_PASSWORD", raising=False)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 def invoke(*args: str) -> tuple[int, str]:

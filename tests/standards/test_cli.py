@@ -10,9 +10,6 @@ from typer.testing import CliRunner
 
 from govshare.core.db import Database
 from govshare.standards.cli import standards_app
-from tests.cli.test_cli import cli_env
-
-__all__ = ["cli_env"]
 
 runner = CliRunner()
 

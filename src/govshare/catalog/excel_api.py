@@ -19,8 +19,8 @@ from govshare.auth.permissions import Permission
 from govshare.catalog import excel, excel_service
 from govshare.catalog.schemas import ApplyReport
 from govshare.core.clock import BEIJING, utcnow
-from govshare.errors import GovshareError
 from govshare.web.deps import DB_SESSION, require
+from govshare.web.uploads import read_upload
 
 router = APIRouter(prefix="/api/v1/catalog", tags=["目录系统"])
 
@@ -28,12 +28,6 @@ XLSX = excel.XLSX_MEDIA_TYPE
 _XLSX_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}
 }
-
-
-class UnsupportedMediaType(GovshareError):
-    status = 415
-    code = "unsupported_media_type"
-    title = "不支持的请求内容类型"
 
 
 def _attachment(data: bytes, filename: str, fallback: str) -> Response:
@@ -48,22 +42,12 @@ def _attachment(data: bytes, filename: str, fallback: str) -> Response:
 
 async def _xlsx_body(request: Request) -> bytes:
     """The uploaded workbook: the raw body, of the .xlsx content type, at most MAX_UPLOAD_BYTES."""
-    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if media_type != XLSX:
-        raise UnsupportedMediaType(
-            f"请以请求体直接上传 .xlsx 文件，Content-Type 应为 {XLSX}"
-            + (f"（收到的是 {media_type[:100]}）" if media_type else "")
-        )
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > excel.MAX_UPLOAD_BYTES:
-        raise excel_service.FileTooLarge(excel_service.TOO_LARGE)
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > excel.MAX_UPLOAD_BYTES:
-            raise excel_service.FileTooLarge(excel_service.TOO_LARGE)
-        chunks.append(chunk)
-    return b"".join(chunks)
+    return await read_upload(
+        request,
+        media_types={XLSX},
+        max_bytes=excel.MAX_UPLOAD_BYTES,
+        hint=f"请以请求体直接上传 .xlsx 文件，Content-Type 应为 {XLSX}",
+    )
 
 
 @router.get(

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 
 import typer
@@ -12,7 +10,7 @@ import typer
 from govshare.auth.actor import Actor
 from govshare.catalog import excel, excel_service
 from govshare.catalog.cli import catalog_app
-from govshare.cli.context import JsonOption, database, emit, fail, run, unit_of_work
+from govshare.cli.context import JsonOption, database, emit, fail, print_field_errors, run, unit_of_work
 from govshare.errors import GovshareError, InvalidInput
 
 __all__ = ["catalog_app"]
@@ -62,7 +60,7 @@ def import_command(
         with unit_of_work(db, actor) as session:
             report = excel_service.import_workbook(session, actor, data, publish=publish)
     except InvalidInput as exc:
-        _print_errors(exc, as_json)
+        print_field_errors(exc, as_json)
         raise typer.Exit(1) from None
     except GovshareError as exc:
         fail(exc.message, code=exc.code)
@@ -73,20 +71,3 @@ def import_command(
         report.model_dump(mode="json"),
         f"新建 {report.created}，更新 {report.updated}，未变 {report.unchanged}，发布 {report.published}",
     )
-
-
-def _print_errors(exc: InvalidInput, as_json: bool) -> None:
-    errors = exc.errors or []
-    if as_json:
-        body = {
-            "code": exc.code,
-            "message": exc.message,
-            "errors": [{"field": e.field, "message": e.message} for e in errors],
-        }
-        sys.stdout.write(json.dumps(body, ensure_ascii=False, indent=2) + "\n")
-        return
-    typer.secho("导入失败，未写入任何内容。请修正以下错误后重新导入：", fg=typer.colors.RED, err=True)
-    for error in errors:
-        typer.echo(f"  {error.field}：{error.message}", err=True)
-    if not errors:
-        typer.echo(f"  {exc.message}", err=True)

@@ -22,16 +22,9 @@ from govshare.catalog import content, excel, rules, service
 from govshare.catalog.repository import OPEN_STATES, CatalogRepository
 from govshare.catalog.schemas import ApplyReport, ResourceDefinition
 from govshare.core.node import node_config
-from govshare.errors import DenialContext, GovshareError, InvalidInput, PermissionDenied
+from govshare.errors import DenialContext, InvalidInput, PayloadTooLarge, PermissionDenied
 from govshare.jurisdiction import CatalogRules
 from govshare.models import Department
-
-
-class FileTooLarge(GovshareError):
-    status = 413
-    code = "payload_too_large"
-    title = "上传的文件过大"
-
 
 TOO_LARGE = f"Excel 文件不能超过 {excel.MAX_UPLOAD_BYTES // 1024 // 1024} MB，请拆分为多个文件导入"
 
@@ -156,7 +149,7 @@ def import_workbook(session: Session, actor: Actor, data: bytes, publish: bool =
             context=DenialContext("catalog.import_workbook", Permission.CATALOG_REVIEW),
         )
     if len(data) > excel.MAX_UPLOAD_BYTES:
-        raise FileTooLarge(TOO_LARGE)
+        raise PayloadTooLarge(TOO_LARGE)
     parsed = excel.read_workbook(data)
     errors = parsed.errors
     if not parsed.readable:

@@ -78,3 +78,20 @@ def emit(as_json: bool, data: Any, human: str | Callable[[], str]) -> None:
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
     else:
         typer.echo(human() if callable(human) else human)
+
+
+def print_field_errors(error: GovshareError, as_json: bool) -> None:
+    """Every error of a rejected import, each naming its field, row or cell; nothing was written."""
+    if as_json:
+        body = {
+            "code": error.code,
+            "message": error.message,
+            "errors": [{"field": e.field, "message": e.message} for e in error.errors],
+        }
+        sys.stdout.write(json.dumps(body, ensure_ascii=False, indent=2) + "\n")
+        return
+    typer.secho("导入失败，未写入任何内容。请修正以下错误后重新导入：", fg=typer.colors.RED, err=True)
+    for field_error in error.errors:
+        typer.echo(f"  {field_error.field}：{field_error.message}", err=True)
+    if not error.errors:
+        typer.echo(f"  {error.message}", err=True)

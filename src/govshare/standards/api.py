@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from govshare.auth.actor import Actor
 from govshare.auth.permissions import Permission
-from govshare.errors import FieldError, GovshareError, InvalidInput
+from govshare.errors import FieldError, InvalidInput
 from govshare.standards import importing, registry, service, validators
 from govshare.standards.schemas import (
     CodeOut,
@@ -32,6 +32,7 @@ from govshare.standards.schemas import (
     ValidatorOut,
 )
 from govshare.web.deps import DB_SESSION, require
+from govshare.web.uploads import read_upload
 
 router = APIRouter(prefix="/api/v1/standards", tags=["数据标准"])
 
@@ -50,36 +51,13 @@ _FILE_BODY: dict[str, Any] = {
 }
 
 
-class UnsupportedMediaType(GovshareError):
-    status = 415
-    code = "unsupported_media_type"
-    title = "不支持的请求内容类型"
-
-
-class FileTooLarge(GovshareError):
-    status = 413
-    code = "payload_too_large"
-    title = "文件过大"
-
-
 async def _file_body(request: Request) -> bytes:
-    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if media_type not in _UPLOAD_TYPES:
-        raise UnsupportedMediaType(
-            f"请以请求体直接上传 CSV（Content-Type: {importing.CSV_MEDIA_TYPE}）或 .xlsx 文件"
-            + (f"（收到的是 {media_type[:100]}）" if media_type else "")
-        )
-    too_large = f"文件不能超过 {importing.MAX_FILE_BYTES // 1024 // 1024} MB"
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > importing.MAX_FILE_BYTES:
-        raise FileTooLarge(too_large)
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > importing.MAX_FILE_BYTES:
-            raise FileTooLarge(too_large)
-        chunks.append(chunk)
-    return b"".join(chunks)
+    return await read_upload(
+        request,
+        media_types=_UPLOAD_TYPES,
+        max_bytes=importing.MAX_FILE_BYTES,
+        hint=f"请以请求体直接上传 CSV（Content-Type: {importing.CSV_MEDIA_TYPE}）或 .xlsx 文件",
+    )
 
 
 @router.get("/code-sets", summary="代码集列表")

@@ -4,8 +4,6 @@ from the console (docs/standards.md)."""
 from __future__ import annotations
 
 import io
-import json
-import sys
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -16,7 +14,7 @@ import typer
 from pydantic import ValidationError
 
 from govshare.auth.actor import Actor
-from govshare.cli.context import JsonOption, database, emit, fail, run, unit_of_work
+from govshare.cli.context import JsonOption, database, emit, fail, print_field_errors, run, unit_of_work
 from govshare.errors import GovshareError, InvalidInput
 from govshare.standards import importing, registry, service, validators, vectorized
 from govshare.standards.schemas import CodeOut, CodeSetImport, DataElementOut
@@ -111,28 +109,13 @@ def _read(file: Path) -> bytes:
         fail(f"无法读取 {file}：{exc}", code="invalid_file", exit_code=2)
 
 
-def _print_errors(exc: InvalidInput, as_json: bool) -> None:
-    errors = exc.errors or []
-    if as_json:
-        body = {
-            "code": exc.code,
-            "message": exc.message,
-            "errors": [{"field": e.field, "message": e.message} for e in errors],
-        }
-        sys.stdout.write(json.dumps(body, ensure_ascii=False, indent=2) + "\n")
-        return
-    typer.secho(f"导入失败，未写入任何内容：{exc.message}", fg=typer.colors.RED, err=True)
-    for error in errors:
-        typer.echo(f"  {error.field}：{error.message}", err=True)
-
-
 def _import(action: Any, as_json: bool) -> Any:
     db, actor = database(), Actor.system()
     try:
         with unit_of_work(db, actor) as session:
             return action(session, actor)
     except InvalidInput as exc:
-        _print_errors(exc, as_json)
+        print_field_errors(exc, as_json)
         raise typer.Exit(1) from None
     except GovshareError as exc:
         fail(exc.message, code=exc.code)
