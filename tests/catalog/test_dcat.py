@@ -1,5 +1,5 @@
 """The DCAT-AP 3.0.1 export: mapping, formats, paging, incremental harvesting, and SHACL validation against
-the official shapes (shared/reference/dcat-ap-3.0.1), on SQLite and PostgreSQL."""
+the official shapes (tests/data/dcat-ap-3.0.1, copied from shared/reference), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from govshare.core.db import Database
 from govshare.settings import Settings
 from tests import factories
 
-SHAPES_DIR = Path(__file__).resolve().parents[3] / "shared" / "reference" / "dcat-ap-3.0.1"
+SHAPES_DIR = Path(__file__).resolve().parents[1] / "data" / "dcat-ap-3.0.1"  # a copy of shared/reference
 # Plain namespaces: rdflib's closed DCAT and XSD namespaces warn when pytest probes module attributes.
 DCAT = Namespace("http://www.w3.org/ns/dcat#")
 XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
@@ -445,10 +445,7 @@ def test_one_page_costs_a_fixed_number_of_queries(catalog: Catalog) -> None:
 
 def _shapes(*names: str) -> Graph:
     if not SHAPES_DIR.is_dir():
-        pytest.fail(
-            f"DCAT-AP shapes not found at {SHAPES_DIR}: the tests need shared/reference/dcat-ap-3.0.1 "
-            "next to the repository (see its SOURCE.md)"
-        )
+        pytest.fail(f"DCAT-AP shapes not found at {SHAPES_DIR} (tests/data/dcat-ap-3.0.1, see its SOURCE.md)")
     graph = Graph()
     for name in names:
         graph.parse(SHAPES_DIR / name, format="turtle")
