@@ -184,7 +184,7 @@ def test_data_elements(db: Database) -> None:
 
 def test_import_and_read_through_the_api(client: TestClient, db: Database) -> None:
     factories.city(db)
-    headers = factories.login(client, "admin")  # 平台管理员 holds catalog:override
+    headers = factories.login(client, "admin")  # 平台管理员 holds standards:edit
     response = client.post(
         "/api/v1/standards/code-sets/import?code=GA-MZ&version=2020&name=公安民族代码",
         content=GOOD_CSV.encode("gbk"),

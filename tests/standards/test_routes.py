@@ -34,7 +34,7 @@ def test_standards_routes_are_covered(app: FastAPI) -> None:
         ("POST", "/api/v1/standards/elements"),
         ("POST", "/api/v1/standards/elements/import"),
     }
-    assert all(ours[key] == ["permission:catalog:override"] for key in writes)
+    assert all(ours[key] == ["permission:standards:edit"] for key in writes)
     assert all(checks == ["permission:catalog:read"] for key, checks in ours.items() if key not in writes)
 
 

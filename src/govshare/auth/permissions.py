@@ -30,6 +30,7 @@ class Permission(StrEnum):
     CATALOG_OVERRIDE = "catalog:override"
     INVENTORY_READ = "inventory:read"
     INVENTORY_EDIT = "inventory:edit"
+    STANDARDS_EDIT = "standards:edit"
 
 
 class Scope(StrEnum):
@@ -78,6 +79,7 @@ ROLE_PERMISSIONS: dict[Role, dict[Permission, Scope]] = {
         P.CATALOG_OVERRIDE: S.ALL,
         P.INVENTORY_READ: S.ALL,
         P.INVENTORY_EDIT: S.ALL,
+        P.STANDARDS_EDIT: S.ALL,  # data elements and code sets of the node
     },
     # 安全管理员: who holds which role, locked accounts, key revocation.
     Role.SECURITY_ADMIN: {

@@ -37,7 +37,7 @@ from govshare.web.uploads import read_upload
 router = APIRouter(prefix="/api/v1/standards", tags=["数据标准"])
 
 READ = Permission.CATALOG_READ
-EDIT = Permission.CATALOG_OVERRIDE  # until a dedicated standards permission exists
+EDIT = Permission.STANDARDS_EDIT
 _UPLOAD_TYPES = {importing.XLSX_MEDIA_TYPE, importing.CSV_MEDIA_TYPE, "application/csv"}
 _FILE_BODY: dict[str, Any] = {
     "requestBody": {

@@ -41,7 +41,7 @@ from govshare.standards.schemas import (
 
 READ = Permission.CATALOG_READ
 # TODO(permissions): a dedicated standards:edit permission; platform admins hold catalog:override.
-EDIT = Permission.CATALOG_OVERRIDE
+EDIT = Permission.STANDARDS_EDIT
 MAX_PAGE = 1000
 
 
