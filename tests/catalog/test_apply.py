@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 from govshare.catalog import service
 from govshare.cli.main import app
 from govshare.core.db import Database
+from govshare.errors import InvalidInput
 from govshare.models import AuditEntry, ResourceVersion
 from govshare.settings import get_settings
 from tests import factories
@@ -84,3 +85,14 @@ def test_cli_apply_and_export(db: Database, tmp_path: pytest.TempPathFactory) ->
     result = runner.invoke(app, ["catalog", "export", "--format", "json"])
     assert "婚姻登记信息" in result.output
     get_settings.cache_clear()
+
+
+def test_related_codes_must_be_published_resources(db: Database) -> None:
+    factories.city(db)
+    code = apply(db, MARRIAGE).resources[0].code
+    with pytest.raises(InvalidInput) as caught:
+        apply(db, definition(TAX, related=["999999-000001"]))
+    assert [(e.field, e.message) for e in caught.value.errors] == [
+        ("resources[0].related[0]", "关联资源代码“999999-000001”不存在或未发布")
+    ]
+    assert apply(db, definition(TAX, related=[code])).published == 1

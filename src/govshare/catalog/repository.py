@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -50,12 +52,14 @@ class CatalogRepository:
             )
         return list(self.session.scalars(stmt.limit(limit)))
 
-    def published_codes(self) -> set[str]:
-        return set(
-            self.session.scalars(
-                select(Resource.code).where(Resource.code.is_not(None), Resource.status == "active")
-            )
-        )
+    def published_codes(self, among: Collection[str] | None = None) -> set[str]:
+        """Codes of resources in force; with `among`, only which of those codes are (one small query)."""
+        if among is not None and not among:
+            return set()
+        stmt = select(Resource.code).where(Resource.code.is_not(None), Resource.status == "active")
+        if among is not None:
+            stmt = stmt.where(Resource.code.in_(list(among)))
+        return {code for code in self.session.scalars(stmt) if code is not None}
 
     def all_for_export(self, department_id: int | None = None) -> list[Resource]:
         stmt = self._resources().order_by(Resource.department_id, Resource.id)

@@ -76,11 +76,13 @@ def _check_edit(actor: Actor, resource_or_department_id: int, action_name: str, 
 
 def _violations(session: Session, version: ResourceVersion, provider_code: str) -> None:
     overrides = {o["rule"] for o in version.overrides}
+    current = content.of_version(version, provider_code)
     found = rules.check(
-        content.of_version(version, provider_code),
+        current,
         _rules(session),
         overrides=overrides,
-        existing_codes=CatalogRepository(session).published_codes(),
+        # only the related codes this version names, not the whole catalog on every publication
+        existing_codes=CatalogRepository(session).published_codes(among=current["related"]),
     )
     if found:
         raise InvalidInput("；".join(f"{e.field}：{e.message}" for e in found), errors=found)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from govshare.audit import service as audit
 from govshare.auth.actor import Actor, grants_for_roles
 from govshare.auth.guard import action, internal, public_action, require_scope
-from govshare.auth.permissions import SECURITY_OFFICER_ROLES, Permission, Role
+from govshare.auth.permissions import SECURITY_OFFICER_ROLES, Permission, Role, Scope
 from govshare.core import security
 from govshare.core.clock import utcnow
 from govshare.core.inputs import text_problem
@@ -158,7 +158,7 @@ def list_users(session: Session, actor: Actor, department_code: str | None = Non
     department_id = None
     if department_code is not None:
         department_id = get_department(session, actor, department_code).id
-    if actor.scope_of(Permission.USER_READ) != "all":
+    if actor.scope_of(Permission.USER_READ) != Scope.ALL:
         if department_id not in (None, actor.department_id):
             require_scope(
                 actor,
