@@ -71,6 +71,19 @@ class Settings(BaseSettings):
         "X-Forwarded-Proto，审计记录真实客户端地址；未设置时不信任这些请求头。",
     )
 
+    collection_memory_mb: int = Field(
+        1024,
+        ge=64,
+        le=1_048_576,
+        description="归集时暂存引擎（DuckDB）的内存上限（MB），超出部分写入临时目录。",
+    )
+    collection_chunk_rows: int = Field(
+        100_000, ge=100, le=10_000_000, description="归集时每块读取和校验的行数；越大越快，占用内存越多。"
+    )
+    collection_dead_after_minutes: int = Field(
+        10, ge=1, le=1440, description="运行中的归集批次超过多少分钟没有心跳即判定为已中断（进程被终止）。"
+    )
+
     @field_validator("node_division_code")
     @classmethod
     def _division_is_six_digits(cls, value: str) -> str:
@@ -96,6 +109,11 @@ class Settings(BaseSettings):
         if self.api_key_default_days > self.api_key_max_days:
             raise ValueError("GOVSHARE_API_KEY_DEFAULT_DAYS 不能大于 GOVSHARE_API_KEY_MAX_DAYS")
         return self
+
+    @property
+    def work_dir(self) -> Path:
+        """Scratch space for running batches (deleted after each batch)."""
+        return self.data_dir / "work"
 
     @property
     def resolved_database_url(self) -> str:

@@ -1,5 +1,6 @@
-"""Key rules: an application key carries reading permissions only (`APPLICATION_GRANTABLE`), never
-administration or audit; keys are checked against the database on every request."""
+"""Key rules: an application key carries reading permissions (`APPLICATION_GRANTABLE`) and, when asked
+for, pushing records to its own department's sources; never administration or audit;
+keys are checked against the database on every request."""
 
 from __future__ import annotations
 

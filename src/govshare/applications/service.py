@@ -14,7 +14,13 @@ from govshare.applications.schemas import ApplicationCreate, key_state
 from govshare.audit import service as audit
 from govshare.auth.actor import Actor
 from govshare.auth.guard import action, public_action, require_scope
-from govshare.auth.permissions import APPLICATION_GRANTABLE, Permission, Scope
+from govshare.auth.permissions import (
+    APPLICATION_DEFAULT,
+    APPLICATION_GRANTABLE,
+    APPLICATION_OWN_DEPARTMENT,
+    Permission,
+    Scope,
+)
 from govshare.core import security
 from govshare.core.clock import utcnow
 from govshare.core.node import node_config
@@ -105,7 +111,7 @@ def issue_key(
 ) -> Issued:
     application = _application(session, actor, code, Permission.API_KEY_MANAGE, "applications.issue_key")
     cfg = node_config(session)
-    chosen = sorted(set(scopes) if scopes is not None else APPLICATION_GRANTABLE)
+    chosen = sorted(set(scopes) if scopes is not None else APPLICATION_DEFAULT)
     if not chosen:
         raise InvalidInput.on("scopes", "至少需要一项权限")
     refused = [s for s in chosen if s not in APPLICATION_GRANTABLE]
@@ -191,7 +197,11 @@ def authenticate_key(session: Session, secret: str) -> Actor | None:
         return None
     if key.last_used_at is None or now - key.last_used_at > LAST_USED_GRANULARITY:
         key.last_used_at = now
-    grants = {Permission(s): Scope.ALL for s in key.scopes if Permission(s) in APPLICATION_GRANTABLE}
+    grants = {
+        Permission(s): Scope.OWN_DEPARTMENT if Permission(s) in APPLICATION_OWN_DEPARTMENT else Scope.ALL
+        for s in key.scopes
+        if Permission(s) in APPLICATION_GRANTABLE
+    }
     return Actor(
         kind="application",
         name=application.code,

@@ -31,6 +31,9 @@ class Permission(StrEnum):
     INVENTORY_READ = "inventory:read"
     INVENTORY_EDIT = "inventory:edit"
     STANDARDS_EDIT = "standards:edit"
+    COLLECTION_READ = "collection:read"  # batches, counts and sources (not the quarantined records)
+    COLLECTION_RUN = "collection:run"  # sources, runs, quarantine download and reprocessing
+    COLLECTION_PUSH = "collection:push"  # a department's system pushes records to its own sources
 
 
 class Scope(StrEnum):
@@ -80,6 +83,7 @@ ROLE_PERMISSIONS: dict[Role, dict[Permission, Scope]] = {
         P.INVENTORY_READ: S.ALL,
         P.INVENTORY_EDIT: S.ALL,
         P.STANDARDS_EDIT: S.ALL,  # data elements and code sets of the node
+        P.COLLECTION_READ: S.ALL,  # monitors every department's batches; never sees quarantined records
     },
     # 安全管理员: who holds which role, locked accounts, key revocation.
     Role.SECURITY_ADMIN: {
@@ -100,6 +104,7 @@ ROLE_PERMISSIONS: dict[Role, dict[Permission, Scope]] = {
         P.AUDIT_VERIFY: S.ALL,
         P.CATALOG_READ: S.ALL,
         P.INVENTORY_READ: S.ALL,
+        P.COLLECTION_READ: S.ALL,
     },
     # 目录审核员: reviews and withdraws catalog entries of every department.
     Role.CATALOG_REVIEWER: {
@@ -122,6 +127,9 @@ ROLE_PERMISSIONS: dict[Role, dict[Permission, Scope]] = {
         P.CATALOG_WITHDRAW: S.OWN_DEPARTMENT,
         P.INVENTORY_READ: S.ALL,
         P.INVENTORY_EDIT: S.OWN_DEPARTMENT,
+        P.COLLECTION_READ: S.OWN_DEPARTMENT,
+        P.COLLECTION_RUN: S.OWN_DEPARTMENT,
+        P.COLLECTION_PUSH: S.OWN_DEPARTMENT,
     },
     # 数据管理员: compiles the department's catalog (目录编制) and its system inventory.
     Role.DATA_STEWARD: {
@@ -131,6 +139,9 @@ ROLE_PERMISSIONS: dict[Role, dict[Permission, Scope]] = {
         P.CATALOG_EDIT: S.OWN_DEPARTMENT,
         P.INVENTORY_READ: S.ALL,
         P.INVENTORY_EDIT: S.OWN_DEPARTMENT,
+        P.COLLECTION_READ: S.OWN_DEPARTMENT,
+        P.COLLECTION_RUN: S.OWN_DEPARTMENT,
+        P.COLLECTION_PUSH: S.OWN_DEPARTMENT,
     },
     Role.DATA_USER: {P.DEPARTMENT_READ: S.ALL, P.CATALOG_READ: S.ALL, P.INVENTORY_READ: S.ALL},
 }
@@ -143,4 +154,10 @@ SECURITY_OFFICER_ROLES = frozenset({Role.PLATFORM_ADMIN, Role.SECURITY_ADMIN, Ro
 PRIVILEGED_ROLES = SECURITY_OFFICER_ROLES | {Role.CATALOG_REVIEWER}
 
 # What a key of an application may carry: reading, never administering or auditing.
-APPLICATION_GRANTABLE: frozenset[Permission] = frozenset({P.DEPARTMENT_READ, P.CATALOG_READ})
+APPLICATION_GRANTABLE: frozenset[Permission] = frozenset(
+    {P.DEPARTMENT_READ, P.CATALOG_READ, P.COLLECTION_PUSH}
+)
+# What a new key carries when none is asked for: reading only; pushing is asked for by name.
+APPLICATION_DEFAULT: frozenset[Permission] = frozenset({P.DEPARTMENT_READ, P.CATALOG_READ})
+# Key permissions that act for the application's own department only.
+APPLICATION_OWN_DEPARTMENT: frozenset[Permission] = frozenset({P.COLLECTION_PUSH})

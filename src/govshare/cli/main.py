@@ -17,6 +17,7 @@ from govshare.auth.permissions import Role
 from govshare.catalog import dcat_cli, excel_cli  # noqa: F401 - they register their commands
 from govshare.catalog.cli import catalog_app
 from govshare.cli.context import JsonOption, database, emit, fail, run, settings
+from govshare.collection import cli as collection_cli
 from govshare.core import migrations
 from govshare.demo import service as demo
 from govshare.identity import service as identity
@@ -35,6 +36,10 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(inventory_app, name="inventory")
 app.add_typer(standards_app, name="standards")
+app.command("ingest")(collection_cli.ingest)
+app.add_typer(collection_cli.batches_app, name="batches")
+app.add_typer(collection_cli.quarantine_app, name="quarantine")
+app.add_typer(collection_cli.sources_app, name="sources")
 app.add_typer(db_app, name="db")
 
 

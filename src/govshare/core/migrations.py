@@ -41,10 +41,22 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """Leave the per-resource record tables (rs_*) alone: their columns follow the catalog and
+    `govshare.collection.store` manages them."""
+    from govshare.models.collection import RECORD_TABLE_PREFIX
+
+    table = obj if type_ == "table" else getattr(obj, "table", None)
+    table_name = name if type_ == "table" else getattr(table, "name", "")
+    return not (reflected and str(table_name or "").startswith(RECORD_TABLE_PREFIX))
+
+
 def pending_model_changes(engine: Engine) -> list[Any]:
     """Differences between the ORM models and the migrated database; empty when they match."""
     from govshare.models import Base
 
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True, "render_as_batch": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "render_as_batch": True, "include_object": include_object}
+        )
         return list(compare_metadata(context, Base.metadata))

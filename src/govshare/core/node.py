@@ -7,6 +7,7 @@ CLI can run nodes with different policies in one process.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy.orm import Session
 
@@ -28,6 +29,10 @@ class NodeConfig:
     api_key_max_days: int
     page_max: int
     jurisdiction: Jurisdiction
+    work_dir: Path = Path("data/work")
+    collection_memory_mb: int = 1024
+    collection_chunk_rows: int = 100_000
+    collection_dead_after_minutes: int = 10
 
     @classmethod
     def from_settings(cls, settings: Settings) -> NodeConfig:
@@ -44,6 +49,10 @@ class NodeConfig:
             api_key_max_days=settings.api_key_max_days,
             page_max=settings.api_page_max,
             jurisdiction=load_jurisdiction(settings.jurisdiction_file),
+            work_dir=settings.work_dir,
+            collection_memory_mb=settings.collection_memory_mb,
+            collection_chunk_rows=settings.collection_chunk_rows,
+            collection_dead_after_minutes=settings.collection_dead_after_minutes,
         )
 
 

@@ -10,6 +10,7 @@ from govshare.models.catalog import (
     SearchDocument,
     SearchToken,
 )
+from govshare.models.collection import Batch, QuarantineRow, RecordTable, Source
 from govshare.models.identity import ApiKey, Application, Department, User, UserRole, WebSession
 from govshare.models.inventory import InfoSystem
 from govshare.models.standards import Code, CodeSet, CodeSetVersion, DataElement
@@ -20,6 +21,7 @@ __all__ = [
     "AuditEntry",
     "AuditHead",
     "Base",
+    "Batch",
     "Code",
     "CodeSequence",
     "CodeSet",
@@ -27,11 +29,14 @@ __all__ = [
     "DataElement",
     "Department",
     "InfoSystem",
+    "QuarantineRow",
+    "RecordTable",
     "Resource",
     "ResourceItem",
     "ResourceVersion",
     "SearchDocument",
     "SearchToken",
+    "Source",
     "User",
     "UserRole",
     "WebSession",

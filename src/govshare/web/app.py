@@ -14,6 +14,7 @@ from govshare.audit.api import router as audit_router
 from govshare.catalog.api import router as catalog_router
 from govshare.catalog.dcat_api import router as dcat_router
 from govshare.catalog.excel_api import router as excel_router
+from govshare.collection.api import router as collection_router
 from govshare.core.db import Database
 from govshare.identity.api import router as identity_router
 from govshare.inventory.api import router as inventory_router
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         excel_router,
         inventory_router,
         standards_router,
+        collection_router,
         health.router,
         portal.router,
         portal_catalog.router,

@@ -1,0 +1,179 @@
+"""/api/v1/collection: sources, runs and pushes (answered 202 with the batch; the batch runs after the
+response and `GET /batches/{id}` shows its live progress), batches, quarantine download and reprocessing."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path as FilePath
+from typing import Any
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query, Request, Response
+from sqlalchemy.orm import Session
+
+from govshare.auth.actor import Actor
+from govshare.collection import export, jobs, service
+from govshare.collection.policies import PUSH, READ, RUN
+from govshare.collection.schemas import (
+    BatchOut,
+    DueSource,
+    PushRequest,
+    SourceCreate,
+    SourceOut,
+)
+from govshare.collection.service import Started
+from govshare.core.db import Database
+from govshare.web.deps import DB_SESSION, database, require
+from govshare.web.uploads import read_upload
+
+router = APIRouter(prefix="/api/v1/collection", tags=["数据归集"])
+
+BATCH_ID = Path(ge=1, le=2**62, description="批次号")
+SOURCE_ID = Path(ge=1, le=2**62, description="数据源编号")
+CSV_TYPE, XLSX_TYPE = "text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_FIX_BYTES = 50 * 1024 * 1024
+
+
+def _in_background(
+    tasks: BackgroundTasks,
+    db: Database,
+    actor: Actor,
+    started: Started,
+    *,
+    path: str | None = None,
+    records: list[object] | None = None,
+) -> None:
+    def work() -> None:
+        try:
+            jobs.run_started(db, actor, started, path=path, records=records)
+        finally:
+            if path is not None:
+                FilePath(path).unlink(missing_ok=True)
+
+    tasks.add_task(work)
+
+
+def _accepted(session: Session, actor: Actor, started: Started) -> BatchOut:
+    session.flush()
+    return service.get_batch(session, actor, started.prepared.batch_id)
+
+
+@router.get("/batches", summary="归集批次列表")
+def list_batches(
+    resource: str | None = Query(None, max_length=200, description="资源代码或名称"),
+    status: str | None = Query(None, pattern="^(running|succeeded|failed)$"),
+    limit: int = Query(50, ge=1, le=500),
+    session: Session = DB_SESSION,
+    actor: Actor = require(READ),
+) -> list[BatchOut]:
+    service.detect_dead_batches(session, actor)
+    return service.list_batches(session, actor, resource=resource, status=status, limit=limit)
+
+
+@router.get("/batches/{batch_id}", summary="批次状态与统计（运行中为实时进度）")
+def get_batch(
+    batch_id: int = BATCH_ID, session: Session = DB_SESSION, actor: Actor = require(READ)
+) -> BatchOut:
+    return service.get_batch(session, actor, batch_id)
+
+
+@router.get(
+    "/batches/{batch_id}/quarantine",
+    summary="下载隔离数据（JSON、CSV 或 XLSX）：行号、问题字段、规则、原因与原样数据",
+    response_model=None,
+)
+def get_quarantine(
+    batch_id: int = BATCH_ID,
+    format: str = Query("json", pattern="^(json|csv|xlsx)$"),
+    severity: str = Query("error", pattern="^(error|warning)$"),
+    session: Session = DB_SESSION,
+    actor: Actor = require(RUN),
+) -> Any:
+    _batch, rows = service.quarantine(session, actor, batch_id, severity=severity)
+    if format == "json":
+        return rows
+    name = f"quarantine-{batch_id}.{format}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if format == "csv":
+        return Response(export.to_csv(rows), media_type=f"{CSV_TYPE}; charset=utf-8", headers=headers)
+    return Response(export.to_xlsx(rows), media_type=XLSX_TYPE, headers=headers)
+
+
+async def _optional_fix(request: Request) -> bytes | None:
+    if not request.headers.get("content-type") and request.headers.get("content-length") in (None, "0"):
+        return None
+    return await read_upload(
+        request,
+        media_types={CSV_TYPE, XLSX_TYPE, "application/csv"},
+        max_bytes=MAX_FIX_BYTES,
+        hint="请以请求体直接上传修正后的 CSV（text/csv）或 .xlsx 文件；不带请求体则按当前规则重新校验原数据",
+    )
+
+
+@router.post("/batches/{batch_id}/reprocess", status_code=202, summary="重新处理隔离数据（修正文件或原数据）")
+def reprocess(
+    request: Request,
+    tasks: BackgroundTasks,
+    batch_id: int = BATCH_ID,
+    session: Session = DB_SESSION,
+    actor: Actor = require(RUN),
+    body: bytes | None = Depends(_optional_fix),
+) -> BatchOut:
+    db = database(request)
+    if body is None:
+        _b, rows = service.quarantine(session, actor, batch_id, unresolved=True)
+        records = service.stored_records(rows)
+        started = service.start_reprocess(session, actor, batch_id)
+        _in_background(tasks, db, actor, started, records=records)
+        return _accepted(session, actor, started)
+    suffix = ".xlsx" if request.headers.get("content-type", "").startswith(XLSX_TYPE) else ".csv"
+    db.config.work_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("wb", suffix=suffix, dir=db.config.work_dir, delete=False) as handle:
+        handle.write(body)
+    started = service.start_reprocess(session, actor, batch_id, origin=f"上传的修正文件（批次 {batch_id}）")
+    _in_background(tasks, db, actor, started, path=handle.name)
+    return _accepted(session, actor, started)
+
+
+@router.get("/sources", summary="数据源列表")
+def list_sources(session: Session = DB_SESSION, actor: Actor = require(READ)) -> list[SourceOut]:
+    return service.list_sources(session, actor)
+
+
+@router.get("/sources/due", summary="到期（超过更新周期未成功归集）的数据源")
+def due_sources(session: Session = DB_SESSION, actor: Actor = require(READ)) -> list[DueSource]:
+    return service.due_sources(session, actor)
+
+
+@router.post("/sources", status_code=201, summary="登记或更新数据源（数据库表/查询或推送）")
+def register_source(
+    body: SourceCreate, session: Session = DB_SESSION, actor: Actor = require(RUN)
+) -> SourceOut:
+    return service.register_source(session, actor, body)
+
+
+@router.post("/sources/{source_id}/runs", status_code=202, summary="立即运行数据源")
+def run_source(
+    request: Request,
+    tasks: BackgroundTasks,
+    source_id: int = SOURCE_ID,
+    mode: str | None = Query(None, pattern="^(full|incremental)$"),
+    session: Session = DB_SESSION,
+    actor: Actor = require(RUN),
+) -> BatchOut:
+    started = service.start_source_run(session, actor, source_id, mode=mode)
+    _in_background(tasks, database(request), actor, started)
+    return _accepted(session, actor, started)
+
+
+@router.post("/sources/{source_id}/records", status_code=202, summary="推送一批记录（部门业务系统调用）")
+def push_records(
+    request: Request,
+    body: PushRequest,
+    tasks: BackgroundTasks,
+    source_id: int = SOURCE_ID,
+    session: Session = DB_SESSION,
+    actor: Actor = require(PUSH),
+) -> BatchOut:
+    started = service.start_push(session, actor, source_id, len(body.records), mode=body.mode)
+    _in_background(tasks, database(request), actor, started, records=list(body.records))
+    return _accepted(session, actor, started)

@@ -1,0 +1,51 @@
+"""Running batches outside a request: a started batch to its end, and the sources that are due.
+
+`govshare sources run-due` (from cron or a systemd timer) and `govshare serve --scheduler`-style loops call
+`run_due`; each due source runs as the console operator, one at a time, each a batch of its own."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from govshare.auth.actor import Actor
+from govshare.collection import pipeline, service
+from govshare.collection.readers.base import SourceUnreadable
+from govshare.collection.service import Started
+from govshare.collection.sources import open_reader
+from govshare.core.db import Database
+from govshare.errors import GovshareError
+from govshare.models import Batch
+
+
+def run_started(
+    db: Database,
+    actor: Actor,
+    started: Started,
+    *,
+    path: str | None = None,
+    records: list[object] | None = None,
+    on_progress: Callable[[Batch], None] | None = None,
+) -> Batch:
+    """Open the source and run the batch; a source that cannot be opened fails the batch."""
+    try:
+        reader = open_reader(started, chunk_rows=db.config.collection_chunk_rows, path=path, records=records)
+    except SourceUnreadable as exc:
+        return pipeline.fail(db, started.prepared.batch_id, exc.message)
+    except GovshareError as exc:
+        return pipeline.fail(db, started.prepared.batch_id, exc.message)
+    return pipeline.execute(db, actor, started.prepared, reader, on_progress=on_progress)
+
+
+def run_due(db: Database, actor: Actor) -> list[Batch]:
+    """Run every due source once; a source that cannot start (already running) is skipped."""
+    with db.transaction() as session:
+        due = service.due_sources(session, actor)
+    finished: list[Batch] = []
+    for item in due:
+        try:
+            with db.transaction() as session:
+                started = service.start_source_run(session, actor, item.source.id)
+        except GovshareError:
+            continue
+        finished.append(run_started(db, actor, started))
+    return finished

@@ -1,0 +1,285 @@
+"""Running one batch: read the source in chunks, transform each chunk, keep good rows and quarantine entries
+in the batch's scratch space, then apply everything to the node's database in one transaction.
+
+Transactions: the batch row is created (and authorized) by `service.start_batch`; while reading, only the
+batch's heartbeat and progress are written, each in its own short transaction; the records, the quarantine,
+the counts and the batch's success are written together in one final transaction. A batch killed at any
+point leaves no partial data: before the final commit nothing of it is visible, and a later run marks it
+failed (`service.detect_dead_batches`). A failure is recorded on the batch with its message."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import polars as pl
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from govshare.audit import service as audit
+from govshare.auth.actor import Actor
+from govshare.collection import store
+from govshare.collection.readers.base import ORD, Malformed, SourceReader, SourceUnreadable
+from govshare.collection.scratch import Scratch
+from govshare.collection.transform import Plan, transform
+from govshare.core.clock import utcnow
+from govshare.core.db import Database
+from govshare.models import Batch, QuarantineRow, Source
+
+log = logging.getLogger(__name__)
+ROW_NUMBER_COLUMN = "行号"  # carried by quarantine exports and reprocessed rows: the original row
+
+
+@dataclass(frozen=True)
+class PreparedBatch:
+    """What `service.start_batch` resolved, for the run."""
+
+    batch_id: int
+    resource_id: int
+    source_id: int | None
+    plan: Plan
+    fields: tuple[store.Field, ...]
+    full: bool
+    parent_id: int | None = None
+
+
+@dataclass
+class Tally:
+    read: int = 0
+    empty: int = 0
+    rejected: int = 0
+    warnings: int = 0
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def host_name() -> str:
+    return socket.gethostname()[:200]
+
+
+def _heartbeat(db: Database, batch_id: int, reader: SourceReader, tally: Tally, phase: str) -> None:
+    with db.transaction() as session:
+        session.execute(
+            update(Batch)
+            .where(Batch.id == batch_id, Batch.status == "running")
+            .values(
+                heartbeat_at=utcnow(),
+                phase=phase,
+                read=tally.read,
+                rejected=tally.rejected,
+                empty=tally.empty,
+                warnings=tally.warnings,
+                bytes_done=reader.progress.bytes_done,
+                bytes_total=reader.progress.bytes_total,
+                encoding=reader.encoding,
+            )
+        )
+
+
+def _missing_columns(reader: SourceReader, plan: Plan) -> None:
+    missing = [c for c in plan.source_columns if c not in reader.columns]
+    if missing:
+        by_item = {i.source: i.field for i in plan.items}
+        named = "、".join(f"“{c}”（信息项 {by_item[c]}）" if c in by_item else f"“{c}”" for c in missing)
+        found = "、".join(reader.columns[:30]) or "（无）"
+        raise SourceUnreadable(f"数据源缺少映射的列：{named}；数据源的列为：{found}")
+
+
+def _malformed_frame(items: list[Malformed]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "row_no": [m.row for m in items],
+            "severity": ["error"] * len(items),
+            "column": [None] * len(items),
+            "rule": [m.rule for m in items],
+            "message": [m.message for m in items],
+            "raw": [m.raw for m in items],
+        },
+        schema={
+            "row_no": pl.Int64,
+            "severity": pl.String,
+            "column": pl.String,
+            "rule": pl.String,
+            "message": pl.String,
+            "raw": pl.String,
+        },
+    )
+
+
+def _cursor_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ", timespec="microseconds" if value.microsecond else "seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _write_quarantine(
+    session: Session, batch_id: int, scratch: Scratch, reader: SourceReader, chunk_rows: int
+) -> None:
+    malformed = _malformed_frame(reader.malformed)
+    if malformed.height:
+        rows = malformed.with_columns(batch_id=pl.lit(batch_id), raw_is_line=pl.lit(True)).to_dicts()
+        session.execute(insert(QuarantineRow), rows)
+    for chunk in scratch.quarantine(chunk_rows):
+        numbered = chunk.with_columns(row_no=reader.row_numbers(chunk.get_column(ORD)))
+        rows = (
+            numbered.drop(ORD).with_columns(batch_id=pl.lit(batch_id), raw_is_line=pl.lit(False)).to_dicts()
+        )
+        session.execute(insert(QuarantineRow), rows)
+
+
+def _resolve_parent(session: Session, prepared: PreparedBatch, loaded_rows: set[int]) -> None:
+    """Mark the parent batch's quarantined rows that this reprocessing loaded."""
+    if prepared.parent_id is None or not loaded_rows:
+        return
+    numbers = sorted(loaded_rows)
+    for start in range(0, len(numbers), 1000):
+        session.execute(
+            update(QuarantineRow)
+            .where(
+                QuarantineRow.batch_id == prepared.parent_id,
+                QuarantineRow.severity == "error",
+                QuarantineRow.resolved_by.is_(None),
+                QuarantineRow.row_no.in_(numbers[start : start + 1000]),
+            )
+            .values(resolved_by=prepared.batch_id)
+        )
+
+
+def execute(
+    db: Database,
+    actor: Actor,
+    prepared: PreparedBatch,
+    reader: SourceReader,
+    *,
+    on_progress: Callable[[Batch], None] | None = None,
+) -> Batch:
+    """Run the batch to success or failure; return the finished batch row."""
+    config = db.config
+    tally = Tally()
+    plan = prepared.plan
+    origin_rows: dict[int, int] = {}
+    try:
+        with Scratch(config.work_dir, memory_mb=config.collection_memory_mb) as scratch:
+            first = True
+            for chunk in reader.chunks():
+                if first:
+                    _missing_columns(reader, plan)
+                    first = False
+                if prepared.parent_id is not None and ROW_NUMBER_COLUMN in chunk.columns:
+                    pairs = chunk.select(ORD, pl.col(ROW_NUMBER_COLUMN).cast(pl.Int64, strict=False))
+                    origin_rows.update(dict(pairs.drop_nulls().iter_rows()))
+                result = transform(chunk, plan, [c for c in reader.columns if c in chunk.columns])
+                scratch.add_good(result.good)
+                scratch.add_quarantine(result.rejected, "error")
+                scratch.add_quarantine(result.warnings, "warning")
+                tally.read += chunk.height
+                tally.empty += result.empty
+                tally.rejected += result.rejected.height
+                tally.warnings += result.warned_rows
+                _heartbeat(db, prepared.batch_id, reader, tally, "reading")
+                if on_progress is not None:
+                    on_progress(_batch(db, prepared.batch_id))
+            if first:
+                _missing_columns(reader, plan)  # an empty source still needs the right header
+            tally.read += len(reader.malformed)
+            tally.rejected += len(reader.malformed)
+            good = scratch.good_count()
+            unique = scratch.dedupe(plan.key, plan.cursor)
+            cursor_to = _cursor_text(scratch.max_of(plan.cursor)) if plan.cursor else None
+            _heartbeat(db, prepared.batch_id, reader, tally, "merging")
+            loaded_rows: set[int] = set()
+            if origin_rows:
+                rejected_ords = {
+                    int(o)
+                    for chunk in scratch.quarantine(config.collection_chunk_rows)
+                    for o, s in chunk.select(ORD, "severity").iter_rows()
+                    if s == "error"
+                }
+                loaded_rows = {row for o, row in origin_rows.items() if o not in rejected_ords}
+            with db.transaction() as session:
+                now = utcnow().replace(tzinfo=None)
+                table = store.ensure_table(session, prepared.resource_id, prepared.fields, plan.key)
+                counts = store.merge(
+                    session,
+                    table,
+                    [f.name for f in prepared.fields],
+                    plan.key,
+                    scratch.unique_rows(config.collection_chunk_rows),
+                    now=now,
+                    batch_id=prepared.batch_id,
+                    source_id=prepared.source_id,
+                    full=prepared.full,
+                    cursor=plan.cursor,
+                )
+                _write_quarantine(session, prepared.batch_id, scratch, reader, config.collection_chunk_rows)
+                _resolve_parent(session, prepared, loaded_rows)
+                batch = session.get_one(Batch, prepared.batch_id)
+                if batch.status != "running":
+                    raise SourceUnreadable("批次已被判定为中断，本次结果不予提交")
+                values = {
+                    "read": tally.read,
+                    "inserted": counts.inserted,
+                    "updated": counts.updated,
+                    "unchanged": counts.unchanged,
+                    "deleted": counts.deleted,
+                    "superseded": good - unique,
+                    "empty": tally.empty,
+                    "rejected": tally.rejected,
+                    "warnings": tally.warnings,
+                    "removed": counts.removed,
+                }
+                for name, value in values.items():
+                    setattr(batch, name, value)
+                batch.status, batch.phase, batch.finished_at = "succeeded", "done", utcnow()
+                batch.checksum, batch.encoding = reader.checksum, reader.encoding
+                batch.bytes_done, batch.bytes_total = reader.progress.bytes_done, reader.progress.bytes_total
+                batch.cursor_to = cursor_to
+                if prepared.source_id is not None:
+                    source = session.get_one(Source, prepared.source_id)
+                    source.last_success_at = batch.finished_at
+                    if cursor_to is not None:
+                        source.cursor_value = cursor_to
+                audit.record(
+                    session,
+                    actor,
+                    "collection.batch",
+                    target_type="batch",
+                    target_id=str(batch.id),
+                    detail={"resource_id": prepared.resource_id, "checksum": reader.checksum, **values},
+                )
+                session.flush()
+            return _batch(db, prepared.batch_id)
+    except SourceUnreadable as exc:
+        return fail(db, prepared.batch_id, exc.message)
+    except Exception as exc:
+        log.exception("batch %s failed", prepared.batch_id)
+        message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+        fail(db, prepared.batch_id, f"归集失败：{message}"[:2000])
+        raise
+
+
+def fail(db: Database, batch_id: int, message: str) -> Batch:
+    with db.transaction() as session:
+        session.execute(
+            update(Batch)
+            .where(Batch.id == batch_id, Batch.status == "running")
+            .values(status="failed", phase="done", error=message, finished_at=utcnow())
+        )
+    return _batch(db, batch_id)
+
+
+def _batch(db: Database, batch_id: int) -> Batch:
+    with db.transaction(readonly=True) as session:
+        return session.scalars(select(Batch).where(Batch.id == batch_id)).one()
+
+
+def process_identity() -> tuple[str, int]:
+    return host_name(), os.getpid()

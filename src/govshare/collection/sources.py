@@ -1,0 +1,60 @@
+"""Opening the reader a started batch needs: a file, a database table or query, or pushed records."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from govshare.collection.mapping import DATABASE_KINDS, FILE_KINDS, Mapping
+from govshare.collection.readers.base import ReaderOptions, SourceReader, SourceUnreadable
+from govshare.collection.service import Started
+
+
+def reader_options(mapping: Mapping, chunk_rows: int) -> ReaderOptions:
+    spec = mapping.source
+    return ReaderOptions(
+        encoding=spec.encoding,
+        delimiter=spec.delimiter,
+        header_row=spec.header_row if isinstance(spec.header_row, int) else None,
+        sheet=spec.sheet,
+        expected_columns=mapping.source_columns(),
+        chunk_rows=chunk_rows,
+    )
+
+
+def open_reader(
+    started: Started,
+    *,
+    chunk_rows: int,
+    path: str | None = None,
+    records: list[object] | None = None,
+) -> SourceReader:
+    from govshare.collection.readers import open_database, open_file, open_records  # noqa: PLC0415
+
+    mapping = started.mapping
+    options = reader_options(mapping, chunk_rows)
+    if records is not None:
+        return open_records(records, options)
+    if started.kind in FILE_KINDS or path is not None:
+        file_path = mapping.source_path(path)
+        if file_path is None:
+            raise SourceUnreadable("映射未给出数据文件（source.path 或命令行的 SOURCE）")
+        kind = started.kind if started.kind in FILE_KINDS else file_path.suffix.lower().lstrip(".")
+        if not Path(file_path).is_file():
+            raise SourceUnreadable(f"文件 {file_path} 不存在或不可读")
+        return open_file(Path(file_path), kind, options)
+    if started.kind in DATABASE_KINDS:
+        url = mapping.source.resolved_url()
+        if not url:
+            raise SourceUnreadable("映射未给出数据库连接（source.url，如 ${GA_DB_URL}）")
+        cursor_column = None
+        if mapping.cursor:
+            cursor_column = next(i.source for i in started.prepared.plan.items if i.field == mapping.cursor)
+        return open_database(
+            url,
+            table=mapping.source.table,
+            query=mapping.source.query,
+            cursor_column=cursor_column,
+            after=started.cursor_after,
+            options=options,
+        )
+    raise SourceUnreadable(f"数据源类型 {started.kind} 需要推送数据")

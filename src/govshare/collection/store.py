@@ -1,0 +1,312 @@
+"""Each resource's records in a real table (`rs_<resource id>`) with typed columns, a unique index on the key
+of the current records and the history of every record.
+
+A stored row is one version of a record: `_valid_from` (when the batch that wrote it committed) and
+`_valid_to` (when a later batch replaced or deleted it; null while current), `_batch_id` and `_source_id`
+(provenance). "As of" a time is `_valid_from <= t < coalesce(_valid_to, ∞)`.
+
+A batch is applied set-based in one transaction: its deduplicated rows go to a temporary staging table
+(PostgreSQL: COPY; SQLite: executemany), are matched to the current records on the key in one UPDATE …
+FROM, and then one UPDATE closes the versions that change and one INSERT … SELECT writes the new ones. No
+statement runs per record, and readers see the old data until the commit.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import polars as pl
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.orm import Session
+
+from govshare.collection.transform import TOMB
+from govshare.errors import Conflict
+from govshare.models.collection import RECORD_TABLE_PREFIX, RecordTable
+
+SYSTEM_COLUMNS = ("_sid", "_valid_from", "_valid_to", "_batch_id", "_source_id")
+SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy's DateTime stores on SQLite
+
+
+def _column_type(data_type: str, length: int | None) -> Any:
+    if data_type == "C":
+        return String(length) if length else Text()
+    return {
+        "I": BigInteger(),
+        "N": Float(),
+        "Y": Float(),
+        "F": Float(),
+        "D": Date(),
+        "T": DateTime(),
+        "L": Boolean(),
+    }.get(data_type, Text())
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    data_type: str
+    length: int | None = None
+
+
+def table_name(resource_id: int) -> str:
+    return f"{RECORD_TABLE_PREFIX}{resource_id}"
+
+
+def record_table(name: str, fields: Sequence[Field], key: Sequence[str]) -> Table:
+    metadata = MetaData()
+    columns: list[Any] = [Column("_sid", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)]
+    columns += [Column(f.name, _column_type(f.data_type, f.length)) for f in fields]
+    columns += [
+        Column("_valid_from", DateTime(), nullable=False),
+        Column("_valid_to", DateTime()),
+        Column("_batch_id", BigInteger(), nullable=False),
+        Column("_source_id", Integer()),
+    ]
+    table = Table(name, metadata, *columns)
+    key_columns = [table.c[k] for k in key]
+    Index(
+        f"ux_{name}_current",
+        *key_columns,
+        unique=True,
+        sqlite_where=table.c._valid_to.is_(None),
+        postgresql_where=table.c._valid_to.is_(None),
+    )
+    Index(f"ix_{name}_history", *key_columns, table.c._valid_from)
+    Index(f"ix_{name}_batch", table.c._batch_id)
+    return table
+
+
+def ensure_table(session: Session, resource_id: int, fields: Sequence[Field], key: Sequence[str]) -> Table:
+    """The resource's record table, created on first use and widened when the catalog adds items. A changed
+    data type or key is refused: stored records would have to be migrated first."""
+    registry = session.get(RecordTable, resource_id)
+    name = table_name(resource_id)
+    wanted = {f.name: f.data_type for f in fields}
+    if registry is None:
+        table = record_table(name, fields, key)
+        table.create(session.connection())
+        session.add(RecordTable(resource_id=resource_id, table_name=name, columns=wanted, key=list(key)))
+        session.flush()
+        return table
+    if list(registry.key) != list(key):
+        raise Conflict(
+            f"该资源已归集数据的主键为 {'、'.join(registry.key)}，映射给出的是 {'、'.join(key)}；"
+            "更换主键需先迁移已归集的数据"
+        )
+    stored: dict[str, str] = dict(registry.columns)
+    for f in fields:
+        if f.name in stored and stored[f.name] != f.data_type:
+            raise Conflict(
+                f"信息项 {f.name} 的数据类型已从 {stored[f.name]} 改为 {f.data_type}；已归集的数据需先迁移"
+            )
+    added = [f for f in fields if f.name not in stored]
+    all_fields = [Field(n, t) for n, t in stored.items()] + added
+    for f in added:
+        column = Column(f.name, _column_type(f.data_type, f.length))
+        ddl = column.type.compile(dialect=session.get_bind().dialect)
+        session.execute(text(f'ALTER TABLE {name} ADD COLUMN "{f.name}" {ddl}'))
+    if added:
+        registry.columns = stored | {f.name: f.data_type for f in added}
+        session.flush()
+    # keep the declared lengths of current items for the staging table
+    lengths = {f.name: f.length for f in fields}
+    return record_table(name, [Field(f.name, f.data_type, lengths.get(f.name)) for f in all_fields], key)
+
+
+def existing_table(session: Session, resource_id: int) -> Table | None:
+    registry = session.get(RecordTable, resource_id)
+    if registry is None:
+        return None
+    fields = [Field(n, t) for n, t in registry.columns.items()]
+    return record_table(registry.table_name, fields, registry.key)
+
+
+@dataclass
+class MergeCounts:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    removed: int = 0
+
+
+def _is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _for_sqlite(frame: pl.DataFrame) -> pl.DataFrame:
+    """Values as SQLAlchemy stores them on SQLite (dates and times as text, booleans as 0/1)."""
+    casts = []
+    for name, dtype in frame.schema.items():
+        if dtype == pl.Date:
+            casts.append(pl.col(name).dt.strftime("%Y-%m-%d"))
+        elif isinstance(dtype, pl.Datetime):
+            casts.append(pl.col(name).dt.strftime(SQLITE_DATETIME))
+        elif dtype == pl.Boolean:
+            casts.append(pl.col(name).cast(pl.Int8))
+    return frame.with_columns(casts) if casts else frame
+
+
+def _stage(session: Session, table: Table, fields: list[str], chunks: Iterable[pl.DataFrame]) -> None:
+    """Create the temporary staging table and load the batch's rows into it."""
+    postgres = _is_postgres(session)
+    columns = []
+    for name in fields:
+        ddl = table.c[name].type.compile(dialect=session.get_bind().dialect)
+        columns.append(f"{_quote(name)} {ddl}")
+    columns += [f"{TOMB} BOOLEAN NOT NULL", "_sid BIGINT", "_same BOOLEAN NOT NULL DEFAULT FALSE"]
+    temp = "CREATE TEMP TABLE stage_rows ({}){}".format(
+        ", ".join(columns), " ON COMMIT DROP" if postgres else ""
+    )
+    session.execute(text("DROP TABLE IF EXISTS stage_rows") if not postgres else text("SELECT 1"))
+    session.execute(text(temp))
+    names = [*fields, TOMB]
+    column_list = ", ".join(_quote(n) for n in names)
+    connection = session.connection().connection.driver_connection
+    assert connection is not None
+    if postgres:
+        copy_sql = f"COPY stage_rows ({column_list}) FROM STDIN (FORMAT csv)"
+        with connection.cursor() as cursor, cursor.copy(copy_sql) as copy:
+            for chunk in chunks:
+                buffer = io.BytesIO()
+                chunk.select(names).write_csv(buffer, include_header=False, null_value="")
+                copy.write(buffer.getvalue())
+    else:
+        placeholders = ", ".join("?" for _ in names)
+        cursor = connection.cursor()
+        try:
+            for chunk in chunks:
+                cursor.executemany(
+                    f"INSERT INTO stage_rows ({column_list}) VALUES ({placeholders})",
+                    _for_sqlite(chunk.select(names)).iter_rows(),
+                )
+        finally:
+            cursor.close()
+
+
+def merge(
+    session: Session,
+    table: Table,
+    fields: list[str],
+    key: Sequence[str],
+    chunks: Iterable[pl.DataFrame],
+    *,
+    now: datetime,
+    batch_id: int,
+    source_id: int | None,
+    full: bool,
+    cursor: str | None,
+) -> MergeCounts:
+    """Apply one batch's deduplicated rows (one per key) to the record table; see the module docstring."""
+    postgres = _is_postgres(session)
+    _stage(session, table, fields, chunks)
+    name = _quote(table.name)
+    key_sql = ", ".join(_quote(k) for k in key)
+    session.execute(text(f"CREATE INDEX stage_rows_key ON stage_rows ({key_sql})"))
+    on_key = " AND ".join(f"t.{_quote(k)} = s.{_quote(k)}" for k in key)
+    equal = "IS NOT DISTINCT FROM" if postgres else "IS"
+    non_key = [f for f in fields if f not in key]
+    same = " AND ".join(f"s.{_quote(f)} {equal} t.{_quote(f)}" for f in non_key) or "TRUE"
+    stale = f" OR (s.{_quote(cursor)} < t.{_quote(cursor)})" if cursor and cursor not in key else ""
+    # A tombstone is "the same" as nothing: it only changes something when a current record exists.
+    session.execute(
+        text(
+            f"UPDATE stage_rows AS s SET _sid = t._sid, _same = ((NOT s.{TOMB} AND {same}){stale}) "
+            f"FROM {name} AS t WHERE {on_key} AND t._valid_to IS NULL"
+        )
+    )
+    counts = MergeCounts()
+    row = session.execute(
+        text(
+            f"SELECT "
+            f"SUM(CASE WHEN _sid IS NULL AND NOT {TOMB} THEN 1 ELSE 0 END), "
+            f"SUM(CASE WHEN _sid IS NOT NULL AND NOT _same AND NOT {TOMB} THEN 1 ELSE 0 END), "
+            f"SUM(CASE WHEN _same OR (_sid IS NULL AND {TOMB}) THEN 1 ELSE 0 END), "
+            f"SUM(CASE WHEN _sid IS NOT NULL AND NOT _same AND {TOMB} THEN 1 ELSE 0 END) "
+            f"FROM stage_rows"
+        )
+    ).one()
+    counts.inserted, counts.updated, counts.unchanged, counts.deleted = (int(v or 0) for v in row)
+    stamp: Any = now if postgres else now.strftime(SQLITE_DATETIME)
+    session.execute(
+        text(
+            f"UPDATE {name} SET _valid_to = :now WHERE _valid_to IS NULL AND _sid IN "
+            f"(SELECT _sid FROM stage_rows WHERE _sid IS NOT NULL AND NOT _same)"
+        ),
+        {"now": stamp},
+    )
+    if full:
+        absent = " AND ".join(f"s.{_quote(k)} = {name}.{_quote(k)}" for k in key)
+        result = session.execute(
+            text(
+                f"UPDATE {name} SET _valid_to = :now WHERE _valid_to IS NULL AND _batch_id <> :batch "
+                f"AND NOT EXISTS (SELECT 1 FROM stage_rows AS s WHERE {absent})"
+            ),
+            {"now": stamp, "batch": batch_id},
+        )
+        counts.removed = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    field_sql = ", ".join(_quote(f) for f in fields)
+    session.execute(
+        text(
+            f"INSERT INTO {name} ({field_sql}, _valid_from, _batch_id, _source_id) "
+            f"SELECT {field_sql}, :now, :batch, :source FROM stage_rows WHERE NOT {TOMB} AND NOT _same"
+        ),
+        {"now": stamp, "batch": batch_id, "source": source_id},
+    )
+    session.execute(text("DROP TABLE stage_rows"))
+    return counts
+
+
+def records(
+    session: Session,
+    table: Table,
+    *,
+    where: dict[str, Any] | None = None,
+    as_of: datetime | None = None,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
+    """Records (current, or as of a time) whose fields equal `where`; system columns included."""
+    query = select(table)
+    for field_name, value in (where or {}).items():
+        query = query.where(table.c[field_name] == value)
+    if as_of is None:
+        query = query.where(table.c._valid_to.is_(None))
+    else:
+        query = query.where(
+            and_(table.c._valid_from <= as_of, or_(table.c._valid_to.is_(None), table.c._valid_to > as_of))
+        )
+    query = query.order_by(table.c._sid)
+    if limit is not None:
+        query = query.limit(limit)
+    return [dict(r._mapping) for r in session.execute(query)]
+
+
+def count_current(session: Session, table: Table) -> int:
+    from sqlalchemy import func
+
+    return int(session.execute(select(func.count()).where(table.c._valid_to.is_(None))).scalar_one())
