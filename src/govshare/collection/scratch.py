@@ -27,15 +27,23 @@ class Scratch:
         work_dir.mkdir(parents=True, exist_ok=True)
         self.directory = Path(tempfile.mkdtemp(prefix="batch-", dir=work_dir))
         self.con = duckdb.connect(str(self.directory / "scratch.duckdb"))
-        self.con.execute(f"SET memory_limit = '{int(memory_mb)}MB'")
+        self._do(f"SET memory_limit = '{int(memory_mb)}MB'")
         spill = str(self.directory / "spill").replace("'", "''")
-        self.con.execute(f"SET temp_directory = '{spill}'")
-        self.con.execute("SET preserve_insertion_order = false")
+        self._do(f"SET temp_directory = '{spill}'")
+        self._do("SET preserve_insertion_order = false")
         self._good_created = False
-        self.con.execute(
+        self._do(
             "CREATE TABLE quarantine (_ord BIGINT, severity VARCHAR, "
             '"column" VARCHAR, rule VARCHAR, message VARCHAR, raw VARCHAR)'
         )
+
+    def _do(self, sql: str) -> None:
+        """Run a statement to completion: DuckDB 2.0 refuses new work while a result is unfinished."""
+        self.con.execute(sql).complete()
+
+    def _scalar(self, sql: str) -> Any:
+        row = self.con.execute(sql).fetchall()
+        return row[0][0] if row else None
 
     def close(self) -> None:
         try:
@@ -49,27 +57,31 @@ class Scratch:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _append(self, table: str, frame: pl.DataFrame, select: str = "*") -> None:
+        self.con.register("incoming", frame.to_arrow())
+        try:
+            self._do(f"INSERT INTO {table} SELECT {select} FROM incoming")
+        finally:
+            self.con.unregister("incoming")
+
     def add_good(self, frame: pl.DataFrame) -> None:
-        arrow = frame.to_arrow()  # noqa: F841 - DuckDB reads the local variable by name
         if not self._good_created:
-            self.con.execute("CREATE TABLE good AS SELECT * FROM arrow LIMIT 0")
+            self.con.register("incoming", frame.to_arrow())
+            try:
+                self._do("CREATE TABLE good AS SELECT * FROM incoming LIMIT 0")
+            finally:
+                self.con.unregister("incoming")
             self._good_created = True
         if frame.height:
-            self.con.execute("INSERT INTO good SELECT * FROM arrow")
+            self._append("good", frame)
 
     def add_quarantine(self, frame: pl.DataFrame, severity: str) -> None:
-        if not frame.height:
-            return
-        arrow = frame.select(list(QUARANTINE_SCHEMA)).to_arrow()  # noqa: F841
-        self.con.execute(
-            f"INSERT INTO quarantine SELECT _ord, '{severity}', \"column\", rule, message, raw FROM arrow"
-        )
+        if frame.height:
+            columns = frame.select(list(QUARANTINE_SCHEMA))
+            self._append("quarantine", columns, f"_ord, '{severity}', \"column\", rule, message, raw")
 
     def good_count(self) -> int:
-        if not self._good_created:
-            return 0
-        row = self.con.execute("SELECT count(*) FROM good").fetchone()
-        return int(row[0]) if row else 0
+        return int(self._scalar("SELECT count(*) FROM good")) if self._good_created else 0
 
     def dedupe(self, key: Sequence[str], cursor: str | None) -> int:
         """Keep one row per key (latest by cursor, then by source position); the number of unique keys."""
@@ -77,19 +89,17 @@ class Scratch:
             return 0
         partition = ", ".join(_quote(k) for k in key)
         order = (f"{_quote(cursor)} DESC NULLS LAST, " if cursor else "") + f"{ORD} DESC"
-        self.con.execute(
+        self._do(
             f"CREATE TABLE unique_rows AS SELECT * FROM good "
             f"QUALIFY row_number() OVER (PARTITION BY {partition} ORDER BY {order}) = 1"
         )
-        self.con.execute("DROP TABLE good")
-        row = self.con.execute("SELECT count(*) FROM unique_rows").fetchone()
-        return int(row[0]) if row else 0
+        self._do("DROP TABLE good")
+        return int(self._scalar("SELECT count(*) FROM unique_rows"))
 
     def max_of(self, column: str) -> Any:
         if not self._good_created:
             return None
-        row = self.con.execute(f"SELECT max({_quote(column)}) FROM unique_rows").fetchone()
-        return row[0] if row else None
+        return self._scalar(f"SELECT max({_quote(column)}) FROM unique_rows")
 
     def unique_rows(self, chunk_rows: int) -> Iterator[pl.DataFrame]:
         if not self._good_created:
