@@ -188,3 +188,13 @@ def test_fifteen_digit_numbers_are_upgraded_and_lowercase_x_fixed() -> None:
     ids = result.good.get_column("gmsfhm").to_list()
     assert len(ids[0]) == 18 and ids[0].startswith("11010519900307123")
     assert ids[1] == FEMALE_1985.upper()
+
+
+def test_numbers_with_units_are_kept_in_the_items_unit() -> None:
+    capital = ItemPlan(
+        "zczb", "注册资本（万元）", "Y", "注册资本", check=registry.get("number"), divide_by=10000
+    )
+    money = Plan(items=(capital,), key=("zczb",))
+    rows = pl.DataFrame({"注册资本": ["100万元", "1.5亿", "3,200元"], ORD: [1, 2, 3]})
+    result = transform(rows, money, ["注册资本"])
+    assert result.good.get_column("zczb").to_list() == [100.0, 15000.0, 0.32]

@@ -13,12 +13,14 @@ import uvicorn
 from govshare import __version__
 from govshare.applications.cli import app_app
 from govshare.audit.cli import audit_app
+from govshare.auth.actor import Actor
 from govshare.auth.permissions import Role
 from govshare.catalog import dcat_cli, excel_cli  # noqa: F401 - they register their commands
 from govshare.catalog.cli import catalog_app
 from govshare.cli.context import JsonOption, database, emit, fail, run, settings
 from govshare.collection import cli as collection_cli
 from govshare.core import migrations
+from govshare.demo import jobs as demo_jobs
 from govshare.demo import service as demo
 from govshare.identity import service as identity
 from govshare.identity.cli import dept_app, generated_password, user_app
@@ -174,6 +176,11 @@ def demo_command(as_json: bool = JsonOption) -> None:
     migrations.upgrade(db.engine)
     db.dispose()
     result = run(demo.seed)
+    db = database()
+    try:
+        batches = demo_jobs.load_sources(db, Actor.system(), current.data_dir / "demo-sources")
+    finally:
+        db.dispose()
     credentials = current.data_dir / "demo-credentials.txt"
     if result.keys:
         _write_credentials(credentials, result.keys)
@@ -187,12 +194,21 @@ def demo_command(as_json: bool = JsonOption) -> None:
             "resources_published": result.resources_published,
             "systems_created": result.systems_created,
             "credentials_file": str(credentials),
+            "batches": [
+                {"batch_id": b.id, "resource": b.resource_name, "read": b.read, "rejected": b.rejected}
+                for b in batches
+            ],
         },
         lambda: (
             f"示例市已就绪：新建部门 {result.departments_created} 个、用户 {result.users_created} 个、"
             f"应用 {result.applications_created} 个、信息资源 {result.resources_created} 个"
             f"（发布 {result.resources_published} 个）、信息系统 {result.systems_created} 个。"
-            f"\n示例账号口令：{demo.DEMO_PASSWORD}"
+            + "".join(
+                f"\n归集 {b.resource_name}：读取 {b.read} 行，载入 {b.inserted + b.updated}，"
+                f"隔离 {b.rejected}（govshare quarantine export {b.id}）"
+                for b in batches
+            )
+            + f"\n示例账号口令：{demo.DEMO_PASSWORD}"
             f"（如 admin、security、auditor、ga.steward）\n应用密钥见 {credentials}"
         ),
     )

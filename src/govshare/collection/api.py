@@ -121,7 +121,7 @@ def reprocess(
     db = database(request)
     if body is None:
         _b, rows = service.quarantine(session, actor, batch_id, unresolved=True)
-        records = service.stored_records(rows)
+        records = export.stored_records(rows)
         started = service.start_reprocess(session, actor, batch_id)
         _in_background(tasks, db, actor, started, records=records)
         return _accepted(session, actor, started)

@@ -209,7 +209,7 @@ def quarantine_reprocess(
 
     def stored(session: Any, actor: Actor) -> list[object]:
         _b, rows = service.quarantine(session, actor, batch_id, unresolved=True)
-        return service.stored_records(rows)
+        return export.stored_records(rows)
 
     records = run(stored)
     if not records:

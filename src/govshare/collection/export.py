@@ -67,3 +67,20 @@ def to_xlsx(rows: list[QuarantineOut]) -> bytes:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def stored_records(rows: list[QuarantineOut]) -> list[object]:
+    """Quarantined records as pushed records (with their original row number), for reprocessing as they
+    are: e.g. after a code set or the mapping was corrected. Lines that could not be parsed are skipped."""
+    records: list[object] = []
+    for row in rows:
+        if row.raw_is_line or row.resolved_by is not None:
+            continue
+        try:
+            record = json.loads(row.raw)
+        except ValueError:
+            continue
+        if isinstance(record, dict):
+            record[ROW_NUMBER_COLUMN] = str(row.row_no) if row.row_no is not None else None
+            records.append(record)
+    return records

@@ -112,6 +112,7 @@ class ColumnSpec(_Strict):
     validate_: str | None = Field(None, alias="validate")  # a validator of govshare.standards.registry
     code_set: str | None = None  # for validate: code (default: the item's standard)
     units: list[str] | None = None  # for validate: number
+    divide_by: float | None = Field(None, gt=0)  # numbers stored in a larger unit: 10000 for 万元 items
     default: str | None = None  # the value when the source is blank
     required: bool | None = None  # default: the item's own nullable flag (and always for key items)
 

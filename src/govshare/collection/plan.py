@@ -95,6 +95,7 @@ def build_plan(
                 default=spec.default,
                 check=registry.get(validator) if validator else None,
                 check_options=options,
+                divide_by=spec.divide_by,
             )
         )
     warnings: list[tuple[str, str, str]] = []

@@ -104,14 +104,14 @@ class Scratch:
     def unique_rows(self, chunk_rows: int) -> Iterator[pl.DataFrame]:
         if not self._good_created:
             return
-        for batch in self.con.sql("SELECT * FROM unique_rows").fetch_record_batch(chunk_rows):
+        for batch in self.con.sql("SELECT * FROM unique_rows").to_arrow_reader(chunk_rows):
             frame = pl.from_arrow(batch)
             assert isinstance(frame, pl.DataFrame)
             yield frame
 
     def quarantine(self, chunk_rows: int) -> Iterator[pl.DataFrame]:
         query = f"SELECT * FROM quarantine ORDER BY {ORD}, severity"
-        for batch in self.con.sql(query).fetch_record_batch(chunk_rows):
+        for batch in self.con.sql(query).to_arrow_reader(chunk_rows):
             frame = pl.from_arrow(batch)
             assert isinstance(frame, pl.DataFrame)
             yield frame

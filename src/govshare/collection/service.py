@@ -6,7 +6,6 @@ long read begins); the CLI, the API and the scheduler call `start_*`, commit, th
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -384,23 +383,6 @@ def start_reprocess(session: Session, actor: Actor, batch_id: int, *, origin: st
         mode="incremental",
         batch_kind="reprocess",
     )
-
-
-def stored_records(rows: list[QuarantineOut]) -> list[object]:
-    """Quarantined records as pushed records (with their original row number), for reprocessing as they
-    are: e.g. after a code set or the mapping was corrected. Lines that could not be parsed are skipped."""
-    records: list[object] = []
-    for row in rows:
-        if row.raw_is_line or row.resolved_by is not None:
-            continue
-        try:
-            record = json.loads(row.raw)
-        except ValueError:
-            continue
-        if isinstance(record, dict):
-            record[pipeline.ROW_NUMBER_COLUMN] = str(row.row_no) if row.row_no is not None else None
-            records.append(record)
-    return records
 
 
 @action(READ)

@@ -28,7 +28,7 @@ def open_reader(
     path: str | None = None,
     records: list[object] | None = None,
 ) -> SourceReader:
-    from govshare.collection.readers import open_database, open_file, open_records  # noqa: PLC0415
+    from govshare.collection.readers import open_database, open_file, open_records
 
     mapping = started.mapping
     options = reader_options(mapping, chunk_rows)

@@ -67,6 +67,7 @@ class ItemPlan:
     default: str | None = None
     check: ValidatorSpec | None = None
     check_options: dict[str, Any] = dataclasses.field(default_factory=dict)
+    divide_by: float | None = None  # the item is kept in a larger unit (万元: 10000)
 
     @property
     def dtype(self) -> Any:
@@ -239,6 +240,9 @@ def _check_item(frame: pl.DataFrame, item: ItemPlan) -> pl.DataFrame:
         checked = pl.DataFrame(
             {"value": value, "error": pl.Series([None] * len(value), dtype=TEXT)}
         ).with_columns(message=pl.lit(None, TEXT))
+    checked_value = checked.get_column("value")
+    if item.divide_by and checked_value.dtype.is_numeric():
+        checked = checked.with_columns(pl.col("value") / item.divide_by)
     staged = staged.with_columns(
         checked=checked.get_column("value"),
         check_error=checked.get_column("error"),

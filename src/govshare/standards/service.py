@@ -156,7 +156,13 @@ def code_table(
     latest: dict[str, str] = {}
     for row in sorted(rows, key=lambda r: r.valid_from or date.min):
         latest[row.code] = row.label
-    return validators.CodeTable.build(f"{code_set.code} {chosen.version}", latest.items(), aliases)
+    # the name users read in messages: "人的性别代码（GB/T 2261.1-2003）", or the set's own key and version
+    shown = (
+        f"{code_set.name}（{code_set.standard}）"
+        if code_set.standard
+        else f"{code_set.code} {chosen.version}"
+    )
+    return validators.CodeTable.build(shown, latest.items(), aliases)
 
 
 @action(EDIT)

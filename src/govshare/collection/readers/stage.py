@@ -6,8 +6,8 @@ table back in slices of `chunk_rows` by `rowid` (insertion order; a range filter
 The database lives in a temporary directory, so memory stays bounded by DuckDB's buffer manager rather
 than by the file size; the directory is removed when the reader is done or dropped.
 
-Results cross into Polars through the Arrow C stream interface (`pl.DataFrame(relation)`), which needs
-no pyarrow.
+Results cross into Polars as an Arrow table (`pl.from_arrow`); `pl.DataFrame(relation)` over the Arrow C
+stream works too but makes DuckDB 2.0 print reference-leak warnings at interpreter exit.
 """
 
 from __future__ import annotations
@@ -46,7 +46,9 @@ class Stage:
         return self.dir / name
 
     def frame(self, sql: str, params: list[object] | None = None) -> pl.DataFrame:
-        return pl.DataFrame(self.con.sql(sql, params=params))
+        frame = pl.from_arrow(self.con.sql(sql, params=params).to_arrow_table())
+        assert isinstance(frame, pl.DataFrame)
+        return frame
 
     def run(self, sql: str, params: list[object] | None = None) -> list[tuple[object, ...]]:
         """Execute a statement and fetch its result to the end (DuckDB 2.0 refuses new work on a
