@@ -71,7 +71,7 @@ def list_batches(
 
 @router.get("/batches/{batch_id}", summary="批次状态与统计（运行中为实时进度）")
 def get_batch(
-    batch_id: int = BATCH_ID, session: Session = DB_SESSION, actor: Actor = require(READ)
+    batch_id: int = BATCH_ID, session: Session = DB_SESSION, actor: Actor = require(READ, PUSH)
 ) -> BatchOut:
     return service.get_batch(session, actor, batch_id)
 

@@ -192,18 +192,11 @@ def execute(
             tally.read += len(reader.malformed)
             tally.rejected += len(reader.malformed)
             good = scratch.good_count()
+            loaded_ords = scratch.good_ords() if origin_rows else set()
             unique = scratch.dedupe(plan.key, plan.cursor)
             cursor_to = _cursor_text(scratch.max_of(plan.cursor)) if plan.cursor else None
             _heartbeat(db, prepared.batch_id, reader, tally, "merging")
-            loaded_rows: set[int] = set()
-            if origin_rows:
-                rejected_ords = {
-                    int(o)
-                    for chunk in scratch.quarantine(config.collection_chunk_rows)
-                    for o, s in chunk.select(ORD, "severity").iter_rows()
-                    if s == "error"
-                }
-                loaded_rows = {row for o, row in origin_rows.items() if o not in rejected_ords}
+            loaded_rows = {row for o, row in origin_rows.items() if o in loaded_ords}
             with db.transaction() as session:
                 now = utcnow().replace(tzinfo=None)
                 table = store.ensure_table(session, prepared.resource_id, prepared.fields, plan.key)

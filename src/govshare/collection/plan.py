@@ -4,9 +4,12 @@ key and cursor. Every mistake in the mapping is reported at once, naming the map
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy.orm import Session
 
 from govshare.auth.actor import Actor
+from govshare.auth.permissions import Permission, Scope
 from govshare.collection.mapping import Mapping
 from govshare.collection.transform import ItemPlan, Plan
 from govshare.errors import FieldError, GovshareError, InvalidInput
@@ -33,7 +36,12 @@ def _code_set_key(session: Session, actor: Actor, reference: str | None) -> str 
 def build_plan(
     session: Session, actor: Actor, version: ResourceVersion, mapping: Mapping
 ) -> tuple[Plan, list[ResourceItem]]:
-    """The plan, and the catalog items it fills (every item of the version, mapped or not)."""
+    """The plan, and the catalog items it fills (every item of the version, mapped or not).
+
+    The code sets are looked up as a catalog reader: they are reference data, and resolving them is part of
+    the collection action the caller was already authorized for (a pushing system's key may hold
+    collection:push alone)."""
+    actor = replace(actor, grants={**actor.grants, Permission.CATALOG_READ: Scope.ALL})
     items = {item.field_name: item for item in version.items}
     errors: list[FieldError] = []
     for name in mapping.columns:

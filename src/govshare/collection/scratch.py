@@ -83,6 +83,12 @@ class Scratch:
     def good_count(self) -> int:
         return int(self._scalar("SELECT count(*) FROM good")) if self._good_created else 0
 
+    def good_ords(self) -> set[int]:
+        """The ordinals of the good rows (before deduplication); used for small reprocessing batches."""
+        if not self._good_created:
+            return set()
+        return {int(row[0]) for row in self.con.execute(f"SELECT {ORD} FROM good").fetchall()}
+
     def dedupe(self, key: Sequence[str], cursor: str | None) -> int:
         """Keep one row per key (latest by cursor, then by source position); the number of unique keys."""
         if not self._good_created:

@@ -335,9 +335,11 @@ def list_batches(
     return [_batch_out(session, b) for b in batches]
 
 
-@action(READ)
+@action(READ, PUSH)
 def get_batch(session: Session, actor: Actor, batch_id: int) -> BatchOut:
-    return _batch_out(session, _visible_batch(session, actor, batch_id))
+    """A batch's status and counts; a pushing system follows the batches of its own department."""
+    permission = READ if actor.scope_of(READ) else PUSH
+    return _batch_out(session, _visible_batch(session, actor, batch_id, permission))
 
 
 @action(RUN)
