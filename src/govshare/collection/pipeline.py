@@ -86,7 +86,8 @@ def _missing_columns(reader: SourceReader, plan: Plan) -> None:
         by_item = {i.source: i.field for i in plan.items}
         named = "、".join(f"“{c}”（信息项 {by_item[c]}）" if c in by_item else f"“{c}”" for c in missing)
         found = "、".join(reader.columns[:30]) or "（无）"
-        raise SourceUnreadable(f"数据源缺少映射的列：{named}；数据源的列为：{found}")
+        hint = f"（按 {reader.encoding} 编码读取；列名若是乱码，请检查映射的 source.encoding）" if reader.encoding else ""
+        raise SourceUnreadable(f"数据源缺少映射的列：{named}；数据源的列为：{found}{hint}")
 
 
 def _malformed_frame(items: list[Malformed]) -> pl.DataFrame:
