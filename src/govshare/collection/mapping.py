@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
+from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from govshare.errors import FieldError, InvalidInput
@@ -82,6 +83,20 @@ class SourceSpec(_Strict):
         assert isinstance(value, int)
         if not 1 <= value <= 1000:
             raise ValueError("表头行须在 1–1000 之间")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _no_password(cls, value: str | None) -> str | None:
+        """A password is never written into a mapping (mappings are stored with sources and batches)."""
+        try:
+            password = urlsplit(value).password if value else None
+        except ValueError:
+            raise ValueError("数据库连接地址格式不正确") from None
+        if password is not None and not _ENV.fullmatch(password):
+            raise ValueError(
+                "数据库口令不能写在映射中：请写作环境变量，如 url: ${GA_DB} 或 mysql://用户:${GA_DB_PW}@主机/库"
+            )
         return value
 
     @model_validator(mode="after")
@@ -269,7 +284,11 @@ def kind_of(mapping: Mapping, path: Path | None) -> str:
             "source.kind", f"无法从扩展名“.{suffix}”判断文件类型，请在映射中填写 source.kind"
         )
     if mapping.source.url:
-        scheme = mapping.source.url.split(":", 1)[0].lower()
+        try:
+            url = mapping.source.resolved_url() or mapping.source.url
+        except InvalidInput:
+            url = mapping.source.url  # the variable is not set here; the scheme may still be written out
+        scheme = url.split(":", 1)[0].lower()
         if scheme.startswith("postgres"):
             return "postgresql"
         if scheme in ("mysql", "mariadb") or scheme.startswith("mysql+"):

@@ -43,7 +43,8 @@ class PreparedBatch:
     resource_id: int
     source_id: int | None
     plan: Plan
-    fields: tuple[store.Field, ...]
+    fields: tuple[store.Field, ...]  # the items the mapping fills
+    table_fields: tuple[store.Field, ...]  # every item of the published version (the table's columns)
     full: bool
     parent_id: int | None = None
 
@@ -86,7 +87,11 @@ def _missing_columns(reader: SourceReader, plan: Plan) -> None:
         by_item = {i.source: i.field for i in plan.items}
         named = "、".join(f"“{c}”（信息项 {by_item[c]}）" if c in by_item else f"“{c}”" for c in missing)
         found = "、".join(reader.columns[:30]) or "（无）"
-        hint = f"（按 {reader.encoding} 编码读取；列名若是乱码，请检查映射的 source.encoding）" if reader.encoding else ""
+        hint = (
+            f"（按 {reader.encoding} 编码读取；列名若是乱码，请检查映射的 source.encoding）"
+            if reader.encoding
+            else ""
+        )
         raise SourceUnreadable(f"数据源缺少映射的列：{named}；数据源的列为：{found}{hint}")
 
 
@@ -168,7 +173,7 @@ def execute(
     plan = prepared.plan
     origin_rows: dict[int, int] = {}
     try:
-        with Scratch(config.work_dir, memory_mb=config.collection_memory_mb) as scratch:
+        with Scratch(config.work_dir, prepared.batch_id, memory_mb=config.collection_memory_mb) as scratch:
             first = True
             for chunk in reader.chunks():
                 if first:
@@ -200,7 +205,7 @@ def execute(
             loaded_rows = {row for o, row in origin_rows.items() if o in loaded_ords}
             with db.transaction() as session:
                 now = utcnow().replace(tzinfo=None)
-                table = store.ensure_table(session, prepared.resource_id, prepared.fields, plan.key)
+                table = store.ensure_table(session, prepared.resource_id, prepared.table_fields, plan.key)
                 counts = store.merge(
                     session,
                     table,

@@ -23,6 +23,7 @@ from govshare.collection import pipeline, policies, store
 from govshare.collection.mapping import Mapping, kind_of, load_mapping
 from govshare.collection.plan import build_plan
 from govshare.collection.repository import CollectionRepository
+from govshare.collection.scratch import remove_leftovers
 from govshare.collection.schemas import BatchOut, DueSource, QuarantineOut, SourceCreate, SourceOut
 from govshare.core.clock import utcnow
 from govshare.core.node import node_config
@@ -95,6 +96,8 @@ def _fail_dead(session: Session, actor: Actor, batches: list[Batch]) -> list[int
         if reason:
             batch.status, batch.phase, batch.finished_at = "failed", "done", now
             batch.error = f"批次已中断：{reason}；未提交任何数据，可重新运行"
+            if batch.host == host:
+                remove_leftovers(config.work_dir, batch.id)
             audit.record(
                 session, actor, "collection.batch_dead", target_type="batch", target_id=str(batch.id)
             )
@@ -166,15 +169,15 @@ def _start(
         target_id=str(batch.id),
         detail={"resource": resource.code, "origin": batch.origin, "mode": mode, "kind": batch_kind},
     )
-    fields = tuple(
-        store.Field(i.field_name, i.data_type, i.length) for i in items if i.field_name in mapping.columns
-    )
+    table_fields = tuple(store.Field(i.field_name, i.data_type, i.length) for i in items)
+    fields = tuple(f for f in table_fields if f.name in mapping.columns)
     prepared = pipeline.PreparedBatch(
         batch_id=batch.id,
         resource_id=resource.id,
         source_id=source.id if source else None,
         plan=plan,
         fields=fields,
+        table_fields=table_fields,
         full=mode == "full",
         parent_id=parent_id,
     )

@@ -296,7 +296,7 @@ def _check_item(frame: pl.DataFrame, item: ItemPlan) -> pl.DataFrame:
     )
 
 
-def _warnings(typed: pl.DataFrame, plan: Plan, raw: pl.Series) -> pl.DataFrame:
+def _warnings(typed: pl.DataFrame, plan: Plan) -> pl.DataFrame:
     """One entry per failed consistency check (the record is kept)."""
     parts: list[pl.DataFrame] = []
     for check, first, id_item in plan.warnings:
@@ -311,12 +311,11 @@ def _warnings(typed: pl.DataFrame, plan: Plan, raw: pl.Series) -> pl.DataFrame:
                 "column": pl.Series([first] * typed.height, dtype=TEXT),
                 "rule": codes,
                 "message": vectorized.warning_messages(codes),
-                "raw": raw,
             }
         ).filter(C("rule").is_not_null())
         parts.append(entry)
     if not parts:
-        return pl.DataFrame(schema=QUARANTINE_SCHEMA)
+        return pl.DataFrame(schema={k: v for k, v in QUARANTINE_SCHEMA.items() if k != "raw"})
     return pl.concat(parts)
 
 
@@ -333,7 +332,6 @@ def transform(frame: pl.DataFrame, plan: Plan, source_columns: list[str]) -> Chu
         C(ORD).cast(pl.Int64),
         empty=empty,
         tomb=tomb,
-        raw=pl.struct([C(c) for c in source_columns]).struct.json_encode(),
     )
     checks: dict[str, pl.Series] = {}
     values: dict[str, pl.Series] = {}
@@ -370,8 +368,16 @@ def transform(frame: pl.DataFrame, plan: Plan, source_columns: list[str]) -> Chu
     state = staged.get_column("state")
     typed = pl.DataFrame({ORD: staged.get_column(ORD), **values, TOMB: staged.get_column("tomb")})
     good = typed.filter(state == "good")
-    rejected = staged.filter(C("state") == "rejected").select(ORD, "column", "rule", "message", "raw")
-    warnings = _warnings(good, plan, staged.filter(C("state") == "good").get_column("raw"))
+    warnings = _warnings(good.filter(~C(TOMB)), plan)
+    # the verbatim record, only for the rows that go to quarantine (JSON-encoding every row costs)
+    flagged = (state == "rejected") | staged.get_column(ORD).is_in(warnings.get_column(ORD).implode())
+    raw = frame.filter(flagged).select(
+        C(ORD).cast(pl.Int64), raw=pl.struct([C(c) for c in source_columns]).struct.json_encode()
+    )
+    rejected = (
+        staged.filter(C("state") == "rejected").select(ORD, "column", "rule", "message").join(raw, on=ORD)
+    )
+    warnings = warnings.join(raw, on=ORD).select(list(QUARANTINE_SCHEMA))
     return ChunkResult(
         good=good,
         rejected=rejected,
