@@ -17,7 +17,6 @@ import polars as pl
 from govshare.collection.readers.base import ORD
 from govshare.collection.transform import QUARANTINE_SCHEMA
 
-
 SCRATCH_PREFIX = "batch-"
 
 

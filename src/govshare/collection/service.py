@@ -23,8 +23,8 @@ from govshare.collection import pipeline, policies, store
 from govshare.collection.mapping import Mapping, kind_of, load_mapping
 from govshare.collection.plan import build_plan
 from govshare.collection.repository import CollectionRepository
-from govshare.collection.scratch import remove_leftovers
 from govshare.collection.schemas import BatchOut, DueSource, QuarantineOut, SourceCreate, SourceOut
+from govshare.collection.scratch import remove_leftovers
 from govshare.core.clock import utcnow
 from govshare.core.node import node_config
 from govshare.errors import Conflict, InvalidInput, NotFound
