@@ -12,7 +12,9 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -26,13 +28,14 @@ from govshare.auth.actor import Actor
 from govshare.collection import store
 from govshare.collection.readers.base import ORD, Malformed, SourceReader, SourceUnreadable
 from govshare.collection.scratch import Scratch
-from govshare.collection.transform import Plan, transform
+from govshare.collection.transform import ChunkResult, Plan, transform
 from govshare.core.clock import utcnow
 from govshare.core.db import Database
 from govshare.models import Batch, QuarantineRow, Source
 
 log = logging.getLogger(__name__)
-ROW_NUMBER_COLUMN = "行号"  # carried by quarantine exports and reprocessed rows: the original row
+ROW_NUMBER_COLUMN = "行号"
+TRANSFORM_THREADS = 2  # carried by quarantine exports and reprocessed rows: the original row
 
 
 @dataclass(frozen=True)
@@ -159,6 +162,26 @@ def _resolve_parent(session: Session, prepared: PreparedBatch, loaded_rows: set[
         )
 
 
+def _transformed(reader: SourceReader, plan: Plan) -> Iterator[tuple[pl.DataFrame, ChunkResult]]:
+    """Chunks with their transform, in source order. Two chunks are transformed at a time on worker
+    threads (Polars releases the GIL), while this thread reads the next chunk and stores the last."""
+    with ThreadPoolExecutor(max_workers=TRANSFORM_THREADS, thread_name_prefix="transform") as pool:
+        pending: deque[tuple[pl.DataFrame, Future[ChunkResult]]] = deque()
+        checked = False
+        for chunk in reader.chunks():
+            if not checked:
+                _missing_columns(reader, plan)
+                checked = True
+            columns = [c for c in reader.columns if c in chunk.columns]
+            pending.append((chunk, pool.submit(transform, chunk, plan, columns)))
+            if len(pending) > TRANSFORM_THREADS:
+                done, future = pending.popleft()
+                yield done, future.result()
+        while pending:
+            done, future = pending.popleft()
+            yield done, future.result()
+
+
 def execute(
     db: Database,
     actor: Actor,
@@ -175,14 +198,12 @@ def execute(
     try:
         with Scratch(config.work_dir, prepared.batch_id, memory_mb=config.collection_memory_mb) as scratch:
             first = True
-            for chunk in reader.chunks():
+            for chunk, result in _transformed(reader, plan):
                 if first:
-                    _missing_columns(reader, plan)
                     first = False
                 if prepared.parent_id is not None and ROW_NUMBER_COLUMN in chunk.columns:
                     pairs = chunk.select(ORD, pl.col(ROW_NUMBER_COLUMN).cast(pl.Int64, strict=False))
                     origin_rows.update(dict(pairs.drop_nulls().iter_rows()))
-                result = transform(chunk, plan, [c for c in reader.columns if c in chunk.columns])
                 scratch.add_good(result.good)
                 scratch.add_quarantine(result.rejected, "error")
                 scratch.add_quarantine(result.warnings, "warning")

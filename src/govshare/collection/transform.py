@@ -17,7 +17,7 @@ from typing import Any
 import polars as pl
 
 from govshare.collection.readers.base import ORD
-from govshare.standards import vectorized
+from govshare.standards import validators, vectorized
 from govshare.standards.registry import ValidatorSpec
 from govshare.standards.text import WHITESPACE
 
@@ -145,12 +145,21 @@ def _datetimes(series: pl.Series) -> pl.DataFrame:
     """Date-times in the forms seen in departments' exports; a bare date (any form `parse_date` reads)
     means midnight."""
     frame = pl.DataFrame({"t": series}).with_columns(
-        parsed=pl.coalesce(
-            *[C("t").str.strptime(pl.Datetime("us"), fmt, strict=False) for fmt in DATETIME_FORMATS]
-        )
+        value=C("t").str.strptime(pl.Datetime("us"), DATETIME_FORMATS[0], strict=False)
     )
-    as_date = vectorized.parse_date(series).get_column("value").cast(pl.Datetime("us"))
-    frame = frame.with_columns(value=pl.coalesce(C("parsed"), pl.lit(as_date)))
+    # the other forms only for what the common one did not read (most exports use one form)
+    left = frame.get_column("value").is_null() & frame.get_column("t").is_not_null()
+    if left.any():
+        rest = frame.filter(left)
+        others = rest.select(
+            pl.coalesce(
+                *[C("t").str.strptime(pl.Datetime("us"), fmt, strict=False) for fmt in DATETIME_FORMATS[1:]],
+                pl.lit(vectorized.parse_date(rest.get_column("t")).get_column("value")).cast(
+                    pl.Datetime("us")
+                ),
+            )
+        ).to_series()
+        frame = frame.with_columns(frame.get_column("value").scatter(left.arg_true(), others))
     return frame.select(
         C("value"),
         error=pl.when(C("value").is_null() & C("t").is_not_null())
@@ -299,20 +308,31 @@ def _check_item(frame: pl.DataFrame, item: ItemPlan) -> pl.DataFrame:
 def _warnings(typed: pl.DataFrame, plan: Plan) -> pl.DataFrame:
     """One entry per failed consistency check (the record is kept)."""
     parts: list[pl.DataFrame] = []
+    # The ID item of a good row passed `id_number`: it is a normalized 18-character number (or null), so
+    # its sequence digit and birth date are read directly (the same rule as vectorized.sex_vs_id and
+    # birth_vs_id, which re-validate raw text).
     for check, first, id_item in plan.warnings:
-        fn = vectorized.sex_vs_id if check == "sex_vs_id" else vectorized.birth_vs_id
-        first_values = typed.get_column(first)
-        if first_values.dtype != TEXT:
-            first_values = first_values.cast(TEXT)
-        codes = fn(first_values, typed.get_column(id_item))
-        entry = pl.DataFrame(
-            {
-                ORD: typed.get_column(ORD),
-                "column": pl.Series([first] * typed.height, dtype=TEXT),
-                "rule": codes,
-                "message": vectorized.warning_messages(codes),
-            }
-        ).filter(C("rule").is_not_null())
+        number = C(id_item)
+        if check == "sex_vs_id":
+            expected = pl.when(number.str.slice(16, 1).cast(pl.Int32, strict=False) % 2 == 1).then(
+                pl.lit("1")
+            )
+            mismatch = (
+                C(first).is_in(["1", "2"])
+                & number.is_not_null()
+                & (C(first) != expected.otherwise(pl.lit("2")))
+            )
+            rule = "warn.sex_id"
+        else:
+            born = number.str.slice(6, 8).str.to_date("%Y%m%d", strict=False)
+            mismatch = C(first).is_not_null() & born.is_not_null() & (C(first) != born)
+            rule = "warn.birth_id"
+        entry = typed.filter(mismatch.fill_null(False)).select(
+            C(ORD),
+            column=pl.lit(first, TEXT),
+            rule=pl.lit(rule, TEXT),
+            message=pl.lit(validators.WARNINGS[rule], TEXT),
+        )
         parts.append(entry)
     if not parts:
         return pl.DataFrame(schema={k: v for k, v in QUARANTINE_SCHEMA.items() if k != "raw"})

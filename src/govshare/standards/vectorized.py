@@ -99,7 +99,9 @@ def _id_check_tables() -> list[tuple[int, int, pl.Series]]:
     return tables
 
 
-_ID_TABLES: list[tuple[int, int, pl.Series]] = []
+# Built at import: a lazily filled list raced when two threads validated at once (the collection
+# pipeline transforms two chunks concurrently) and one saw it half-built.
+_ID_TABLES: tuple[tuple[int, int, pl.Series], ...] = tuple(_id_check_tables())
 
 
 _MONTH_DAYS = pl.Series("days", [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=pl.Int64)
@@ -117,8 +119,6 @@ def _valid_ymd(year: pl.Expr, month: pl.Expr, day: pl.Expr) -> pl.Expr:
 
 
 def _id_stages(series: pl.Series, today: date | None) -> pl.DataFrame:
-    if not _ID_TABLES:
-        _ID_TABLES.extend(_id_check_tables())
     frame = _text(series)
     text = frame.get_column("t")
     shaped = text.str.contains(ID_SHAPE)
