@@ -90,3 +90,37 @@ def test_export_fix_and_reprocess_from_the_command_line(
     assert len(current(db)) == 3
     code, _ = invoke("quarantine", "reprocess", str(batch))
     assert code == 2  # nothing left to reprocess
+
+
+def test_a_registered_source_runs_on_its_cycle_from_the_scheduler(
+    files: tuple[Path, Path], tmp_path: Path, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    source_db = tmp_path / "ga-source.db"
+    with sqlite3.connect(source_db) as con:
+        con.execute("CREATE TABLE rk (sfzh TEXT, xm TEXT, xb TEXT, gxsj TEXT)")
+        con.executemany(
+            "INSERT INTO rk VALUES (?, ?, ?, ?)",
+            [
+                (ROWS[0][0], "张三", "0", "2024-01-01 08:00:00"),
+                (ROWS[1][0], "李四", "1", "2024-01-02 08:00:00"),
+            ],
+        )
+    monkeypatch.setenv("GA_TEST_DB", f"sqlite:///{source_db}")
+    mapping = tmp_path / "db.yaml"
+    mapping.write_text(
+        'source: {url: "${GA_TEST_DB}", table: rk}\nmode: incremental\ncursor: gxsj\n'
+        "columns: {gmsfhm: sfzh, xm: xm, xb: {from: xb, map: {'0': '1', '1': '2'}}, gxsj: gxsj}\n",
+        encoding="utf-8",
+    )
+    code, output = invoke("sources", "add", "测试人口信息", "公安人口库", "--mapping", str(mapping), "--json")
+    assert code == 0 and json.loads(output)["kind"] == "sqlite"
+    assert "GA_TEST_DB" in (tmp_path / "db.yaml").read_text(encoding="utf-8")
+    code, output = invoke("sources", "scheduler", "--once")
+    assert code == 0 and "成功" in output
+    assert sorted(r["xm"] for r in current(db)) == ["张三", "李四"]
+    code, output = invoke("sources", "list", "--json")
+    assert json.loads(output)[0]["cursor_value"] == "2024-01-02 08:00:00"
+    code, output = invoke("sources", "scheduler", "--once")  # not due again within its daily cycle
+    assert code == 0 and output == ""

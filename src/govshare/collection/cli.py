@@ -5,6 +5,7 @@ command line or mapping (nothing was started)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -279,3 +280,24 @@ def sources_run_due(as_json: bool = JsonOption) -> None:
     )
     if any(o.status != "succeeded" for o in outs):
         raise typer.Exit(1)
+
+
+@sources_app.command("scheduler")
+def sources_scheduler(
+    interval: int = typer.Option(60, "--interval", min=5, max=86_400, help="检查间隔（秒）"),
+    once: bool = typer.Option(False, "--once", help="只检查一次（测试用）"),
+) -> None:
+    """常驻调度：每隔一段时间运行到期的数据源，直到被停止（Ctrl+C 或 systemd stop）。"""
+    db = database()
+    actor = Actor.system("scheduler")
+    try:
+        while True:
+            for batch in jobs.run_due(db, actor):
+                typer.echo(f"批次 {batch.id}：{STATUS.get(batch.status, batch.status)}（读取 {batch.read}）")
+            if once:
+                return
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        typer.echo("调度已停止", err=True)
+    finally:
+        db.dispose()
