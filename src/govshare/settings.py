@@ -75,7 +75,7 @@ class Settings(BaseSettings):
         1024,
         ge=64,
         le=1_048_576,
-        description="归集时暂存引擎（DuckDB）的内存上限（MB），超出部分写入临时目录。",
+        description="一个归集批次的内存预算（MB）：解析与暂存各用一半，超出部分写入工作目录。",
     )
     collection_chunk_rows: int = Field(
         100_000, ge=100, le=10_000_000, description="归集时每块读取和校验的行数；越大越快，占用内存越多。"

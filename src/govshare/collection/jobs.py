@@ -28,7 +28,16 @@ def run_started(
 ) -> Batch:
     """Open the source and run the batch; a source that cannot be opened fails the batch."""
     try:
-        reader = open_reader(started, chunk_rows=db.config.collection_chunk_rows, path=path, records=records)
+        config = db.config
+        # the parser and the batch's scratch space each get half of the memory budget
+        reader = open_reader(
+            started,
+            chunk_rows=config.collection_chunk_rows,
+            scratch_dir=config.work_dir,
+            memory_mb=max(config.collection_memory_mb // 2, 64),
+            path=path,
+            records=records,
+        )
     except SourceUnreadable as exc:
         return pipeline.fail(db, started.prepared.batch_id, exc.message)
     except GovshareError as exc:

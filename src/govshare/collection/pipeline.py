@@ -196,7 +196,8 @@ def execute(
     plan = prepared.plan
     origin_rows: dict[int, int] = {}
     try:
-        with Scratch(config.work_dir, prepared.batch_id, memory_mb=config.collection_memory_mb) as scratch:
+        memory = max(config.collection_memory_mb // 2, 64)  # the other half is the reader's
+        with Scratch(config.work_dir, prepared.batch_id, memory_mb=memory) as scratch:
             first = True
             for chunk, result in _transformed(reader, plan):
                 if first:

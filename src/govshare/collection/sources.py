@@ -9,7 +9,9 @@ from govshare.collection.readers.base import ReaderOptions, SourceReader, Source
 from govshare.collection.service import Started
 
 
-def reader_options(mapping: Mapping, chunk_rows: int) -> ReaderOptions:
+def reader_options(
+    mapping: Mapping, chunk_rows: int, scratch_dir: Path | None = None, memory_mb: int = 1024
+) -> ReaderOptions:
     spec = mapping.source
     return ReaderOptions(
         encoding=spec.encoding,
@@ -18,6 +20,8 @@ def reader_options(mapping: Mapping, chunk_rows: int) -> ReaderOptions:
         sheet=spec.sheet,
         expected_columns=mapping.source_columns(),
         chunk_rows=chunk_rows,
+        scratch_dir=scratch_dir,
+        memory_mb=memory_mb,
     )
 
 
@@ -25,13 +29,15 @@ def open_reader(
     started: Started,
     *,
     chunk_rows: int,
+    scratch_dir: Path | None = None,
+    memory_mb: int = 1024,
     path: str | None = None,
     records: list[object] | None = None,
 ) -> SourceReader:
     from govshare.collection.readers import open_database, open_file, open_records
 
     mapping = started.mapping
-    options = reader_options(mapping, chunk_rows)
+    options = reader_options(mapping, chunk_rows, scratch_dir, memory_mb)
     if records is not None:
         return open_records(records, options)
     if started.kind in FILE_KINDS or path is not None:

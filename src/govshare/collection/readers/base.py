@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 import polars as pl
@@ -82,3 +83,5 @@ class ReaderOptions:
     sheet: str | int | None = None  # Excel: name or 0-based index; None: the first sheet
     expected_columns: list[str] = field(default_factory=list)  # the mapped source columns (header search)
     chunk_rows: int = CHUNK_ROWS
+    scratch_dir: Path | None = None  # where parsing spills (the node's work directory); None: the system's
+    memory_mb: int = 1024  # the parser's memory limit before it spills

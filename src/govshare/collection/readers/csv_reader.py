@@ -114,7 +114,7 @@ class CsvReader(ReaderState):
         self.marker_line = MARKER if len(self.columns) > 1 else MARKER + self.delimiter + MARKER
 
     def chunks(self) -> Iterator[pl.DataFrame]:
-        stage = Stage()
+        stage = Stage(self.options.scratch_dir, self.options.memory_mb)
         try:
             yield from self._read(stage)
         finally:

@@ -70,7 +70,7 @@ class JsonReader(ReaderState):
             raise SourceUnreadable(f"文件 {self.display} 是空文件")
 
     def chunks(self) -> Iterator[pl.DataFrame]:
-        stage = Stage()
+        stage = Stage(self.options.scratch_dir, self.options.memory_mb)
         try:
             yield from self._read(stage)
         finally:

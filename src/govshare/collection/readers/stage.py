@@ -28,14 +28,16 @@ def sql_str(value: str) -> str:
 
 
 class Stage:
-    def __init__(self) -> None:
-        self.dir = Path(tempfile.mkdtemp(prefix="govshare-read-"))
+    def __init__(self, scratch_dir: Path | None = None, memory_mb: int = 1024) -> None:
+        if scratch_dir is not None:
+            scratch_dir.mkdir(parents=True, exist_ok=True)
+        self.dir = Path(tempfile.mkdtemp(prefix="govshare-read-", dir=scratch_dir))
         self._cleanup = weakref.finalize(self, shutil.rmtree, self.dir, ignore_errors=True)
         self.con = duckdb.connect(
             str(self.dir / "stage.duckdb"),
             config={
                 "threads": 2,
-                "memory_limit": "1GB",
+                "memory_limit": f"{int(memory_mb)}MB",
                 "temp_directory": str(self.dir / "spill"),
                 "preserve_insertion_order": True,
                 "autoinstall_known_extensions": False,
