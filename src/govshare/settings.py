@@ -59,6 +59,12 @@ class Settings(BaseSettings):
     metrics_token: SecretStr | None = Field(
         None, description="若设置，访问 /metrics 需携带 `Authorization: Bearer <令牌>`。"
     )
+    api_max_body_mb: int = Field(
+        64,
+        ge=1,
+        le=4096,
+        description="请求体（如推送的记录、上传的文件）的大小上限（MB），超出即拒绝（413）。",
+    )
     api_page_max: int = Field(500, ge=1, le=10_000, description="分页接口（如审计记录）单页最大条数。")
     jurisdiction_file: Path | None = Field(
         None,

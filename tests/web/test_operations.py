@@ -79,3 +79,17 @@ def test_logs_carry_request_ids_and_never_secrets(
     assert '"request_id": "log-check-1"' in logged
     assert '"actor": "ga-app"' in logged
     assert key not in logged and factories.PASSWORD not in logged
+
+
+def test_an_oversized_body_is_refused_before_it_is_read(settings: Settings, db: Database) -> None:
+    small = create_app(settings.model_copy(update={"api_max_body_mb": 1}), db)
+    with TestClient(small, raise_server_exceptions=False) as client:
+        big = client.post(
+            "/api/v1/auth/login",
+            content=b"{" + b" " * (1024 * 1024 + 10) + b"}",
+            headers={"Content-Type": "application/json"},
+        )
+        assert big.status_code == 413
+        assert big.json()["code"] == "payload_too_large" and "1 MB" in big.json()["detail"]
+        fits = client.post("/api/v1/auth/login", json={"username": "nobody", "password": "x"})
+        assert fits.status_code == 401

@@ -105,7 +105,11 @@ def _run(start: Callable[[Any, Actor], Started], as_json: bool, **options: Any) 
             fail(exc.message, code=exc.code, exit_code=2)
         if not as_json:
             typer.echo(f"批次 {started.prepared.batch_id} 开始……", err=True)
-        batch = jobs.run_started(db, actor, started, on_progress=_progress_printer(as_json), **options)
+        try:
+            batch = jobs.run_started(db, actor, started, on_progress=_progress_printer(as_json), **options)
+        except Exception:  # the pipeline has failed the batch with the error and logged the trace
+            with db.transaction(readonly=True) as session:
+                batch = session.get_one(Batch, started.prepared.batch_id)
         _finish(db, actor, batch, as_json)
     finally:
         db.dispose()

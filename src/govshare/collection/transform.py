@@ -358,22 +358,19 @@ def transform(frame: pl.DataFrame, plan: Plan, source_columns: list[str]) -> Chu
     for position, item in enumerate(plan.items):
         result = _check_item(frame, item)
         values[item.field] = result.get_column("value")
-        # a tombstone needs only its key
-        relevant = item.field in plan.key or plan.deleted_column is None
-        error, message = result.get_column("error"), result.get_column("message")
-        checks[f"e{position}"] = error
-        checks[f"m{position}"] = message
-        checks[f"k{position}"] = pl.Series([relevant] * frame.height, dtype=pl.Boolean)
-        checks[f"c{position}"] = pl.Series([item.field] * frame.height, dtype=TEXT)
+        checks[f"e{position}"] = result.get_column("error")
+        checks[f"m{position}"] = result.get_column("message")
     staged = flags.with_columns(**checks)
     count = len(plan.items)
 
     def live(i: int) -> pl.Expr:
-        return C(f"e{i}").is_not_null() & (C(f"k{i}") | ~C("tomb"))
+        # a tombstone needs only its key
+        needed = plan.items[i].field in plan.key or plan.deleted_column is None
+        return C(f"e{i}").is_not_null() & (pl.lit(needed) | ~C("tomb"))
 
     staged = staged.with_columns(
         rule=pl.coalesce([pl.when(live(i)).then(C(f"e{i}")) for i in range(count)]),
-        column=pl.coalesce([pl.when(live(i)).then(C(f"c{i}")) for i in range(count)]),
+        column=pl.coalesce([pl.when(live(i)).then(pl.lit(plan.items[i].field, TEXT)) for i in range(count)]),
         message=pl.concat_str(
             [pl.when(live(i)).then(C(f"m{i}")) for i in range(count)], separator="；", ignore_nulls=True
         ),

@@ -61,7 +61,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     problems.install(app)
-    app.add_middleware(NodeMiddleware, metrics=app.state.metrics)
+    app.add_middleware(
+        NodeMiddleware, metrics=app.state.metrics, max_body_bytes=settings.api_max_body_mb * 1024 * 1024
+    )
     return app
 
 

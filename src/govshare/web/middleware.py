@@ -50,9 +50,10 @@ class Metrics:
 
 
 class NodeMiddleware:
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics, max_body_bytes: int = 64 * 1024 * 1024) -> None:
         self.app = app
         self.metrics = metrics
+        self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -78,6 +79,11 @@ class NodeMiddleware:
         try:
             if _has_control_characters(scope):
                 await _reject(scope, send_with_headers, request_id)
+            elif _declared_length(scope) > self.max_body_bytes:
+                # refused before the body is read: a JSON body is parsed whole in memory
+                limit = self.max_body_bytes // 1024 // 1024
+                detail = f"请求体超过 {limit} MB 上限，请分批提交"
+                await _reject(scope, send_with_headers, request_id, 413, "payload_too_large", detail)
             else:
                 await self.app(scope, receive, send_with_headers)
         finally:
@@ -108,21 +114,33 @@ def _has_control_characters(scope: Scope) -> bool:
     return any(ord(c) < 0x20 or ord(c) == 0x7F for c in path) or any(b < 0x20 or b == 0x7F for b in query)
 
 
-async def _reject(scope: Scope, send: Send, request_id: str) -> None:
+def _declared_length(scope: Scope) -> int:
+    value = _header(scope, b"content-length")
+    return int(value) if value and value.isdigit() else 0
+
+
+async def _reject(
+    scope: Scope,
+    send: Send,
+    request_id: str,
+    status: int = 400,
+    code: str = "bad_request",
+    detail: str = "请求地址或查询参数中含有控制字符",
+) -> None:
     body = json.dumps(
         {
-            "type": "urn:govshare:problem:bad_request",
-            "title": "请求无效",
-            "status": 400,
-            "detail": "请求地址或查询参数中含有控制字符",
-            "code": "bad_request",
+            "type": f"urn:govshare:problem:{code}",
+            "title": "请求无效" if status == 400 else "请求体过大",
+            "status": status,
+            "detail": detail,
+            "code": code,
             "instance": scope.get("path", ""),
             "request_id": request_id,
         },
         ensure_ascii=False,
     ).encode()
     headers = [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": 400, "headers": headers})
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
