@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -305,3 +306,39 @@ def sources_scheduler(
         typer.echo("调度已停止", err=True)
     finally:
         db.dispose()
+
+
+def records_command(
+    resource: str = typer.Argument(..., help="资源代码或名称"),
+    where: list[str] = typer.Option(None, "--where", "-w", help="按信息项筛选：字段=值，可重复"),
+    as_of: str = typer.Option(None, "--as-of", help="某一时刻的数据（如 2026-11-01T08:00:00，UTC）"),
+    limit: int = typer.Option(20, "--limit", min=1, max=10_000),
+    as_json: bool = JsonOption,
+) -> None:
+    """查看本部门资源已归集的记录（当前版本，或某一时刻的版本），用于核对归集结果。读取写入审计日志。"""
+    conditions: dict[str, str] = {}
+    for pair in where or []:
+        field, sep, value = pair.partition("=")
+        if not sep or not field:
+            fail(f"--where 须写作 字段=值：{pair}", code="invalid_input", exit_code=2)
+        conditions[field.strip()] = value
+    moment = None
+    if as_of:
+        try:
+            moment = datetime.fromisoformat(as_of)
+        except ValueError:
+            fail(f"--as-of 不是有效的时间：{as_of}", code="invalid_input", exit_code=2)
+    rows = run(
+        lambda s, a: service.records(s, a, resource, where=conditions or None, as_of=moment, limit=limit)
+    )
+    emit(
+        as_json,
+        rows,
+        lambda: (
+            "\n".join(
+                "  ".join(f"{k}={v}" for k, v in row.items() if v is not None and not k.startswith("_sid"))
+                for row in rows
+            )
+            or "没有记录"
+        ),
+    )

@@ -198,10 +198,9 @@ def execute(
     try:
         memory = max(config.collection_memory_mb // 2, 64)  # the other half is the reader's
         with Scratch(config.work_dir, prepared.batch_id, memory_mb=memory) as scratch:
-            first = True
+            any_chunk = False
             for chunk, result in _transformed(reader, plan):
-                if first:
-                    first = False
+                any_chunk = True
                 if prepared.parent_id is not None and ROW_NUMBER_COLUMN in chunk.columns:
                     pairs = chunk.select(ORD, pl.col(ROW_NUMBER_COLUMN).cast(pl.Int64, strict=False))
                     origin_rows.update(dict(pairs.drop_nulls().iter_rows()))
@@ -215,7 +214,7 @@ def execute(
                 _heartbeat(db, prepared.batch_id, reader, tally, "reading")
                 if on_progress is not None:
                     on_progress(_batch(db, prepared.batch_id))
-            if first:
+            if not any_chunk:
                 _missing_columns(reader, plan)  # an empty source still needs the right header
             tally.read += len(reader.malformed)
             tally.rejected += len(reader.malformed)
