@@ -46,7 +46,11 @@ def test_ingest_prints_the_summary_and_succeeds_with_quarantined_rows(files: tup
     assert code == 0 and "未变 2" in human and "隔离 1" in human and "quarantine export" in human
     code, output = invoke("records", "测试人口信息", "--where", f"gmsfhm={ROWS[1][0]}", "--json")
     [record] = json.loads(output)
-    assert code == 0 and (record["xm"], record["xb"], record["_batch_id"]) == ("李四", "2", summary["batch_id"])
+    assert code == 0 and (record["xm"], record["xb"], record["_batch_id"]) == (
+        "李四",
+        "2",
+        summary["batch_id"],
+    )
     code, output = invoke("records", "测试人口信息", "--as-of", "2000-01-01T00:00:00", "--json")
     assert code == 0 and json.loads(output) == []  # nothing was loaded back then
     assert invoke("records", "测试人口信息", "--as-of", "yesterday")[0] == 2
