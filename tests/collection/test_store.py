@@ -150,3 +150,44 @@ def test_a_changed_data_type_or_key_is_refused_and_new_items_add_columns(resourc
         assert "bz" in table.c
     assert "bz" in {c["name"] for c in inspect(resource.engine).get_columns("rs_1")}
     assert read(resource)[0]["bz"] is None
+
+
+def test_a_composite_key_matches_on_every_part(resource: Database) -> None:
+    fields = [store.Field("djzh", "C", 20), store.Field("nd", "I"), store.Field("je", "Y")]
+    names = [f.name for f in fields]
+
+    def frame(*records: tuple[str, int, float]) -> pl.DataFrame:
+        return pl.DataFrame(
+            {
+                "djzh": [r[0] for r in records],
+                "nd": [r[1] for r in records],
+                "je": [r[2] for r in records],
+                "_tomb": [False] * len(records),
+            },
+            schema={"djzh": pl.String, "nd": pl.Int64, "je": pl.Float64, "_tomb": pl.Boolean},
+        )
+
+    def apply_at(data: pl.DataFrame, batch: int, at: datetime) -> store.MergeCounts:
+        with resource.transaction() as session:
+            table = store.ensure_table(session, 1, fields, ["djzh", "nd"])
+            return store.merge(
+                session,
+                table,
+                names,
+                ["djzh", "nd"],
+                [data],
+                now=at,
+                batch_id=batch,
+                source_id=None,
+                full=False,
+                cursor=None,
+            )
+
+    apply_at(frame(("A", 2024, 1.0), ("A", 2025, 2.0)), 1, T0)
+    second = apply_at(frame(("A", 2025, 2.5), ("B", 2025, 1.0), ("A", 2024, 1.0)), 2, T0 + timedelta(hours=1))
+    assert (second.inserted, second.updated, second.unchanged) == (1, 1, 1)
+    with resource.transaction(readonly=True) as session:
+        table = store.existing_table(session, 1)
+        assert table is not None
+        rows = {(r["djzh"], r["nd"]): r["je"] for r in store.records(session, table)}
+    assert rows == {("A", 2024): 1.0, ("A", 2025): 2.5, ("B", 2025): 1.0}
