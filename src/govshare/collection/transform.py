@@ -296,13 +296,21 @@ def _check_item(frame: pl.DataFrame, item: ItemPlan) -> pl.DataFrame:
         C("check_message").fill_null(own).fill_null(C("error"))
     )
     detail = detail.otherwise(own.fill_null(C("error")))
-    return staged.select(
+    result = staged.select(
         value=pl.when(C("error").is_null()).then(C("typed")).otherwise(pl.lit(None, item.dtype)),
         error=C("error"),
-        message=pl.when(C("error").is_not_null())
-        .then(pl.format("{}（{}）：{}", pl.lit(item.label), pl.lit(item.field), detail))
-        .otherwise(pl.lit(None, TEXT)),
     )
+    failed = result.get_column("error").is_not_null()
+    if not failed.any():  # the common case: no message to format
+        return result.with_columns(message=pl.lit(None, TEXT))
+    # messages are formatted for the failing rows only, then put back in place
+    formatted = (
+        staged.filter(failed)
+        .select(pl.format("{}（{}）：{}", pl.lit(item.label), pl.lit(item.field), detail))
+        .to_series()
+    )
+    message = pl.Series("message", [], dtype=TEXT).extend_constant(None, result.height)
+    return result.with_columns(message=message.scatter(failed.arg_true(), formatted))
 
 
 def _warnings(typed: pl.DataFrame, plan: Plan) -> pl.DataFrame:
