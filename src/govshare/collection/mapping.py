@@ -28,7 +28,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import yaml
@@ -265,9 +265,6 @@ def read_mapping(path: Path) -> Mapping:
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidInput.on("mapping", f"{path}：无法读取（{exc}）") from None
     return load_mapping(text, base_dir=path.parent)
-
-
-SourceKindName = Annotated[str, "one of SourceKind"]
 
 
 def kind_of(mapping: Mapping, path: Path | None) -> str:

@@ -15,7 +15,7 @@ import socket
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -58,7 +58,6 @@ class Tally:
     empty: int = 0
     rejected: int = 0
     warnings: int = 0
-    extras: dict[str, Any] = field(default_factory=dict)
 
 
 def host_name() -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from govshare.models import Batch, QuarantineRow, Source
@@ -65,16 +65,6 @@ class CollectionRepository:
         if limit is not None:
             query = query.limit(limit)
         return list(self.session.scalars(query))
-
-    def quarantine_count(self, batch_id: int, severity: str = "error") -> int:
-        return int(
-            self.session.scalar(
-                select(func.count())
-                .select_from(QuarantineRow)
-                .where(QuarantineRow.batch_id == batch_id, QuarantineRow.severity == severity)
-            )
-            or 0
-        )
 
     def add(self, obj: Source | Batch) -> None:
         self.session.add(obj)

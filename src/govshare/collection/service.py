@@ -136,8 +136,9 @@ def _start(
     policies.check(actor, permission, resource.department_id, "collection.start", resource.code or "")
     plan, items = build_plan(session, actor, version, mapping)
     repo = CollectionRepository(session)
-    _fail_dead(session, actor, repo.running(resource.id))
     running = repo.running(resource.id)
+    dead = _fail_dead(session, actor, running)
+    running = [b for b in running if b.id not in dead]
     if running:
         raise Conflict(f"该资源正在归集（批次 {running[0].id}），请待其完成后再运行")
     mode = mode or mapping.mode

@@ -360,9 +360,3 @@ def records(
     if limit is not None:
         query = query.limit(limit)
     return [dict(r._mapping) for r in session.execute(query)]
-
-
-def count_current(session: Session, table: Table) -> int:
-    from sqlalchemy import func
-
-    return int(session.execute(select(func.count()).where(table.c._valid_to.is_(None))).scalar_one())

@@ -24,7 +24,6 @@ from govshare.standards.text import WHITESPACE
 C = pl.col
 TEXT = pl.String
 TOMB = "_tomb"
-WARNING_PREFIX = "__warn_"
 
 # Data type letter (catalog.vocabulary.DataType) → the Polars type stored.
 POLARS_TYPES: dict[str, Any] = {
@@ -94,12 +93,6 @@ class Plan:
         if self.deleted_column:
             names.append(self.deleted_column)
         return list(dict.fromkeys(names))
-
-    def output_schema(self) -> dict[str, Any]:
-        schema: dict[str, Any] = {ORD: pl.Int64}
-        schema.update({i.field: i.dtype for i in self.items})
-        schema[TOMB] = pl.Boolean
-        return schema
 
 
 @dataclass

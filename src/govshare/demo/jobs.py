@@ -7,15 +7,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import select
-
 from govshare.auth.actor import Actor
 from govshare.collection import jobs, service
 from govshare.collection.mapping import read_mapping
 from govshare.collection.schemas import BatchOut
 from govshare.core.db import Database
 from govshare.demo.sources import demo_sources
-from govshare.models import Batch
 
 
 def load_sources(db: Database, actor: Actor, directory: Path) -> list[BatchOut]:
@@ -23,18 +20,11 @@ def load_sources(db: Database, actor: Actor, directory: Path) -> list[BatchOut]:
     for source in demo_sources(directory):
         mapping = read_mapping(source.mapping_file)
         with db.transaction() as session:
+            if service.list_batches(session, actor, resource=source.resource, status="succeeded", limit=1):
+                continue
             started = service.start_ingest(
                 session, actor, source.resource, mapping, source_path=str(source.data_file)
             )
-            done_before = session.scalars(
-                select(Batch.id).where(
-                    Batch.resource_id == started.prepared.resource_id,
-                    Batch.status == "succeeded",
-                )
-            ).first()
-            if done_before is not None:
-                session.rollback()
-                continue
         batch = jobs.run_started(db, actor, started, path=str(source.data_file))
         with db.transaction(readonly=True) as session:
             loaded.append(service.get_batch(session, actor, batch.id))
