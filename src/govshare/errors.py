@@ -6,7 +6,12 @@ Every error has a stable machine ``code`` (English, for programs) and a Chinese 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 @dataclass(frozen=True)
@@ -23,6 +28,10 @@ class GovshareError(Exception):
     def __init__(self, message: str | None = None, *, errors: list[FieldError] | None = None) -> None:
         self.message = message or self.title
         self.errors = errors or []
+        self.headers: dict[str, str] = {}
+        # Work the edge does after rolling the failed action back, in a transaction of its own (e.g. the
+        # data API counts a refused call in the day's usage).
+        self.after_rollback: Callable[[Session], None] | None = None
         super().__init__(self.message)
 
 
@@ -109,3 +118,21 @@ class UnsupportedMediaType(GovshareError):
     status = 415
     code = "unsupported_media_type"
     title = "不支持的请求内容类型"
+
+
+class RateLimited(GovshareError):
+    status = 429
+    code = "rate_limited"
+    title = "请求过于频繁或超出配额"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.headers["Retry-After"] = str(max(1, retry_after))
+
+
+class QueryTimeout(GovshareError):
+    """A query that ran past its time limit (too broad a filter): the caller narrows it."""
+
+    status = 400
+    code = "query_timeout"
+    title = "查询超时"

@@ -6,6 +6,7 @@ docs/jurisdiction.md); without one, the national defaults below apply.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import yaml
@@ -66,11 +67,30 @@ class CatalogRules(BaseModel):
         return self.grades[self.grade_rank(code)].label
 
 
+class SharingRules(BaseModel):
+    """Deadlines and approval chain for 有条件 applications (国发〔2016〕51号: 10 working days;
+    provinces vary, e.g. Shanxi 2-day 符合性审查 by the 主管部门 then 5 days)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    prereview_days: int = Field(
+        0, ge=0, le=30, description="主管部门符合性审查时限（工作日）；0 表示不设该环节"
+    )
+    provider_days: int = Field(10, ge=1, le=60, description="提供部门答复时限（工作日）")
+    remind_before_days: int = Field(2, ge=0, le=30, description="到期前提醒（工作日）")
+    max_grant_days: int = Field(1095, ge=1, le=3650, description="一次授权的最长有效期（日历日）")
+    # The holiday calendar comes from the chinese-calendar package; a year it does not cover yet (the State
+    # Council publishes the next year's 放假安排 in November or December) counts weekends only, plus these.
+    extra_holidays: tuple[date, ...] = ()
+    extra_workdays: tuple[date, ...] = ()
+
+
 class Jurisdiction(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str = "示例市"
     catalog: CatalogRules = CatalogRules()
+    sharing: SharingRules = SharingRules()
 
 
 def load_jurisdiction(path: Path | None) -> Jurisdiction:

@@ -90,6 +90,24 @@ class Settings(BaseSettings):
         10, ge=1, le=1440, description="运行中的归集批次超过多少分钟没有心跳即判定为已中断（进程被终止）。"
     )
 
+    data_rate_per_second: int = Field(
+        200,
+        ge=1,
+        le=100_000,
+        description="数据接口每个应用每秒的请求上限（令牌桶，允许两倍突发）；超出返回 429 与 Retry-After。"
+        "按进程计数：多工作进程时总上限为进程数乘以该值。",
+    )
+    data_page_max: int = Field(1000, ge=1, le=100_000, description="数据接口查询单页最多返回的记录数。")
+    data_query_timeout_ms: int = Field(
+        3000, ge=100, le=600_000, description="数据接口一次查询的时间上限（毫秒），超时返回 503。"
+    )
+    subscription_requests_per_day: int = Field(
+        100_000, ge=1, description="无条件订阅授权的默认配额：每日请求次数。"
+    )
+    subscription_rows_per_day: int = Field(
+        1_000_000, ge=1, description="无条件订阅授权的默认配额：每日返回记录数。"
+    )
+
     @field_validator("node_division_code")
     @classmethod
     def _division_is_six_digits(cls, value: str) -> str:

@@ -34,6 +34,13 @@ class Permission(StrEnum):
     COLLECTION_READ = "collection:read"  # batches, counts and sources (not the quarantined records)
     COLLECTION_RUN = "collection:run"  # sources, runs, quarantine download and reprocessing
     COLLECTION_PUSH = "collection:push"  # a department's system pushes records to its own sources
+    SHARING_READ = "sharing:read"  # applications and grants (own department: as consumer or provider)
+    SHARING_APPLY = "sharing:apply"  # apply for / subscribe to data for the department's applications
+    SHARING_APPROVE = "sharing:approve"  # the provider department decides and revokes
+    SHARING_SUPERVISE = "sharing:supervise"  # the 主管部门: 符合性审查, 协商 and overdue escalations
+    SHARING_STATS = "sharing:stats"  # usage statistics (calls, rows, refusals)
+    DATA_READ = "data:read"  # an application key calls the data API (within its grants)
+    ACCESS_TRACE = "audit:trace"  # "who looked at me": accesses to one person or organisation
 
 
 class Scope(StrEnum):
@@ -84,6 +91,8 @@ ROLE_PERMISSIONS: dict[Role, dict[Permission, Scope]] = {
         P.INVENTORY_EDIT: S.ALL,
         P.STANDARDS_EDIT: S.ALL,  # data elements and code sets of the node
         P.COLLECTION_READ: S.ALL,  # monitors every department's batches; never sees quarantined records
+        P.SHARING_READ: S.ALL,
+        P.SHARING_STATS: S.ALL,
     },
     # 安全管理员: who holds which role, locked accounts, key revocation.
     Role.SECURITY_ADMIN: {
@@ -105,14 +114,21 @@ ROLE_PERMISSIONS: dict[Role, dict[Permission, Scope]] = {
         P.CATALOG_READ: S.ALL,
         P.INVENTORY_READ: S.ALL,
         P.COLLECTION_READ: S.ALL,
+        P.SHARING_READ: S.ALL,
+        P.SHARING_STATS: S.ALL,
+        P.ACCESS_TRACE: S.ALL,
     },
-    # 目录审核员: reviews and withdraws catalog entries of every department.
+    # 目录审核员: the 共享主管部门's reviewer: reviews and withdraws catalog entries of every department,
+    # pre-reviews applications (符合性审查), settles 协商 and receives overdue escalations.
     Role.CATALOG_REVIEWER: {
         P.DEPARTMENT_READ: S.ALL,
         P.CATALOG_READ: S.ALL,
         P.CATALOG_REVIEW: S.ALL,
         P.CATALOG_WITHDRAW: S.ALL,
         P.INVENTORY_READ: S.ALL,
+        P.SHARING_READ: S.ALL,
+        P.SHARING_SUPERVISE: S.ALL,
+        P.SHARING_STATS: S.ALL,
     },
     Role.DEPARTMENT_ADMIN: {
         P.DEPARTMENT_READ: S.ALL,
@@ -130,6 +146,10 @@ ROLE_PERMISSIONS: dict[Role, dict[Permission, Scope]] = {
         P.COLLECTION_READ: S.OWN_DEPARTMENT,
         P.COLLECTION_RUN: S.OWN_DEPARTMENT,
         P.COLLECTION_PUSH: S.OWN_DEPARTMENT,
+        P.SHARING_READ: S.OWN_DEPARTMENT,
+        P.SHARING_APPLY: S.OWN_DEPARTMENT,
+        P.SHARING_APPROVE: S.OWN_DEPARTMENT,
+        P.SHARING_STATS: S.OWN_DEPARTMENT,
     },
     # 数据管理员: compiles the department's catalog (目录编制) and its system inventory.
     Role.DATA_STEWARD: {
@@ -142,8 +162,18 @@ ROLE_PERMISSIONS: dict[Role, dict[Permission, Scope]] = {
         P.COLLECTION_READ: S.OWN_DEPARTMENT,
         P.COLLECTION_RUN: S.OWN_DEPARTMENT,
         P.COLLECTION_PUSH: S.OWN_DEPARTMENT,
+        P.SHARING_READ: S.OWN_DEPARTMENT,
+        P.SHARING_APPLY: S.OWN_DEPARTMENT,
+        P.SHARING_STATS: S.OWN_DEPARTMENT,
     },
-    Role.DATA_USER: {P.DEPARTMENT_READ: S.ALL, P.CATALOG_READ: S.ALL, P.INVENTORY_READ: S.ALL},
+    # 使用人员: applies for the data the department's systems need, and follows the applications.
+    Role.DATA_USER: {
+        P.DEPARTMENT_READ: S.ALL,
+        P.CATALOG_READ: S.ALL,
+        P.INVENTORY_READ: S.ALL,
+        P.SHARING_READ: S.OWN_DEPARTMENT,
+        P.SHARING_APPLY: S.OWN_DEPARTMENT,
+    },
 }
 
 # 三员: one person holds at most one of these.
@@ -155,9 +185,10 @@ PRIVILEGED_ROLES = SECURITY_OFFICER_ROLES | {Role.CATALOG_REVIEWER}
 
 # What a key of an application may carry: reading, never administering or auditing.
 APPLICATION_GRANTABLE: frozenset[Permission] = frozenset(
-    {P.DEPARTMENT_READ, P.CATALOG_READ, P.COLLECTION_PUSH}
+    {P.DEPARTMENT_READ, P.CATALOG_READ, P.COLLECTION_PUSH, P.DATA_READ}
 )
-# What a new key carries when none is asked for: reading only; pushing is asked for by name.
-APPLICATION_DEFAULT: frozenset[Permission] = frozenset({P.DEPARTMENT_READ, P.CATALOG_READ})
+# What a new key carries when none is asked for: reading only (the data API still needs a grant per
+# resource); pushing is asked for by name.
+APPLICATION_DEFAULT: frozenset[Permission] = frozenset({P.DEPARTMENT_READ, P.CATALOG_READ, P.DATA_READ})
 # Key permissions that act for the application's own department only.
 APPLICATION_OWN_DEPARTMENT: frozenset[Permission] = frozenset({P.COLLECTION_PUSH})

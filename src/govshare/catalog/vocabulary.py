@@ -251,3 +251,11 @@ THEMES = (
 
 _LABELS: dict[tuple[type, str], str] = {(type(m), m.value): label for m, label in LABELS}
 _ALIASES: dict[tuple[type, str], tuple[str, ...]] = {(type(m), m.value): names for m, names in ALIASES}
+
+
+def register_labels(
+    *pairs: tuple[Labelled, str], aliases: tuple[tuple[Labelled, tuple[str, ...]], ...] = ()
+) -> None:
+    """Other domains declare their own labelled vocabularies (e.g. sharing's 使用用途) here."""
+    _LABELS.update({(type(m), m.value): label for m, label in pairs})
+    _ALIASES.update({(type(m), m.value): names for m, names in aliases})

@@ -27,6 +27,7 @@ from govshare.identity.cli import dept_app, generated_password, user_app
 from govshare.identity.repository import DepartmentRepository, UserRepository
 from govshare.identity.schemas import DepartmentCreate, UserCreate
 from govshare.inventory.cli import inventory_app
+from govshare.sharing.cli import sharing_app
 from govshare.standards.cli import standards_app
 
 app = typer.Typer(help="govshare 政务信息资源共享交换平台节点", no_args_is_help=True, add_completion=False)
@@ -38,6 +39,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(inventory_app, name="inventory")
 app.add_typer(standards_app, name="standards")
+app.add_typer(sharing_app, name="sharing")
 app.command("ingest")(collection_cli.ingest)
 app.command("records")(collection_cli.records_command)
 app.add_typer(collection_cli.batches_app, name="batches")

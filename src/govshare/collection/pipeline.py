@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import polars as pl
@@ -258,6 +258,7 @@ def execute(
                 for name, value in values.items():
                     setattr(batch, name, value)
                 batch.status, batch.phase, batch.finished_at = "succeeded", "done", utcnow()
+                batch.applied_at = now.replace(tzinfo=UTC)
                 batch.checksum, batch.encoding = reader.checksum, reader.encoding
                 batch.bytes_done, batch.bytes_total = reader.progress.bytes_done, reader.progress.bytes_total
                 batch.cursor_to = cursor_to

@@ -33,6 +33,11 @@ class NodeConfig:
     collection_memory_mb: int = 1024
     collection_chunk_rows: int = 100_000
     collection_dead_after_minutes: int = 10
+    data_rate_per_second: int = 200
+    data_page_max: int = 1000
+    data_query_timeout_ms: int = 3000
+    subscription_requests_per_day: int = 100_000
+    subscription_rows_per_day: int = 1_000_000
 
     @classmethod
     def from_settings(cls, settings: Settings) -> NodeConfig:
@@ -53,6 +58,11 @@ class NodeConfig:
             collection_memory_mb=settings.collection_memory_mb,
             collection_chunk_rows=settings.collection_chunk_rows,
             collection_dead_after_minutes=settings.collection_dead_after_minutes,
+            data_rate_per_second=settings.data_rate_per_second,
+            data_page_max=settings.data_page_max,
+            data_query_timeout_ms=settings.data_query_timeout_ms,
+            subscription_requests_per_day=settings.subscription_requests_per_day,
+            subscription_rows_per_day=settings.subscription_rows_per_day,
         )
 
 

@@ -13,9 +13,11 @@ from govshare.models.catalog import (
 from govshare.models.collection import Batch, QuarantineRow, RecordTable, Source
 from govshare.models.identity import ApiKey, Application, Department, User, UserRole, WebSession
 from govshare.models.inventory import InfoSystem
+from govshare.models.sharing import AccessSubject, ShareGrant, ShareRequest, UsageDaily
 from govshare.models.standards import Code, CodeSet, CodeSetVersion, DataElement
 
 __all__ = [
+    "AccessSubject",
     "ApiKey",
     "Application",
     "AuditEntry",
@@ -36,7 +38,10 @@ __all__ = [
     "ResourceVersion",
     "SearchDocument",
     "SearchToken",
+    "ShareGrant",
+    "ShareRequest",
     "Source",
+    "UsageDaily",
     "User",
     "UserRole",
     "WebSession",

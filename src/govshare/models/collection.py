@@ -73,6 +73,9 @@ class Batch(Base):
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+    # the time stamped on the records this batch wrote and closed (_valid_from / _valid_to): the data API's
+    # change feed finds a batch's deletions by it
+    applied_at: Mapped[datetime | None]
     host: Mapped[str] = mapped_column(String(200), default="")
     pid: Mapped[int | None]
     phase: Mapped[str] = mapped_column(String(16), default="reading")  # reading / merging / done

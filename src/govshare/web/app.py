@@ -19,6 +19,9 @@ from govshare.core.db import Database
 from govshare.identity.api import router as identity_router
 from govshare.inventory.api import router as inventory_router
 from govshare.settings import Settings, get_settings
+from govshare.sharing.api import router as sharing_router
+from govshare.sharing.api import trace_router
+from govshare.sharing.data_api import router as data_router
 from govshare.standards.api import router as standards_router
 from govshare.web import health, portal, portal_catalog, problems
 from govshare.web.middleware import Metrics, NodeMiddleware
@@ -53,6 +56,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         inventory_router,
         standards_router,
         collection_router,
+        sharing_router,
+        trace_router,
+        data_router,
         health.router,
         portal.router,
         portal_catalog.router,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
+from urllib.parse import unquote
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
@@ -19,7 +20,7 @@ from govshare.auth.actor import Actor
 from govshare.auth.permissions import Permission
 from govshare.core import security
 from govshare.core.db import Database
-from govshare.errors import AuthenticationRequired, CsrfFailed, DenialContext, PermissionDenied
+from govshare.errors import AuthenticationRequired, CsrfFailed, DenialContext, GovshareError, PermissionDenied
 from govshare.identity import service as identity
 
 SESSION_COOKIE = "gs_session"
@@ -52,7 +53,15 @@ def db_session(request: Request) -> Iterator[Session]:
             request_id=request.state.request_id, client_addr=client_addr(request)
         )
         audit.record_denial(session, actor, exc)
+        if exc.after_rollback is not None:
+            exc.after_rollback(session)
         session.commit()
+        raise
+    except GovshareError as exc:
+        session.rollback()
+        if exc.after_rollback is not None:
+            exc.after_rollback(session)
+            session.commit()
         raise
     except BaseException:
         session.rollback()
@@ -102,11 +111,26 @@ def current_actor(request: Request, session: Session = DB_SESSION) -> Actor:
                 and not csrf_valid(request, request.headers.get(CSRF_HEADER))
             ):
                 raise CsrfFailed("使用网页会话调用接口时须携带 X-CSRF-Token 请求头")
-    purpose = request.headers.get("x-purpose")
+    purpose = header_text(request, "x-purpose")
     if purpose:
         actor = replace(actor, purpose=purpose[:255])
     request.state.actor = actor
     return actor
+
+
+def header_text(request: Request, name: str) -> str | None:
+    """A header that may carry Chinese: percent-encoded UTF-8 (`%E4%BD%8E…`, what HTTP clients can always
+    send) or raw UTF-8 bytes (which the server reads as Latin-1); plain ASCII passes unchanged."""
+    value = request.headers.get(name)
+    if value is None:
+        return None
+    try:
+        value = value.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        pass
+    if "%" in value:
+        value = unquote(value, errors="replace")
+    return value.strip()
 
 
 def _mark(dependency: Callable[..., Any], check: str) -> Any:

@@ -136,7 +136,7 @@ def install(app: FastAPI) -> None:
     async def _domain(request: Request, exc: GovshareError) -> Response:
         if wants_html(request):
             return _page(request, exc.status, exc.title, exc.message)
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else dict(exc.headers)
         return problem(request, exc.status, exc.code, exc.title, exc.message, exc.errors, headers)
 
     @app.exception_handler(RequestValidationError)

@@ -1,0 +1,311 @@
+"""What every data call goes through: the caller's live grant for the resource, its quota, and the record
+of the call (an audit entry naming caller, purpose, operator and the keys touched; the index of the persons
+and organisations touched; the day's usage counters). A refusal is counted and audited too.
+
+The resource's published items are cached per process by version id (a published version never changes);
+the grant and the day's usage are read from the database on every call, so a revocation, an expiry or an
+exhausted quota takes effect on the next request.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import Table, select
+from sqlalchemy.orm import Session
+
+from govshare.audit import service as audit
+from govshare.auth.actor import Actor
+from govshare.catalog.vocabulary import ShareType, VersionState
+from govshare.collection import store
+from govshare.core.clock import BEIJING, utcnow
+from govshare.core.node import node_config
+from govshare.core.sm import hmac_sm3_hex
+from govshare.errors import DenialContext, NotFound, PermissionDenied, RateLimited
+from govshare.models import Department, RecordTable, Resource, ResourceItem, ResourceVersion, ShareGrant
+from govshare.sharing.repository import SharingRepository
+
+PERSON, ORG = "person", "org"
+SUBJECT_STANDARDS = {"GB 11643": PERSON, "GB 32100": ORG}
+
+
+@dataclass(frozen=True)
+class ItemMeta:
+    field: str
+    name: str
+    data_type: str
+    mask_rule: str
+    share_type: str
+    is_key: bool
+    subject: str | None  # person / org: the item holds a 公民身份号码 / 统一社会信用代码
+
+
+@dataclass(frozen=True)
+class ResourceMeta:
+    resource_id: int
+    code: str
+    name: str
+    version_id: int
+    provider_department_id: int
+    provider_code: str
+    provider_name: str
+    share_type: str
+    items: dict[str, ItemMeta]
+
+    @property
+    def key(self) -> list[str]:
+        return [f for f, item in self.items.items() if item.is_key]
+
+
+@dataclass
+class Access:
+    """One data call: who, under which grant, on which resource; what it touched is added as it runs."""
+
+    actor: Actor
+    operator: str
+    operation: str
+    meta: ResourceMeta
+    grant: ShareGrant
+    table: Table | None
+    rows: int = 0
+    keys: list[str] = field(default_factory=list)
+    subjects: set[str] = field(default_factory=set)
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def items(self) -> list[str]:
+        """Granted items still in the published catalog, in catalog order."""
+        granted = set(self.grant.items)
+        return [
+            f for f in self.meta.items if f in granted and self.meta.items[f].share_type != ShareType.NONE
+        ]
+
+    @property
+    def mask_rules(self) -> dict[str, str]:
+        return {f: self.meta.items[f].mask_rule for f in self.items}
+
+    @property
+    def clear(self) -> set[str]:
+        return set(self.grant.clear_items)
+
+    def touch(self, records: Iterable[dict[str, Any]]) -> None:
+        """Count returned records and note the keys and subjects they carry."""
+        key = self.meta.key
+        subject_fields = [f for f, item in self.meta.items.items() if item.subject]
+        for record in records:
+            self.rows += 1
+            if len(self.keys) < 20:
+                self.keys.append("|".join(str(record.get(k, "")) for k in key))
+            for name in subject_fields:
+                value = record.get(name)
+                if value:
+                    self.subjects.add(normalise_subject(str(value)))
+
+
+_CACHE: dict[int, ResourceMeta] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def normalise_subject(value: str) -> str:
+    return value.strip().upper()
+
+
+def subject_digest(key: bytes, value: str) -> str:
+    """HMAC-SM3 under the audit key of a 公民身份号码 or 统一社会信用代码: the index names nobody by
+    itself, and only the node (holding the key) can look a number up."""
+    return hmac_sm3_hex(key, f"subject|{normalise_subject(value)}".encode())
+
+
+def _subject_of(standard_ref: str | None) -> str | None:
+    for prefix, kind in SUBJECT_STANDARDS.items():
+        if standard_ref and standard_ref.replace(" ", "").startswith(prefix.replace(" ", "")):
+            return kind
+    return None
+
+
+def resource_meta(session: Session, code: str) -> ResourceMeta:
+    found = session.execute(
+        select(Resource.id, ResourceVersion.id)
+        .join(ResourceVersion, ResourceVersion.resource_id == Resource.id)
+        .where(
+            Resource.code == code,
+            Resource.status == "active",
+            ResourceVersion.state == VersionState.PUBLISHED.value,
+        )
+    ).first()
+    if found is None:
+        raise NotFound(f"信息资源“{code}”不存在或未发布")
+    resource_id, version_id = found
+    cached = _CACHE.get(resource_id)
+    if cached is not None and cached.version_id == version_id:
+        return cached
+    resource = session.get_one(Resource, resource_id)
+    version = session.scalars(select(ResourceVersion).where(ResourceVersion.id == version_id)).one()
+    department = session.get_one(Department, resource.department_id)
+    items = session.scalars(
+        select(ResourceItem).where(ResourceItem.version_id == version_id).order_by(ResourceItem.position)
+    ).all()
+    meta = ResourceMeta(
+        resource_id=resource_id,
+        code=code,
+        name=version.name,
+        version_id=version_id,
+        provider_department_id=resource.department_id,
+        provider_code=department.code,
+        provider_name=department.name,
+        share_type=version.share_type,
+        items={
+            i.field_name: ItemMeta(
+                field=i.field_name,
+                name=i.name,
+                data_type=i.data_type,
+                mask_rule=i.mask_rule,
+                share_type=i.share_type or version.share_type,
+                is_key=i.is_key,
+                subject=_subject_of(i.standard_ref),
+            )
+            for i in items
+        },
+    )
+    with _CACHE_LOCK:
+        _CACHE[resource_id] = meta
+    return meta
+
+
+_TABLES: dict[tuple[int, str], Table] = {}
+
+
+def record_table(session: Session, meta: ResourceMeta) -> Table | None:
+    """The resource's record table (None before its first load), cached while its columns stay the same."""
+    registry = session.get(RecordTable, meta.resource_id)
+    if registry is None:
+        return None
+    signature = f"{registry.table_name}|{sorted(registry.columns.items())}|{registry.key}"
+    table = _TABLES.get((meta.resource_id, signature))
+    if table is None:
+        table = store.existing_table(session, meta.resource_id)
+        assert table is not None  # the registry row was just read
+        with _CACHE_LOCK:
+            _TABLES[(meta.resource_id, signature)] = table
+    return table
+
+
+def _day(now: datetime) -> date:
+    return now.astimezone(BEIJING).date()
+
+
+def _seconds_to_midnight(now: datetime) -> int:
+    local = now.astimezone(BEIJING)
+    midnight = datetime.combine(local.date() + timedelta(days=1), time.min, tzinfo=BEIJING)
+    return int((midnight - local).total_seconds()) + 1
+
+
+def _usage_key(meta: ResourceMeta, actor: Actor, now: datetime) -> dict[str, Any]:
+    return {
+        "day": _day(now),
+        "resource_id": meta.resource_id,
+        "application_id": int(actor.id or 0),
+        "provider_department_id": meta.provider_department_id,
+        "consumer_department_id": actor.department_id or 0,
+    }
+
+
+def _refusal(meta: ResourceMeta, actor: Actor, now: datetime) -> Any:
+    def count(session: Session) -> None:
+        SharingRepository(session).count_usage(_usage_key(meta, actor, now), 0, 0, 1)
+
+    return count
+
+
+def deny(
+    meta: ResourceMeta, actor: Actor, message: str, operation: str, *, now: datetime | None = None
+) -> PermissionDenied:
+    error = PermissionDenied(
+        message,
+        context=DenialContext(
+            action=f"data.{operation}", permission="grant", target_type="resource", target_id=meta.code
+        ),
+    )
+    error.after_rollback = _refusal(meta, actor, now or utcnow())
+    return error
+
+
+def open_access(session: Session, actor: Actor, code: str, operation: str, operator: str) -> Access:
+    """The caller's live grant on the resource, or a refusal (audited and counted)."""
+    meta = resource_meta(session, code)
+    now = utcnow()
+    if actor.kind != "application" or actor.id is None:
+        raise PermissionDenied(
+            "数据接口只接受应用系统的接口密钥调用",
+            context=DenialContext(action=f"data.{operation}", permission="application", target_id=code),
+        )
+    if meta.share_type == ShareType.NONE:
+        raise deny(meta, actor, "该资源为不予共享，任何应用都不能获取", operation, now=now)
+    grant = SharingRepository(session).live_grant(int(actor.id), meta.resource_id, now)
+    if grant is None:
+        raise deny(
+            meta, actor, "本应用没有该资源的有效授权（未申请、未获批准、已过期或已撤销）", operation, now=now
+        )
+    return Access(actor, operator, operation, meta, grant, record_table(session, meta))
+
+
+def check_quota(session: Session, access: Access, *, rows: int = 0) -> None:
+    """Refuse (429) once the day's calls or rows of the grant are used up, or if `rows` more would
+    exceed the rows left."""
+    now = utcnow()
+    calls_used, rows_used = SharingRepository(session).usage_today(
+        _day(now), access.meta.resource_id, int(access.actor.id or 0)
+    )
+    grant = access.grant
+    message = None
+    if calls_used >= grant.requests_per_day:
+        message = f"已达到授权的每日请求次数上限（{grant.requests_per_day} 次）"
+    elif rows_used + rows > grant.rows_per_day:
+        left = max(0, grant.rows_per_day - rows_used)
+        message = (
+            f"超出授权的每日记录数上限（{grant.rows_per_day} 条，今日剩余 {left} 条，本次需要 {rows} 条）"
+        )
+    if message:
+        error = RateLimited(message + "，请明日再试或申请提高配额", retry_after=_seconds_to_midnight(now))
+        error.after_rollback = _refusal(access.meta, access.actor, now)
+        raise error
+
+
+def finish(session: Session, access: Access, *, target: str | None = None, calls: int = 1) -> None:
+    """Audit the call and count it: in the request's transaction, so data and record commit together."""
+    now = utcnow()
+    entry = audit.record(
+        session,
+        access.actor,
+        f"data.{access.operation}",
+        target_type="resource",
+        target_id=target or access.meta.code,
+        detail={
+            "resource": access.meta.code,
+            "grant": access.grant.id,
+            "operator": access.operator,
+            "rows": access.rows,
+            "keys": ",".join(access.keys),
+            **access.detail,
+        },
+    )
+    secret = node_config(session).audit_key
+    SharingRepository(session).add_subjects(
+        [
+            {
+                "audit_seq": entry.seq,
+                "subject_digest": subject_digest(secret, value),
+                "resource_id": access.meta.resource_id,
+            }
+            for value in sorted(access.subjects)
+        ]
+    )
+    SharingRepository(session).count_usage(_usage_key(access.meta, access.actor, now), calls, access.rows, 0)
+
+
+def as_utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

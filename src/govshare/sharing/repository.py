@@ -1,0 +1,259 @@
+"""SQL of sharing: requests, grants, daily usage and access subjects."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, selectinload
+
+from govshare.models import (
+    AccessSubject,
+    Application,
+    AuditEntry,
+    Department,
+    Resource,
+    ResourceVersion,
+    ShareGrant,
+    ShareRequest,
+    UsageDaily,
+)
+
+
+class SharingRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # --- requests -------------------------------------------------------------------------------------
+
+    def _requests(self) -> Select[ShareRequest]:
+        return select(ShareRequest).options(
+            selectinload(ShareRequest.resource), selectinload(ShareRequest.application)
+        )
+
+    def request_by_number(self, number: str, *, lock: bool = False) -> ShareRequest | None:
+        query = self._requests().where(ShareRequest.number == number)
+        if lock:
+            query = query.with_for_update()
+        return self.session.scalars(query).one_or_none()
+
+    def requests(
+        self,
+        *,
+        department_id: int | None,
+        side: str,
+        states: Sequence[str] | None = None,
+        resource_id: int | None = None,
+        limit: int = 200,
+    ) -> list[ShareRequest]:
+        query = self._requests().order_by(ShareRequest.id.desc()).limit(limit)
+        if department_id is not None:
+            consumer = ShareRequest.consumer_department_id == department_id
+            provider = ShareRequest.provider_department_id == department_id
+            query = query.where(
+                {"consumer": consumer, "provider": provider}.get(side, or_(consumer, provider))
+            )
+        if states:
+            query = query.where(ShareRequest.state.in_(states))
+        if resource_id is not None:
+            query = query.where(ShareRequest.resource_id == resource_id)
+        return list(self.session.scalars(query))
+
+    def open_request(
+        self, application_id: int, resource_id: int, states: Sequence[str]
+    ) -> ShareRequest | None:
+        return self.session.scalars(
+            select(ShareRequest).where(
+                ShareRequest.application_id == application_id,
+                ShareRequest.resource_id == resource_id,
+                ShareRequest.state.in_(states),
+            )
+        ).first()
+
+    def clocked(self, states: Sequence[str]) -> list[ShareRequest]:
+        return list(
+            self.session.scalars(
+                self._requests().where(ShareRequest.state.in_(states), ShareRequest.due_at.is_not(None))
+            )
+        )
+
+    def grant_ids_for(self, request_ids: Sequence[int]) -> dict[int, int]:
+        rows = self.session.execute(
+            select(ShareGrant.request_id, func.max(ShareGrant.id))
+            .where(ShareGrant.request_id.in_(request_ids))
+            .group_by(ShareGrant.request_id)
+        )
+        return {int(r): int(g) for r, g in rows if r is not None}
+
+    # --- grants ---------------------------------------------------------------------------------------
+
+    def _grants(self) -> Select[ShareGrant]:
+        return select(ShareGrant).options(
+            selectinload(ShareGrant.resource), selectinload(ShareGrant.application)
+        )
+
+    def grant(self, grant_id: int) -> ShareGrant | None:
+        return self.session.scalars(self._grants().where(ShareGrant.id == grant_id)).one_or_none()
+
+    def grants(
+        self,
+        *,
+        department_id: int | None,
+        application_id: int | None = None,
+        resource_id: int | None = None,
+        limit: int = 500,
+    ) -> list[ShareGrant]:
+        query = self._grants().order_by(ShareGrant.id.desc()).limit(limit)
+        if department_id is not None:
+            query = query.where(
+                or_(
+                    ShareGrant.consumer_department_id == department_id,
+                    ShareGrant.provider_department_id == department_id,
+                )
+            )
+        if application_id is not None:
+            query = query.where(ShareGrant.application_id == application_id)
+        if resource_id is not None:
+            query = query.where(ShareGrant.resource_id == resource_id)
+        return list(self.session.scalars(query))
+
+    def unrevoked_grants(self, application_id: int, resource_id: int) -> list[ShareGrant]:
+        return list(
+            self.session.scalars(
+                select(ShareGrant).where(
+                    ShareGrant.application_id == application_id,
+                    ShareGrant.resource_id == resource_id,
+                    ShareGrant.revoked_at.is_(None),
+                )
+            )
+        )
+
+    def live_grant(self, application_id: int, resource_id: int, now: datetime) -> ShareGrant | None:
+        """The grant a data call runs under: not revoked, within its validity."""
+        return self.session.scalars(
+            select(ShareGrant)
+            .where(
+                ShareGrant.application_id == application_id,
+                ShareGrant.resource_id == resource_id,
+                ShareGrant.revoked_at.is_(None),
+                ShareGrant.valid_from <= now,
+                ShareGrant.valid_to > now,
+            )
+            .order_by(ShareGrant.id.desc())
+        ).first()
+
+    def live_grants(self, application_id: int, now: datetime) -> list[ShareGrant]:
+        return list(
+            self.session.scalars(
+                self._grants()
+                .where(
+                    ShareGrant.application_id == application_id,
+                    ShareGrant.revoked_at.is_(None),
+                    ShareGrant.valid_from <= now,
+                    ShareGrant.valid_to > now,
+                )
+                .order_by(ShareGrant.resource_id)
+            )
+        )
+
+    # --- usage ----------------------------------------------------------------------------------------
+
+    def usage_today(self, day: date, resource_id: int, application_id: int) -> tuple[int, int]:
+        row = self.session.execute(
+            select(UsageDaily.calls, UsageDaily.rows).where(
+                UsageDaily.day == day,
+                UsageDaily.resource_id == resource_id,
+                UsageDaily.application_id == application_id,
+            )
+        ).first()
+        return (int(row[0]), int(row[1])) if row else (0, 0)
+
+    def count_usage(self, values: dict[str, Any], calls: int, rows: int, refusals: int) -> None:
+        """Add to the day's counters in one upsert (no read-modify-write race between workers)."""
+        upsert = pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        statement = upsert(UsageDaily).values(**values, calls=calls, rows=rows, refusals=refusals)
+        excluded = statement.excluded
+        self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["day", "resource_id", "application_id"],
+                set_={
+                    "calls": UsageDaily.calls + excluded.calls,
+                    "rows": UsageDaily.rows + excluded.rows,
+                    "refusals": UsageDaily.refusals + excluded.refusals,
+                },
+            )
+        )
+
+    def usage(self, *, since: date, until: date, group: str, department_id: int | None) -> list[Any]:
+        target = {
+            "resource": (UsageDaily.resource_id, Resource.code, ResourceVersion.name),
+            "provider": (UsageDaily.provider_department_id, Department.code, Department.name),
+            "consumer": (UsageDaily.consumer_department_id, Department.code, Department.name),
+            "application": (UsageDaily.application_id, Application.code, Application.name),
+        }[group]
+        column, code, name = target
+        query = (
+            select(
+                code,
+                func.max(name),
+                func.sum(UsageDaily.calls),
+                func.sum(UsageDaily.rows),
+                func.sum(UsageDaily.refusals),
+            )
+            .where(UsageDaily.day >= since, UsageDaily.day <= until)
+            .group_by(code)
+            .order_by(func.sum(UsageDaily.calls).desc())
+        )
+        if group == "resource":
+            query = query.join(Resource, Resource.id == column).join(
+                ResourceVersion,
+                and_(ResourceVersion.resource_id == Resource.id, ResourceVersion.state == "published"),
+                isouter=True,
+            )
+        elif group == "application":
+            query = query.join(Application, Application.id == column)
+        else:
+            query = query.join(Department, Department.id == column)
+        if department_id is not None:
+            query = query.where(
+                or_(
+                    UsageDaily.provider_department_id == department_id,
+                    UsageDaily.consumer_department_id == department_id,
+                )
+            )
+        return list(self.session.execute(query))
+
+    def decided_requests(self, since: datetime) -> list[ShareRequest]:
+        return list(
+            self.session.scalars(
+                select(ShareRequest).where(
+                    ShareRequest.kind == "apply",
+                    or_(ShareRequest.decided_at >= since, ShareRequest.decided_at.is_(None)),
+                )
+            )
+        )
+
+    # --- who looked at me -----------------------------------------------------------------------------
+
+    def add_subjects(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self.session.execute(insert(AccessSubject), rows)
+
+    def accesses_of(self, digest: str, limit: int) -> list[tuple[AuditEntry, int]]:
+        return [
+            (entry, resource_id)
+            for entry, resource_id in self.session.execute(
+                select(AuditEntry, AccessSubject.resource_id)
+                .join(AccessSubject, AccessSubject.audit_seq == AuditEntry.seq)
+                .where(AccessSubject.subject_digest == digest)
+                .order_by(AuditEntry.seq.desc())
+                .limit(limit)
+            )
+        ]
+
+    def close_stale(self, request_ids: Sequence[int], values: dict[str, Any]) -> None:
+        self.session.execute(update(ShareRequest).where(ShareRequest.id.in_(request_ids)).values(**values))
