@@ -293,6 +293,9 @@ def _random_frame(seed: int) -> pl.DataFrame:
             "stamp_tz": pl.Series(stamps, dtype=pl.Datetime("us"))
             .dt.replace_time_zone("UTC")
             .dt.convert_time_zone("Asia/Shanghai"),
+            "stamp_ny": pl.Series(stamps, dtype=pl.Datetime("ms"))
+            .dt.replace_time_zone("UTC")
+            .dt.convert_time_zone("America/New_York"),
             "time": pl.Series(times, dtype=pl.Time),
             "bool": pl.Series(bools, dtype=pl.Boolean),
             "float": pl.Series(floats, dtype=pl.Float64),

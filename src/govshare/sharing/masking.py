@@ -105,7 +105,9 @@ def _as_text(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     if isinstance(dtype, pl.Datetime):
         text = expr.dt.to_string("%Y-%m-%d %H:%M:%S%.6f").str.strip_suffix(".000000")
         if dtype.time_zone is not None:
-            text = pl.concat_str([text, expr.dt.to_string("%:z")])
+            # Python shows the UTC offset's seconds only when they are not zero (LMT offsets).
+            offset = expr.dt.to_string("%::z").str.strip_suffix(":00")
+            text = pl.concat_str([text, offset])
         return text
     if dtype == pl.Time:
         return expr.dt.to_string("%H:%M:%S%.6f").str.strip_suffix(".000000")
