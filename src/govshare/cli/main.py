@@ -22,6 +22,8 @@ from govshare.collection import cli as collection_cli
 from govshare.core import migrations
 from govshare.demo import jobs as demo_jobs
 from govshare.demo import service as demo
+from govshare.demo import sharing as demo_sharing
+from govshare.errors import GovshareError
 from govshare.identity import service as identity
 from govshare.identity.cli import dept_app, generated_password, user_app
 from govshare.identity.repository import DepartmentRepository, UserRepository
@@ -171,7 +173,7 @@ def serve(
 
 @app.command("demo")
 def demo_command(as_json: bool = JsonOption) -> None:
-    """初始化示例市：约 20 个部门、各角色用户和应用系统。可重复执行，不会重复创建。"""
+    """初始化示例市：约 20 个部门、各角色用户、应用、归集数据和各状态的共享申请。可重复执行，不会重复创建。"""
     current = settings()
     if current.env == "production":
         fail("生产环境不能加载示例数据", code="demo_in_production")
@@ -182,6 +184,10 @@ def demo_command(as_json: bool = JsonOption) -> None:
     db = database()
     try:
         batches = demo_jobs.load_sources(db, Actor.system(), current.data_dir / "demo-sources")
+        try:
+            sharing = demo_sharing.seed_sharing(db, Actor.system())
+        except GovshareError as exc:
+            fail(exc.message, code=exc.code)
     finally:
         db.dispose()
     credentials = current.data_dir / "demo-credentials.txt"
@@ -201,6 +207,12 @@ def demo_command(as_json: bool = JsonOption) -> None:
                 {"batch_id": b.id, "resource": b.resource_name, "read": b.read, "rejected": b.rejected}
                 for b in batches
             ],
+            "sharing": {
+                "requests_created": sharing.requests,
+                "subscriptions_created": sharing.subscriptions,
+                "backdated": sharing.backdated,
+                "skipped": sharing.skipped,
+            },
         },
         lambda: (
             f"示例市已就绪：新建部门 {result.departments_created} 个、用户 {result.users_created} 个、"
@@ -211,6 +223,8 @@ def demo_command(as_json: bool = JsonOption) -> None:
                 f"隔离 {b.rejected}（govshare quarantine export {b.id}）"
                 for b in batches
             )
+            + f"\n{sharing.summary()}"
+            + "".join(f"\n（{note}）" for note in sharing.skipped)
             + f"\n示例账号口令：{demo.DEMO_PASSWORD}"
             f"（如 admin、security、auditor、ga.steward）\n应用密钥见 {credentials}"
         ),

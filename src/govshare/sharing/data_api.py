@@ -10,12 +10,13 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from sqlalchemy.orm import Session
 
 from govshare.auth.actor import Actor
 from govshare.auth.permissions import Permission
 from govshare.core.clock import BEIJING
+from govshare.core.inputs import Input
 from govshare.errors import FieldError, GovshareError, InvalidInput, RateLimited
 from govshare.sharing import data_service, export
 from govshare.sharing.access import ORG, PERSON
@@ -149,9 +150,7 @@ def changes(
     return {"changes": page.changes, "next": page.next, "more": page.more}
 
 
-class VerifyIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class VerifyIn(Input):
     key: str = Field(min_length=1, max_length=200, description="主键值（如公民身份号码）")
     claims: dict[str, str | int | float | bool] = Field(
         min_length=1, max_length=50, description='待核验的信息项与声称的值，如 {"xm": "张三"}'

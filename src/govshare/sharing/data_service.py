@@ -21,6 +21,7 @@ from govshare.auth.actor import Actor
 from govshare.auth.guard import action
 from govshare.auth.permissions import Permission
 from govshare.core.clock import utcnow
+from govshare.core.inputs import text_problem
 from govshare.core.node import node_config
 from govshare.errors import DenialContext, InvalidInput, NotFound, PermissionDenied, QueryTimeout, RateLimited
 from govshare.models import Batch
@@ -38,6 +39,9 @@ SYSTEM = ("_sid", "_valid_from", "_valid_to", "_batch_id", "_source_id")
 
 def _coerce(item: ItemMeta, raw: str, where: str) -> Any:
     """A filter or scope value (text) as the item's stored type; a bad value names the item."""
+    problem = text_problem(raw)
+    if problem:
+        raise InvalidInput.on(where, problem)
     try:
         if item.data_type == "I":
             return int(raw)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
+from govshare.core.inputs import Input
 from govshare.models import ShareGrant, ShareRequest
 from govshare.sharing.vocabulary import GrantKind, PurposeKind, RequestKind, RequestState
 
@@ -16,8 +17,8 @@ RowScope = dict[FieldName, Annotated[list[ScopeValue], Field(min_length=1, max_l
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class _In(Input):
+    pass
 
 
 class ApplyIn(_In):
