@@ -112,9 +112,7 @@ def test_change_feed_delivers_upserts_then_deletions(
         (LI, "李四", "2", "13900139000", "北京市丰台区新村街道9号", "110106", "1985-11-20", "13"),
         (newcomer, "赵一", "1", "13600136000", "北京市东城区和平里街道5号", "110105", "2000-01-01", "13"),
     ]
-    batch = ingest(
-        db, write_people(tmp_path / "reload.csv", rows), MAPPING
-    )
+    batch = ingest(db, write_people(tmp_path / "reload.csv", rows), MAPPING)
     assert (batch.inserted, batch.updated, batch.removed) == (1, 1, 1)
     delta = client.get(f"/api/v1/data/{code}/changes", params={"since": rest["next"]}, headers=headers).json()
     ops = [(c["op"], (c.get("record") or c.get("key"))["gmsfhm"]) for c in delta["changes"]]
