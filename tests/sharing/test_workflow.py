@@ -85,6 +85,13 @@ def test_refusal_needs_a_reason_and_can_be_negotiated_escalated_and_reopened(db:
     number = file(db, city)
     with pytest.raises(InvalidInput, match="理由"):
         decide(db, number, decision="refuse", reason="")
+    with db.transaction() as session:  # the caller catches the error and commits what the session holds
+        with pytest.raises(InvalidInput):
+            service.decide(session, actor(db, "ga.admin"), number, DecisionIn(decision="refuse"))
+    with db.transaction(readonly=True) as session:
+        untouched = service.get_request(session, SYSTEM, number)  # a refused input changed nothing
+        assert (untouched.state, untouched.decided_by, untouched.closed_at) == ("pending", None, None)
+        assert untouched.due_at is not None
     assert decide(db, number, decision="refuse", reason="申请用途与资源共享条件不符") == "refused"
     mz = actor(db, "mz.admin")
     with db.transaction() as session:
@@ -186,12 +193,14 @@ def test_subscription_grants_only_unconditional_items_and_one_grant_per_pair(db:
         )
         assert sorted(grant.items) == ["gmsfhm", "xm"]
         subscription_id = grant.id
-    number = file(db, city)
+    number = file(db, city, items=["sjhm", "qx"])
     decide(db, number, decision="approve")
     with db.transaction(readonly=True) as session:
         grants = session.scalars(select(ShareGrant).order_by(ShareGrant.id)).all()
         live = [g for g in grants if g.revoked_at is None]
         assert len(live) == 1 and live[0].kind == "approval"
+        # the subscription's 无条件 items are carried over, in catalog order
+        assert live[0].items == ["gmsfhm", "xm", "sjhm", "qx"]
         old = next(g for g in grants if g.id == subscription_id)
         assert old.revoked_reason == "被新的授权取代"
     # Subscribing again would replace the approval: refused.

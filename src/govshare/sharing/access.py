@@ -10,7 +10,7 @@ exhausted quota takes effect on the next request.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -27,6 +27,7 @@ from govshare.core.node import node_config
 from govshare.core.sm import hmac_sm3_hex
 from govshare.errors import DenialContext, NotFound, PermissionDenied, RateLimited
 from govshare.models import Department, RecordTable, Resource, ResourceItem, ResourceVersion, ShareGrant
+from govshare.sharing.masking import mask_value
 from govshare.sharing.repository import SharingRepository
 
 PERSON, ORG = "person", "org"
@@ -92,14 +93,20 @@ class Access:
     def clear(self) -> set[str]:
         return set(self.grant.clear_items)
 
+    def key_label(self, record: Mapping[str, Any]) -> str:
+        """The record's key as the audit log keeps it: masked by the key items' rules (the exact subjects
+        are in the digest index)."""
+        return "|".join(
+            str(mask_value(self.meta.items[k].mask_rule, record.get(k)) or "") for k in self.meta.key
+        )
+
     def touch(self, records: Iterable[dict[str, Any]]) -> None:
         """Count returned records and note the keys and subjects they carry."""
-        key = self.meta.key
         subject_fields = [f for f, item in self.meta.items.items() if item.subject]
         for record in records:
             self.rows += 1
             if len(self.keys) < 20:
-                self.keys.append("|".join(str(record.get(k, "")) for k in key))
+                self.keys.append(self.key_label(record))
             for name in subject_fields:
                 value = record.get(name)
                 if value:

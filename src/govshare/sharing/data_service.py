@@ -184,7 +184,7 @@ def get_record(session: Session, actor: Actor, code: str, key: str, *, operator:
     if row is None:
         error = NotFound("没有该主键的记录，或该记录不在授权范围内")
         access.detail["found"] = False
-        access.keys = [key[:64]]
+        access.keys = [access.key_label(values)]
         error.after_rollback = lambda s: acc.finish(s, _reopened(s, access))
         raise error
     access.touch([row])
@@ -550,7 +550,7 @@ def verify(
         for name, claimed in claims.items()
     }
     access.rows = 1 if row is not None else 0
-    access.keys = [key[:64]]
+    access.keys = [access.key_label(values)]
     access.detail.update(
         found=row is not None, claims=",".join(claims), matched=sum(v == "match" for v in results.values())
     )

@@ -149,7 +149,7 @@ class RequestOut(BaseModel):
         )
 
 
-_CLOCKED = {RequestState.PREREVIEW, RequestState.PENDING}
+_CLOCKED = {RequestState.PREREVIEW, RequestState.PENDING, RequestState.NEGOTIATING}
 _REQUEST_FIELDS = (
     "number", "provider_department_id", "consumer_department_id", "purpose", "basis", "items", "clear_items",
     "row_scope", "period_start", "period_end", "requests_per_day", "rows_per_day", "requested_by",

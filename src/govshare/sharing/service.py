@@ -293,12 +293,16 @@ def decide(session: Session, actor: Actor, number: str, data: DecisionIn) -> Sha
     if request.kind != RequestKind.APPLY.value:
         raise Conflict("协商申请不能审批为授权：不予共享的资源不能授权，请答复协商意见或提请主管部门协调")
     now = utcnow()
-    request.decided_by, request.decided_at = actor.name, now
-    request.provider_working_days = _calendar(session).working_days_between(request.stage_started_at, now)
-    request.due_at, request.closed_at = None, now
+
+    def close() -> None:  # only once the decision is known to be valid: a refused input changes nothing
+        request.decided_by, request.decided_at = actor.name, now
+        request.provider_working_days = _calendar(session).working_days_between(request.stage_started_at, now)
+        request.due_at, request.closed_at = None, now
+
     if data.decision == "refuse":
         if len(data.reason.strip()) < 4:
             raise InvalidInput.on("reason", "不同意共享必须说明理由（至少 4 个字）")
+        close()
         request.state, request.decision_reason = S.REFUSED.value, data.reason
         session.flush()
         _audit(session, actor, "sharing.refuse", request, reason=data.reason)
@@ -337,16 +341,25 @@ def decide(session: Session, actor: Actor, number: str, data: DecisionIn) -> Sha
     )
     if partial and len(data.reason.strip()) < 4:
         raise InvalidInput.on("reason", "部分同意（信息项、记录范围、期限或配额少于申请）须说明理由")
+    close()
     request.state = (S.PARTIAL if partial else S.APPROVED).value
     request.decision_reason = data.reason or None
     request.approved_items, request.approved_clear_items, request.approved_row_scope = items, clear, scope
+    # A live subscription's 无条件 items stay granted: the approval's grant replaces it and carries them on
+    # (within the approved row scope, which then applies to every item).
+    subscribed = SharingRepository(session).live_grant(request.application_id, request.resource_id, now)
+    kept = [
+        f
+        for f in (subscribed.items if subscribed and subscribed.kind == GrantKind.SUBSCRIPTION.value else [])
+        if f not in items and f in target.items and target.item_share(target.items[f]) == ShareType.UNCONDITIONAL
+    ]
     grant = _grant(
         session,
         actor,
         kind=GrantKind.APPROVAL,
         application=request.application,
         target=target,
-        items=items,
+        items=[f for f in target.items if f in items or f in kept],
         clear=clear,
         scope=scope,
         purpose_kind=request.purpose_kind,
