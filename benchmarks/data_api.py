@@ -202,6 +202,110 @@ def query_plan(db_file: Path, table: str, key: str) -> str:
     return "; ".join(str(row[-1]) for row in plan)
 
 
+SPLIT_PARTS = [  # display order; indented parts are inside the one above
+    "authenticate_key (first statement: BEGIN)",
+    "data_service.get_record",
+    "  open_access (resource, live grant, table)",
+    "  check_quota (usage today)",
+    "  record query (_by_key)",
+    "  finish (audit + subjects + usage)",
+    "    audit.record",
+    "      lock_head",
+    "    add_subjects",
+    "    count_usage",
+    "  masking",
+    "commit",
+]
+
+
+def phase_split(keys_file: Path, secret: str, code: str, calls: int) -> dict[str, Any]:
+    """In a child process with the served node's environment: the same work as one API call, in process and
+    one call at a time (no HTTP, no threads), with a timer around each part. The parts are the functions
+    the endpoint calls, wrapped here; `data_service.get_record` runs unchanged."""
+    from collections import defaultdict
+    from dataclasses import replace
+
+    from sqlalchemy import event
+
+    from govshare.applications import service as applications
+    from govshare.audit import service as audit
+    from govshare.audit.repository import AuditRepository
+    from govshare.core.db import Database
+    from govshare.settings import Settings
+    from govshare.sharing import access, data_service
+    from govshare.sharing.repository import SharingRepository
+
+    spent: dict[str, float] = defaultdict(float)
+
+    def timed(name: str, func: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return func(*args, **kwargs)
+            finally:
+                spent[name] += time.perf_counter() - started
+
+        return wrapper
+
+    access.open_access = timed("  open_access (resource, live grant, table)", access.open_access)
+    access.check_quota = timed("  check_quota (usage today)", access.check_quota)
+    data_service._by_key = timed("  record query (_by_key)", data_service._by_key)  # type: ignore[attr-defined]
+    data_service.mask_record = timed("  masking", data_service.mask_record)  # type: ignore[attr-defined]
+    access.finish = timed("  finish (audit + subjects + usage)", access.finish)
+    audit.record = timed("    audit.record", audit.record)
+    AuditRepository.lock_head = timed("      lock_head", AuditRepository.lock_head)  # type: ignore[method-assign]
+    SharingRepository.add_subjects = timed("    add_subjects", SharingRepository.add_subjects)  # type: ignore[method-assign]
+    SharingRepository.count_usage = timed("    count_usage", SharingRepository.count_usage)  # type: ignore[method-assign]
+    db = Database.from_settings(Settings())
+    statements: list[str] = []
+    event.listen(db.engine, "before_cursor_execute", lambda _c, _u, sql, *_: statements.append(sql))
+    keys = keys_file.read_text(encoding="utf-8").split()
+    totals: list[float] = []
+    for i in range(calls + 200):
+        if i == 200:  # warm-up done
+            spent.clear()
+            totals.clear()
+            statements.clear()
+        started = time.perf_counter()
+        session = db.session()
+        try:
+            t = time.perf_counter()
+            actor = applications.authenticate_key(session, secret)
+            assert actor is not None
+            actor = replace(actor.with_request(request_id="bench", client_addr="127.0.0.1"), purpose=PURPOSE)
+            spent["authenticate_key (first statement: BEGIN)"] += time.perf_counter() - t
+            t = time.perf_counter()
+            data_service.get_record(session, actor, code, keys[i % len(keys)], operator=OPERATOR)
+            spent["data_service.get_record"] += time.perf_counter() - t
+            t = time.perf_counter()
+            session.commit()
+            spent["commit"] += time.perf_counter() - t
+        finally:
+            session.close()
+        totals.append(time.perf_counter() - started)
+    db.dispose()
+    return {
+        "calls": calls,
+        "total_ms": 1000 * statistics.mean(totals),
+        "p50_ms": 1000 * statistics.median(totals),
+        "parts_ms": {name: 1000 * spent[name] / calls for name in SPLIT_PARTS if name in spent},
+        "statements": len(statements) / calls,
+        "statement_kinds": sorted({" ".join(sql.split()[:4])[:60] for sql in statements}),
+    }
+
+
+def print_split(label: str, split: dict[str, Any]) -> None:
+    print(
+        f"  in-process, one call at a time ({split['calls']:,} calls): {split['total_ms']:.2f} ms per call "
+        f"(p50 {split['p50_ms']:.2f} ms), {split['statements']:.1f} SQL statements per call; "
+        "mean ms per call by part:",
+        flush=True,
+    )
+    for name, ms in split["parts_ms"].items():
+        print(f"    {ms:6.3f}  {name}")
+    print("  statements: " + " | ".join(split["statement_kinds"]))
+
+
 # --- servers ----------------------------------------------------------------------------------------------
 
 
@@ -439,6 +543,7 @@ def bench_govshare(
     keys: list[tuple[int, str]],
     args: argparse.Namespace,
     rows: list[Row],
+    splits: list[dict[str, Any]],
 ) -> None:
     code = quote(built["code"], safe="")
     paths = write_paths(work / "govshare-paths.txt", [f"/api/v1/data/{code}/records/{k}" for _, k in keys])
@@ -464,6 +569,16 @@ def bench_govshare(
                 for clients in sorted({1, max(args.clients)}):
                     out = args.profile / f"govshare-{label}-c{clients}.raw.txt"
                     profiled_load(pid, out, args.loadgen, base, paths, headers, clients, args.duration)
+    keys_file = write_paths(work / "keys.txt", [k for _, k in keys])
+    env = {
+        **govshare_env(work, database_url, 8000, 1),
+        "BENCH_APP_KEY": built["key"],
+        "BENCH_CODE": built["code"],
+    }
+    split = run_child(["--phase", "split", "--file", str(keys_file), "--calls", str(args.calls)], env)
+    split["target"] = f"govshare-{label}"
+    splits.append(split)
+    print_split(label, split)
 
 
 def bench_datasette(
@@ -559,10 +674,17 @@ def main() -> None:
     parser.add_argument("--work", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--database-url", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--load", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--calls", type=int, default=3000, help="in-process calls timed part by part")
     args = parser.parse_args()
     if args.phase == "build":
         built = phase_build(Path(args.file), Path(args.work), args.database_url)
         print(json.dumps(built, ensure_ascii=False, default=str))
+        return
+    if args.phase == "split":
+        split = phase_split(
+            Path(args.file), os.environ["BENCH_APP_KEY"], os.environ["BENCH_CODE"], args.calls
+        )
+        print(json.dumps(split, ensure_ascii=False))
         return
     if args.phase == "load":
         result = asyncio.run(_python_load(json.loads(args.load), int(args.clients), args.duration))
@@ -577,6 +699,7 @@ def main() -> None:
     path = population_file(args.records)
     print(f"file: {path} ({path.stat().st_size / 1e6:.0f} MB); load generator: {args.loadgen}", flush=True)
     rows: list[Row] = []
+    splits: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="gs-data-api-") as tmp:
         work = Path(tmp) / "sqlite"
         work.mkdir()
@@ -593,7 +716,7 @@ def main() -> None:
         baseline = baseline_copy(node_file, Path(tmp) / "baseline.db")
         bench_datasette(baseline, table, keys, Path(tmp), args, rows)
         baseline.unlink()
-        bench_govshare("sqlite", work, None, built, keys, args, rows)
+        bench_govshare("sqlite", work, None, built, keys, args, rows, splits)
         if not args.skip_pg:
             conninfo, url = create_pg(args.pg)
             try:
@@ -607,10 +730,14 @@ def main() -> None:
                     f"ingest {built_pg['ingest']}",
                     flush=True,
                 )
-                bench_govshare("postgresql", pg_work, url, built_pg, keys, args, rows)
+                bench_govshare("postgresql", pg_work, url, built_pg, keys, args, rows, splits)
             finally:
                 drop_pg(conninfo, url)
     report(rows, args)
+    for split in splits:
+        print(
+            f"{split['target']}: " + "; ".join(f"{k.strip()} {v:.2f}" for k, v in split["parts_ms"].items())
+        )
 
 
 if __name__ == "__main__":

@@ -113,8 +113,14 @@ class Access:
                     self.subjects.add(normalise_subject(str(value)))
 
 
-_CACHE: dict[int, ResourceMeta] = {}
+# Keyed by database and resource: a process normally serves one database, but tests and tools open several.
+_CACHE: dict[tuple[str, int], ResourceMeta] = {}
 _CACHE_LOCK = threading.Lock()
+
+
+def _database(session: Session) -> str:
+    bind = session.get_bind()
+    return str(bind.engine.url)
 
 
 def normalise_subject(value: str) -> str:
@@ -147,7 +153,8 @@ def resource_meta(session: Session, code: str) -> ResourceMeta:
     if found is None:
         raise NotFound(f"信息资源“{code}”不存在或未发布")
     resource_id, version_id = found
-    cached = _CACHE.get(resource_id)
+    cache_key = (_database(session), resource_id)
+    cached = _CACHE.get(cache_key)
     if cached is not None and cached.version_id == version_id:
         return cached
     resource = session.get_one(Resource, resource_id)
@@ -179,7 +186,7 @@ def resource_meta(session: Session, code: str) -> ResourceMeta:
         },
     )
     with _CACHE_LOCK:
-        _CACHE[resource_id] = meta
+        _CACHE[cache_key] = meta
     return meta
 
 
@@ -191,7 +198,9 @@ def record_table(session: Session, meta: ResourceMeta) -> Table | None:
     registry = session.get(RecordTable, meta.resource_id)
     if registry is None:
         return None
-    signature = f"{registry.table_name}|{sorted(registry.columns.items())}|{registry.key}"
+    signature = (
+        f"{_database(session)}|{registry.table_name}|{sorted(registry.columns.items())}|{registry.key}"
+    )
     table = _TABLES.get((meta.resource_id, signature))
     if table is None:
         table = store.existing_table(session, meta.resource_id)

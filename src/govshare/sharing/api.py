@@ -38,7 +38,7 @@ trace_router = APIRouter(prefix="/api/v1/audit", tags=["安全审计"])
 NUMBER = Path(
     min_length=1, max_length=32, pattern=r"^[A-Za-z0-9-]+$", description="申请编号，如 SQ-2026-000001"
 )
-GRANT = Path(ge=1, le=2**62)
+GRANT = Path(ge=1, le=2**31 - 1)  # INTEGER ids
 
 
 def _request_out(session: Session, actor: Actor, request: ShareRequest) -> RequestOut:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 from govshare.auth.actor import Actor
 from govshare.auth.guard import action
 from govshare.auth.permissions import Permission
+from govshare.catalog.vocabulary import ShareType
 from govshare.core.clock import utcnow
 from govshare.core.inputs import text_problem
 from govshare.core.node import node_config
@@ -44,9 +46,15 @@ def _coerce(item: ItemMeta, raw: str, where: str) -> Any:
         raise InvalidInput.on(where, problem)
     try:
         if item.data_type == "I":
-            return int(raw)
+            number = int(raw)
+            if not -(2**63) <= number < 2**63:
+                raise ValueError(raw)
+            return number
         if item.data_type in ("N", "Y", "F", "B"):
-            return float(raw)
+            real = float(raw)
+            if not math.isfinite(real):
+                raise ValueError(raw)
+            return real
         if item.data_type == "D":
             return date.fromisoformat(raw)
         if item.data_type == "T":
@@ -200,7 +208,8 @@ def _reopened(session: Session, access: Access) -> Access:
 
 # --- filtered pages ---------------------------------------------------------------------------------------
 
-RESERVED = frozenset({"limit", "after"})
+MAX_SID = 2**62  # record ids are BIGINT
+MAX_BATCH = 2**31 - 1  # batch ids are INTEGER on PostgreSQL
 
 
 def _cursor(value: int) -> str:
@@ -212,7 +221,7 @@ def _after(cursor: str | None) -> int:
         return 0
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        if not raw.startswith("s") or not raw[1:].isdigit() or len(raw) > 20:
+        if not raw.startswith("s") or not raw[1:].isdigit() or int(raw[1:]) > MAX_SID:
             raise ValueError(raw)
         return int(raw[1:])
     except (ValueError, binascii.Error, UnicodeDecodeError):
@@ -362,7 +371,9 @@ class FeedCursor:
             if version != "v1" or phase not in ("u", "d"):
                 raise ValueError(raw)
             cursor = cls(int(since), int(upto), phase, int(sid))
-            if min(cursor.since, cursor.upto, cursor.sid) < 0 or cursor.upto > 2**62 or cursor.sid > 2**62:
+            if min(cursor.since, cursor.upto, cursor.sid) < 0 or cursor.sid > MAX_SID:
+                raise ValueError(raw)
+            if max(cursor.since, cursor.upto) > MAX_BATCH or cursor.since > cursor.upto:
                 raise ValueError(raw)
             return cursor
         except (ValueError, binascii.Error, UnicodeDecodeError):
@@ -587,10 +598,10 @@ def one_number(session: Session, actor: Actor, kind: str, number: str, *, operat
         except NotFound:
             continue
         key = meta.key
-        if len(key) != 1 or meta.items[key[0]].subject != kind or key[0] not in grant.items:
+        if meta.share_type == ShareType.NONE or len(key) != 1 or meta.items[key[0]].subject != kind:
             continue
         access = Access(actor, operator, kind, meta, grant, acc.record_table(session, meta))
-        if access.table is None:
+        if access.table is None or key[0] not in access.items:
             continue
         try:
             acc.check_quota(session, access)
@@ -645,6 +656,8 @@ def my_resources(session: Session, actor: Actor) -> list[dict[str, Any]]:
             meta = acc.resource_meta(session, grant.resource.code)
         except NotFound:
             continue
+        if meta.share_type == ShareType.NONE:
+            continue
         out.append(
             {
                 "resource": meta.code,
@@ -659,7 +672,7 @@ def my_resources(session: Session, actor: Actor) -> list[dict[str, Any]]:
                         "key": meta.items[f].is_key,
                     }
                     for f in meta.items
-                    if f in grant.items
+                    if f in grant.items and meta.items[f].share_type != ShareType.NONE
                 ],
                 "row_scope": grant.row_scope,
                 "valid_to": grant.valid_to.isoformat(),

@@ -351,7 +351,9 @@ def decide(session: Session, actor: Actor, number: str, data: DecisionIn) -> Sha
     kept = [
         f
         for f in (subscribed.items if subscribed and subscribed.kind == GrantKind.SUBSCRIPTION.value else [])
-        if f not in items and f in target.items and target.item_share(target.items[f]) == ShareType.UNCONDITIONAL
+        if f not in items
+        and f in target.items
+        and target.item_share(target.items[f]) == ShareType.UNCONDITIONAL
     ]
     grant = _grant(
         session,
