@@ -7,6 +7,7 @@ Every route declares exactly one of `require(...)`, `authenticated()`, `public(.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from dataclasses import replace
 from typing import Any
 from urllib.parse import unquote
@@ -124,10 +125,8 @@ def header_text(request: Request, name: str) -> str | None:
     value = request.headers.get(name)
     if value is None:
         return None
-    try:
+    with suppress(UnicodeEncodeError, UnicodeDecodeError):  # not UTF-8 bytes: keep the text as read
         value = value.encode("latin-1").decode("utf-8")
-    except (UnicodeEncodeError, UnicodeDecodeError):
-        pass
     if "%" in value:
         value = unquote(value, errors="replace")
     return value.strip()
