@@ -18,7 +18,7 @@ from govshare.auth.permissions import Permission
 from govshare.core.clock import BEIJING
 from govshare.core.inputs import Input
 from govshare.errors import FieldError, GovshareError, InvalidInput, RateLimited
-from govshare.sharing import data_service, export
+from govshare.sharing import changes_service, data_service, export
 from govshare.sharing.access import ORG, PERSON
 from govshare.sharing.ratelimit import TokenBucket
 from govshare.web.deps import DB_SESSION, database, header_text, require
@@ -146,7 +146,7 @@ def changes(
     session: Session = DB_SESSION,
     who: Caller = CALLER,
 ) -> dict[str, Any]:
-    page = data_service.changes(session, who.actor, resource, since, limit=limit, operator=who.operator)
+    page = changes_service.changes(session, who.actor, resource, since, limit=limit, operator=who.operator)
     return {"changes": page.changes, "next": page.next, "more": page.more}
 
 
