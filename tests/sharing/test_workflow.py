@@ -241,3 +241,26 @@ def test_deadlines_remind_then_escalate_once_and_timeliness_is_recorded(db: Data
     assert [(r.department_code, r.decided, r.within_deadline, r.average_working_days) for r in rows] == [
         ("GA", 1, 1, 0.0)
     ]
+
+
+def test_the_services_insist_on_reasons_whoever_calls_them(db: Database, city: str) -> None:
+    number = file(db, city)
+    decide(db, number, decision="refuse", reason="用途不符合共享条件")
+    mz = actor(db, "mz.admin")
+    with db.transaction() as session, pytest.raises(InvalidInput, match="理由"):
+        service.dispute(session, mz, number, "  ")
+    with db.transaction() as session:
+        service.dispute(session, mz, number, "用途符合条件")
+    with db.transaction() as session, pytest.raises(InvalidInput, match="控制字符"):
+        service.escalate(session, mz, number, "协商不成\x00")
+    with db.transaction() as session, pytest.raises(InvalidInput):
+        service.settle(session, actor(db, "reviewer"), number, outcome="maybe", comment="不明")
+    with db.transaction() as session:
+        grant = service.subscribe(
+            session,
+            mz,
+            SubscribeIn(application="mz-dbsh", resource=city, purpose_kind="work_reference", purpose="核对"),
+        )
+        grant_id = grant.id
+    with db.transaction() as session, pytest.raises(InvalidInput, match="理由"):
+        service.revoke_grant(session, mz, grant_id, "")

@@ -22,6 +22,7 @@ from govshare.auth.permissions import Permission, Scope
 from govshare.catalog.repository import CatalogRepository
 from govshare.catalog.vocabulary import ShareType, VersionState
 from govshare.core.clock import BEIJING, utcnow
+from govshare.core.inputs import text_problem
 from govshare.core.node import node_config
 from govshare.errors import Conflict, DenialContext, InvalidInput, NotFound, PermissionDenied
 from govshare.models import Application, Resource, ResourceItem, ResourceVersion, ShareGrant, ShareRequest
@@ -106,6 +107,17 @@ def _check_scope(target: Published, scope: dict[str, list[str]], where: str) -> 
     for name in scope:
         if name not in items:
             raise InvalidInput.on(f"{where}.{name}", f"资源没有信息项“{name}”，不能作为记录范围")
+
+
+def _reason(text: str, field: str = "reason") -> str:
+    """A reason the service itself insists on (the API models check it too; other callers may not)."""
+    cleaned = (text or "").strip()
+    problem = text_problem(cleaned)
+    if problem:
+        raise InvalidInput.on(field, problem)
+    if len(cleaned) < 2:
+        raise InvalidInput.on(field, "须说明理由")
+    return cleaned
 
 
 def _number(request: ShareRequest) -> str:
@@ -505,7 +517,7 @@ def dispute(session: Session, actor: Actor, number: str, reason: str) -> ShareRe
     request = _request(session, number)
     _consumer_may(actor, request, "sharing.dispute")
     _expect(request, *NEGOTIABLE)
-    request.state, request.negotiation_reason = S.NEGOTIATING.value, reason
+    request.state, request.negotiation_reason = S.NEGOTIATING.value, _reason(reason)
     _start_clock(session, request, node_config(session).jurisdiction.sharing.provider_days, utcnow())
     session.flush()
     _audit(session, actor, "sharing.dispute", request, reason=reason)
@@ -518,6 +530,7 @@ def escalate(session: Session, actor: Actor, number: str, reason: str) -> ShareR
     request = _request(session, number)
     _consumer_may(actor, request, "sharing.escalate")
     _expect(request, S.NEGOTIATING.value)
+    reason = _reason(reason)
     request.state, request.escalated_at, request.due_at = S.ESCALATED.value, utcnow(), None
     request.negotiation_reason = f"{request.negotiation_reason or ''}\n提请协调：{reason}".strip()
     session.flush()
@@ -530,6 +543,9 @@ def settle(session: Session, actor: Actor, number: str, *, outcome: str, comment
     """The 主管部门 settles a 协商: directs the provider to decide again (reopen) or closes it."""
     request = _request(session, number)
     _expect(request, S.ESCALATED.value, S.NEGOTIATING.value)
+    comment = _reason(comment, "comment")
+    if outcome not in ("reopen", "close"):
+        raise InvalidInput.on("outcome", "须为 reopen（责成重新审批）或 close（办结）")
     if outcome == "reopen":
         if request.kind != RequestKind.APPLY.value:
             raise Conflict("不予共享资源的协商不能责成审批：不予共享的资源不能授权")
@@ -557,7 +573,7 @@ def answer_negotiation(session: Session, actor: Actor, number: str, reason: str)
         target_id=number,
     )
     _expect(request, S.NEGOTIATING.value)
-    request.negotiation_outcome, request.due_at = reason, None
+    request.negotiation_outcome, request.due_at = _reason(reason), None
     session.flush()
     _audit(session, actor, "sharing.answer", request)
     return request
@@ -587,6 +603,7 @@ def revoke_grant(session: Session, actor: Actor, grant_id: int, reason: str) -> 
         )
     if grant.revoked_at is not None:
         raise Conflict(f"授权 {grant_id} 已于 {grant.revoked_at:%Y-%m-%d %H:%M} 撤销")
+    reason = _reason(reason)
     grant.revoked_at, grant.revoked_by, grant.revoked_reason = utcnow(), actor.name, reason
     session.flush()
     audit.record(

@@ -23,7 +23,7 @@ from govshare.sharing.api import router as sharing_router
 from govshare.sharing.api import trace_router
 from govshare.sharing.data_api import router as data_router
 from govshare.standards.api import router as standards_router
-from govshare.web import health, portal, portal_catalog, problems
+from govshare.web import health, portal, portal_catalog, portal_sharing, problems
 from govshare.web.middleware import Metrics, NodeMiddleware
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         health.router,
         portal.router,
         portal_catalog.router,
+        portal_sharing.router,
     ):
         _add_routes(app, router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
