@@ -15,12 +15,15 @@ row page by primary key `/baseline/rs_N/{_sid}.json?_shape=array`.
 
 The load generator is wrk (one thread, a Lua script picking the key) when it is on PATH, else a Python
 asyncio generator in its own process. Prints requests, requests/s, p50 and p99 per target and concurrency,
-the non-2xx responses and socket errors, and the throughput ratio govshare/Datasette. Not a test: nothing
-here asserts on time.
+the non-2xx responses and socket errors, and the throughput ratio govshare/Datasette. After each backend,
+where the time goes: the same call in process, one at a time, timed part by part (`--calls`), with its SQL
+statements counted; with `--profile DIR` and py-spy (on PATH or PY_SPY), also py-spy's raw stacks of the
+single-process server under load at 1 and the highest number of clients. Not a test: nothing here asserts
+on time.
 
     .venv/bin/python benchmarks/data_api.py [--records 2000000] [--duration 20] [--warmup 5]
         [--clients 8,32] [--workers 1,2] [--pg postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
-        [--skip-pg] [--loadgen auto|wrk|python] [--profile DIR]
+        [--skip-pg] [--loadgen auto|wrk|python] [--calls 3000] [--profile DIR]
 """
 
 from __future__ import annotations
