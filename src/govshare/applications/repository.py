@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from govshare.models import ApiKey, Application
 
@@ -37,7 +37,7 @@ class ApiKeyRepository:
         return self.session.scalars(
             select(ApiKey)
             .where(ApiKey.prefix == prefix)
-            .options(selectinload(ApiKey.application).selectinload(Application.department))
+            .options(joinedload(ApiKey.application).joinedload(Application.department))  # one query per call
         ).one_or_none()
 
     def for_application(self, application_id: int) -> list[ApiKey]:

@@ -7,13 +7,14 @@ import string
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from govshare.applications.repository import ApiKeyRepository, ApplicationRepository
 from govshare.applications.schemas import ApplicationCreate, key_state
 from govshare.audit import service as audit
 from govshare.auth.actor import Actor
-from govshare.auth.guard import action, public_action, require_scope
+from govshare.auth.guard import action, internal, public_action, require_scope
 from govshare.auth.permissions import (
     APPLICATION_DEFAULT,
     APPLICATION_GRANTABLE,
@@ -182,9 +183,10 @@ def list_keys(session: Session, actor: Actor, code: str) -> list[ApiKey]:
 
 
 @public_action("an API call is authenticated by the possession of a valid key")
-def authenticate_key(session: Session, secret: str) -> Actor | None:
+def authenticate_key(session: Session, secret: str, *, touch: bool = True) -> Actor | None:
     """The application actor for a presented key, or None. Revocation and expiry are read from the
-    database on every call, so they take effect on the next request."""
+    database on every call, so they take effect on the next request. With `touch=False` the key's
+    last-used time is left to the caller (`mark_key_used`), for read-only sessions."""
     parts = secret.split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_PREFIX or len(parts[1]) != 10:
         return None
@@ -195,7 +197,8 @@ def authenticate_key(session: Session, secret: str) -> Actor | None:
     application = key.application
     if key_state(key) != "active" or not application.is_active or not application.department.is_active:
         return None
-    if key.last_used_at is None or now - key.last_used_at > LAST_USED_GRANULARITY:
+    stale = key.last_used_at is None or now - key.last_used_at > LAST_USED_GRANULARITY
+    if stale and touch:
         key.last_used_at = now
     grants = {
         Permission(s): Scope.OWN_DEPARTMENT if Permission(s) in APPLICATION_OWN_DEPARTMENT else Scope.ALL
@@ -205,12 +208,18 @@ def authenticate_key(session: Session, secret: str) -> Actor | None:
     return Actor(
         kind="application",
         name=application.code,
+        key_prefix=key.prefix if stale and not touch else None,
         id=str(application.id),
         department_id=application.department_id,
         department_code=application.department.code,
         application_code=application.code,
         grants=grants,
     )
+
+
+@internal("the data API's edge records the key's use in its write transaction")
+def mark_key_used(session: Session, prefix: str) -> None:
+    session.execute(update(ApiKey).where(ApiKey.prefix == prefix).values(last_used_at=utcnow()))
 
 
 @public_action("the home page shows the node's totals to everyone")

@@ -26,6 +26,7 @@ class Actor:
     request_id: str | None = None
     client_addr: str | None = None
     purpose: str | None = None
+    key_prefix: str | None = None  # set when the key's last-used time is still to be written
 
     @property
     def is_authenticated(self) -> bool:

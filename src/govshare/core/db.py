@@ -6,6 +6,7 @@ services receive the session and flush, never commit.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +20,9 @@ from govshare.core.node import NodeConfig
 from govshare.settings import Settings
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# Session.info key of a read-only request session whose writes (audit records) the edge runs afterwards in a
+# short write transaction of its own (see web/deps.py `read_then_write`).
+DEFERRED_WRITES = "govshare.deferred_writes"
 
 
 class Database:
@@ -32,6 +36,9 @@ class Database:
             self.engine.execution_options(sqlite_begin="DEFERRED") if self.is_sqlite else self.engine
         )
         self._reader = sessionmaker(bind=reader_engine, expire_on_commit=False, info=info)
+        # Short write transactions of this process queue here, in order, instead of in SQLite's busy
+        # handler (which sleeps up to 100 ms between tries and made the data API's p99 seconds long).
+        self.write_queue = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
@@ -47,6 +54,17 @@ class Database:
 
     def session(self, *, readonly: bool = False) -> Session:
         return (self._reader if readonly else self._writer)()
+
+    @contextmanager
+    def short_write(self) -> Iterator[Session]:
+        """A brief write transaction (e.g. a data call's audit record). On SQLite the process's writers
+        take turns through `write_queue` first; PostgreSQL has row locks and needs no queue."""
+        if not self.is_sqlite:
+            with self.transaction() as session:
+                yield session
+            return
+        with self.write_queue, self.transaction() as session:
+            yield session
 
     @contextmanager
     def transaction(self, *, readonly: bool = False) -> Iterator[Session]:

@@ -23,6 +23,7 @@ from govshare.auth.actor import Actor
 from govshare.catalog.vocabulary import ShareType, VersionState
 from govshare.collection import store
 from govshare.core.clock import BEIJING, utcnow
+from govshare.core.db import DEFERRED_WRITES
 from govshare.core.node import node_config
 from govshare.core.sm import hmac_sm3_hex
 from govshare.errors import DenialContext, NotFound, PermissionDenied, RateLimited
@@ -76,6 +77,7 @@ class Access:
     keys: list[str] = field(default_factory=list)
     subjects: set[str] = field(default_factory=set)
     detail: dict[str, Any] = field(default_factory=dict)
+    used: tuple[int, int] | None = None  # the day's calls and rows before this call, read with the grant
 
     @property
     def items(self) -> list[str]:
@@ -140,10 +142,13 @@ def _subject_of(standard_ref: str | None) -> str | None:
     return None
 
 
-def resource_meta(session: Session, code: str) -> ResourceMeta:
+def locate(session: Session, code: str) -> tuple[ResourceMeta, Table | None]:
+    """The published resource's items and its record table, in one query on the hot path (the items
+    come from the cache while the published version stays the same)."""
     found = session.execute(
-        select(Resource.id, ResourceVersion.id)
+        select(Resource.id, ResourceVersion.id, RecordTable.table_name, RecordTable.columns, RecordTable.key)
         .join(ResourceVersion, ResourceVersion.resource_id == Resource.id)
+        .outerjoin(RecordTable, RecordTable.resource_id == Resource.id)
         .where(
             Resource.code == code,
             Resource.status == "active",
@@ -152,7 +157,25 @@ def resource_meta(session: Session, code: str) -> ResourceMeta:
     ).first()
     if found is None:
         raise NotFound(f"信息资源“{code}”不存在或未发布")
-    resource_id, version_id = found
+    resource_id, version_id, table_name, columns, key = found
+    meta = _meta(session, code, resource_id, version_id)
+    if table_name is None:
+        return meta, None
+    signature = f"{_database(session)}|{table_name}|{sorted(columns.items())}|{key}"
+    table = _TABLES.get((resource_id, signature))
+    if table is None:
+        table = store.existing_table(session, resource_id)
+        assert table is not None  # the registry row was just read
+        with _CACHE_LOCK:
+            _TABLES[(resource_id, signature)] = table
+    return meta, table
+
+
+def resource_meta(session: Session, code: str) -> ResourceMeta:
+    return locate(session, code)[0]
+
+
+def _meta(session: Session, code: str, resource_id: int, version_id: int) -> ResourceMeta:
     cache_key = (_database(session), resource_id)
     cached = _CACHE.get(cache_key)
     if cached is not None and cached.version_id == version_id:
@@ -224,7 +247,7 @@ def _usage_key(meta: ResourceMeta, actor: Actor, now: datetime) -> dict[str, Any
     return {
         "day": _day(now),
         "resource_id": meta.resource_id,
-        "application_id": int(actor.id or 0),
+        "application_id": int(actor.id or 0),  # the data API admits application actors only
         "provider_department_id": meta.provider_department_id,
         "consumer_department_id": actor.department_id or 0,
     }
@@ -252,7 +275,7 @@ def deny(
 
 def open_access(session: Session, actor: Actor, code: str, operation: str, operator: str) -> Access:
     """The caller's live grant on the resource, or a refusal (audited and counted)."""
-    meta = resource_meta(session, code)
+    meta, table = locate(session, code)
     now = utcnow()
     if actor.kind != "application" or actor.id is None:
         raise PermissionDenied(
@@ -261,19 +284,20 @@ def open_access(session: Session, actor: Actor, code: str, operation: str, opera
         )
     if meta.share_type == ShareType.NONE:
         raise deny(meta, actor, "该资源为不予共享，任何应用都不能获取", operation, now=now)
-    grant = SharingRepository(session).live_grant(int(actor.id), meta.resource_id, now)
-    if grant is None:
+    found = SharingRepository(session).live_grant_and_usage(int(actor.id), meta.resource_id, now, _day(now))
+    if found is None:
         raise deny(
             meta, actor, "本应用没有该资源的有效授权（未申请、未获批准、已过期或已撤销）", operation, now=now
         )
-    return Access(actor, operator, operation, meta, grant, record_table(session, meta))
+    grant, calls, rows = found
+    return Access(actor, operator, operation, meta, grant, table, used=(calls, rows))
 
 
 def check_quota(session: Session, access: Access, *, rows: int = 0) -> None:
     """Refuse (429) once the day's calls or rows of the grant are used up, or if `rows` more would
     exceed the rows left."""
     now = utcnow()
-    calls_used, rows_used = SharingRepository(session).usage_today(
+    calls_used, rows_used = access.used or SharingRepository(session).usage_today(
         _day(now), access.meta.resource_id, int(access.actor.id or 0)
     )
     grant = access.grant
@@ -292,7 +316,17 @@ def check_quota(session: Session, access: Access, *, rows: int = 0) -> None:
 
 
 def finish(session: Session, access: Access, *, target: str | None = None, calls: int = 1) -> None:
-    """Audit the call and count it: in the request's transaction, so data and record commit together."""
+    """Audit the call and count it. In a data-API request the session is a read-only one and the writes
+    are handed to the edge, which runs them in one short write transaction and commits before the
+    response is sent (no response without its audit record); elsewhere they go into `session`."""
+    deferred = session.info.get(DEFERRED_WRITES)
+    if isinstance(deferred, list):
+        deferred.append(lambda writer: _write(writer, access, target=target, calls=calls))
+        return
+    _write(session, access, target=target, calls=calls)
+
+
+def _write(session: Session, access: Access, *, target: str | None, calls: int) -> None:
     now = utcnow()
     entry = audit.record(
         session,

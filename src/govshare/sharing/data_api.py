@@ -21,7 +21,7 @@ from govshare.errors import FieldError, GovshareError, InvalidInput, RateLimited
 from govshare.sharing import changes_service, data_service, export
 from govshare.sharing.access import ORG, PERSON
 from govshare.sharing.ratelimit import TokenBucket
-from govshare.web.deps import DB_SESSION, database, header_text, require
+from govshare.web.deps import READ_THEN_WRITE, database, header_text, require_application
 
 router = APIRouter(tags=["数据接口"])
 
@@ -56,7 +56,7 @@ def _bucket(request: Request) -> TokenBucket:
     return bucket
 
 
-def caller(request: Request, actor: Actor = require(Permission.DATA_READ)) -> Caller:
+def caller(request: Request, actor: Actor = require_application(Permission.DATA_READ)) -> Caller:
     """The calling application (any data:read key), its purpose and operator, within its rate."""
     _header(request, "X-Purpose", "使用用途或案件编号")
     operator = _header(request, "X-Operator", "调用系统中的经办人")
@@ -70,7 +70,7 @@ CALLER: Any = Depends(caller)
 
 
 @router.get("/api/v1/data", summary="本应用可调用的资源及授权")
-def my_resources(session: Session = DB_SESSION, who: Caller = CALLER) -> list[dict[str, Any]]:
+def my_resources(session: Session = READ_THEN_WRITE, who: Caller = CALLER) -> list[dict[str, Any]]:
     return data_service.my_resources(session, who.actor)
 
 
@@ -78,7 +78,7 @@ def my_resources(session: Session = DB_SESSION, who: Caller = CALLER) -> list[di
 def get_record(
     resource: str = CODE,
     key: str = Path(min_length=1, max_length=200, description="主键值；多个主键项以英文逗号分隔"),
-    session: Session = DB_SESSION,
+    session: Session = READ_THEN_WRITE,
     who: Caller = CALLER,
 ) -> dict[str, Any]:
     return data_service.get_record(session, who.actor, resource, key, operator=who.operator)
@@ -90,7 +90,7 @@ def query_records(
     resource: str = CODE,
     limit: int | None = Query(None, ge=1, le=100_000, description="每页条数，超过节点上限按上限返回"),
     after: str | None = Query(None, max_length=64, description="上一页返回的 next"),
-    session: Session = DB_SESSION,
+    session: Session = READ_THEN_WRITE,
     who: Caller = CALLER,
 ) -> dict[str, Any]:
     filters = _filters(request)
@@ -121,7 +121,7 @@ def export_records(
     request: Request,
     resource: str = CODE,
     format: Literal["csv", "ndjson", "parquet"] = Query("csv", description="csv、ndjson 或 parquet"),
-    session: Session = DB_SESSION,
+    session: Session = READ_THEN_WRITE,
     who: Caller = CALLER,
 ) -> StreamingResponse:
     plan = data_service.prepare_export(
@@ -143,7 +143,7 @@ def changes(
     resource: str = CODE,
     since: str | None = Query(None, max_length=128, description="上一次返回的 next；不填从头开始"),
     limit: int | None = Query(None, ge=1, le=100_000),
-    session: Session = DB_SESSION,
+    session: Session = READ_THEN_WRITE,
     who: Caller = CALLER,
 ) -> dict[str, Any]:
     page = changes_service.changes(session, who.actor, resource, since, limit=limit, operator=who.operator)
@@ -159,20 +159,20 @@ class VerifyIn(Input):
 
 @router.post("/api/v1/verify/{resource}", summary="核验：声称的信息是否与记录一致")
 def verify(
-    body: VerifyIn, resource: str = CODE, session: Session = DB_SESSION, who: Caller = CALLER
+    body: VerifyIn, resource: str = CODE, session: Session = READ_THEN_WRITE, who: Caller = CALLER
 ) -> dict[str, Any]:
     return data_service.verify(session, who.actor, resource, body.key, body.claims, operator=who.operator)
 
 
 @router.get("/api/v1/person/{number}", summary="一号通查：按公民身份号码汇总本应用获授权的信息")
 def person(
-    number: str = Path(min_length=15, max_length=20), session: Session = DB_SESSION, who: Caller = CALLER
+    number: str = Path(min_length=15, max_length=20), session: Session = READ_THEN_WRITE, who: Caller = CALLER
 ) -> dict[str, Any]:
     return data_service.one_number(session, who.actor, PERSON, number, operator=who.operator)
 
 
 @router.get("/api/v1/org/{number}", summary="一号通查：按统一社会信用代码汇总本应用获授权的信息")
 def org(
-    number: str = Path(min_length=18, max_length=20), session: Session = DB_SESSION, who: Caller = CALLER
+    number: str = Path(min_length=18, max_length=20), session: Session = READ_THEN_WRITE, who: Caller = CALLER
 ) -> dict[str, Any]:
     return data_service.one_number(session, who.actor, ORG, number, operator=who.operator)

@@ -6,9 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, insert, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Select, and_, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session, selectinload
 
 from govshare.models import (
@@ -21,6 +19,15 @@ from govshare.models import (
     ShareGrant,
     ShareRequest,
     UsageDaily,
+)
+
+_COUNT_USAGE = text(
+    "INSERT INTO share_usage_daily (day, resource_id, application_id, provider_department_id, "
+    "consumer_department_id, calls, rows, refusals) VALUES (:day, :resource_id, :application_id, "
+    ":provider_department_id, :consumer_department_id, :calls, :rows, :refusals) "
+    "ON CONFLICT (day, resource_id, application_id) DO UPDATE SET calls = share_usage_daily.calls + "
+    "excluded.calls, rows = share_usage_daily.rows + excluded.rows, "
+    "refusals = share_usage_daily.refusals + excluded.refusals"
 )
 
 
@@ -146,6 +153,33 @@ class SharingRepository:
             .order_by(ShareGrant.id.desc())
         ).first()
 
+    def live_grant_and_usage(
+        self, application_id: int, resource_id: int, now: datetime, day: date
+    ) -> tuple[ShareGrant, int, int] | None:
+        """The live grant with the day's calls and rows so far, in one query (the data API's hot path)."""
+        usage = and_(
+            UsageDaily.day == day,
+            UsageDaily.resource_id == resource_id,
+            UsageDaily.application_id == application_id,
+        )
+        row = self.session.execute(
+            select(ShareGrant, UsageDaily.calls, UsageDaily.rows)
+            .outerjoin(UsageDaily, usage)
+            .where(
+                ShareGrant.application_id == application_id,
+                ShareGrant.resource_id == resource_id,
+                ShareGrant.revoked_at.is_(None),
+                ShareGrant.valid_from <= now,
+                ShareGrant.valid_to > now,
+            )
+            .order_by(ShareGrant.id.desc())
+            .limit(1)
+        ).first()
+        if row is None:
+            return None
+        grant, calls, rows = row
+        return grant, int(calls or 0), int(rows or 0)
+
     def live_grants(self, application_id: int, now: datetime) -> list[ShareGrant]:
         return list(
             self.session.scalars(
@@ -173,20 +207,9 @@ class SharingRepository:
         return (int(row[0]), int(row[1])) if row else (0, 0)
 
     def count_usage(self, values: dict[str, Any], calls: int, rows: int, refusals: int) -> None:
-        """Add to the day's counters in one upsert (no read-modify-write race between workers)."""
-        upsert = pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        statement = upsert(UsageDaily).values(**values, calls=calls, rows=rows, refusals=refusals)
-        excluded = statement.excluded
-        self.session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["day", "resource_id", "application_id"],
-                set_={
-                    "calls": UsageDaily.calls + excluded.calls,
-                    "rows": UsageDaily.rows + excluded.rows,
-                    "refusals": UsageDaily.refusals + excluded.refusals,
-                },
-            )
-        )
+        """Add to the day's counters in one upsert (no read-modify-write race between workers). Plain SQL:
+        the same statement on SQLite and PostgreSQL, and cheaper per call than building the ORM insert."""
+        self.session.execute(_COUNT_USAGE, {**values, "calls": calls, "rows": rows, "refusals": refusals})
 
     def usage(self, *, since: date, until: date, group: str, department_id: int | None) -> list[Any]:
         target = {

@@ -20,7 +20,7 @@ from govshare.audit import service as audit
 from govshare.auth.actor import Actor
 from govshare.auth.permissions import Permission
 from govshare.core import security
-from govshare.core.db import Database
+from govshare.core.db import DEFERRED_WRITES, Database
 from govshare.errors import AuthenticationRequired, CsrfFailed, DenialContext, GovshareError, PermissionDenied
 from govshare.identity import service as identity
 
@@ -69,6 +69,50 @@ def db_session(request: Request) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def read_then_write(request: Request) -> Iterator[Session]:
+    """The unit of work of a read-mostly route that must still write its audit record (the data API).
+
+    The endpoint reads in a read-only session (on SQLite a DEFERRED transaction: readers never queue for
+    the write lock); the writes its services deferred (`DEFERRED_WRITES`) then run in one short write
+    transaction, committed before the response is sent, so no data leaves without its record. A refusal
+    is audited, and its `after_rollback` work done, in that write transaction instead."""
+    db = database(request)
+    reader = db.session(readonly=True)
+    writes: list[Callable[[Session], None]] = []
+    reader.info[DEFERRED_WRITES] = writes
+    try:
+        yield reader
+        reader.rollback()  # end the read transaction before taking the write lock
+        actor = getattr(request.state, "actor", None)
+        prefix = actor.key_prefix if isinstance(actor, Actor) else None
+        if writes or prefix:
+            with db.short_write() as writer:
+                for write in writes:
+                    write(writer)
+                if prefix:
+                    applications.mark_key_used(writer, prefix)
+    except GovshareError as exc:
+        reader.rollback()
+        actor = getattr(request.state, "actor", None) or Actor.anonymous(
+            request_id=request.state.request_id, client_addr=client_addr(request)
+        )
+        if isinstance(exc, PermissionDenied) or exc.after_rollback is not None:
+            with db.short_write() as writer:
+                if isinstance(exc, PermissionDenied):
+                    audit.record_denial(writer, actor, exc)
+                if exc.after_rollback is not None:
+                    exc.after_rollback(writer)
+        raise
+    except BaseException:
+        reader.rollback()
+        raise
+    finally:
+        reader.close()
+
+
+READ_THEN_WRITE: Any = Depends(read_then_write, scope="function")
 
 
 # The request's session. Function scope: the commit runs when the endpoint returns and *before* the
@@ -130,6 +174,48 @@ def header_text(request: Request, name: str) -> str | None:
     if "%" in value:
         value = unquote(value, errors="replace")
     return value.strip()
+
+
+def require_application(*permissions: Permission) -> Any:
+    """A route for application keys only (the data API), authenticated in the read-only session of
+    `read_then_write`. A logged-in person is refused (403): data leaves the node through systems, whose
+    calls carry a purpose and an operator."""
+
+    def check(request: Request, session: Session = READ_THEN_WRITE) -> Actor:
+        rid, addr = request.state.request_id, client_addr(request)
+        authorization = request.headers.get("authorization")
+        if authorization is None:
+            token = request.cookies.get(SESSION_COOKIE)
+            user = identity.resolve_session(session, token) if token else None
+            if user is None:
+                raise AuthenticationRequired()
+            request.state.actor = identity.actor_for_user(user, request_id=rid, client_addr=addr)
+            raise PermissionDenied(
+                "数据接口只接受应用系统的接口密钥调用",
+                context=DenialContext(
+                    action=f"{request.method} {request.url.path}", permission="application"
+                ),
+            )
+        scheme, _, value = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise AuthenticationRequired("Authorization 请求头的格式应为“Bearer <接口密钥>”")
+        actor = applications.authenticate_key(session, value.strip(), touch=False)
+        if actor is None:
+            raise AuthenticationRequired("接口密钥无效、已过期或已被吊销")
+        actor = actor.with_request(request_id=rid, client_addr=addr)
+        purpose = header_text(request, "x-purpose")
+        if purpose:
+            actor = replace(actor, purpose=purpose[:255])
+        request.state.actor = actor
+        if not any(actor.scope_of(p) for p in permissions):
+            route = getattr(request.scope.get("route"), "path", request.url.path)
+            raise PermissionDenied(
+                f"没有访问此接口的权限（需要 {' 或 '.join(permissions)}）",
+                context=DenialContext(action=f"{request.method} {route}", permission="|".join(permissions)),
+            )
+        return actor
+
+    return _mark(check, "permission:" + "|".join(permissions))
 
 
 def _mark(dependency: Callable[..., Any], check: str) -> Any:
