@@ -84,7 +84,9 @@ def read_then_write(request: Request) -> Iterator[Session]:
     reader.info[DEFERRED_WRITES] = writes
     try:
         yield reader
-        reader.rollback()  # end the read transaction before taking the write lock
+        # End the read transaction and give its connection back before taking a writer's: a request
+        # holding both while the pool is exhausted would wait on requests that wait on it.
+        reader.close()
         actor = getattr(request.state, "actor", None)
         prefix = actor.key_prefix if isinstance(actor, Actor) else None
         if writes or prefix:
@@ -94,7 +96,7 @@ def read_then_write(request: Request) -> Iterator[Session]:
                 if prefix:
                     applications.mark_key_used(writer, prefix)
     except GovshareError as exc:
-        reader.rollback()
+        reader.close()
         actor = getattr(request.state, "actor", None) or Actor.anonymous(
             request_id=request.state.request_id, client_addr=client_addr(request)
         )
