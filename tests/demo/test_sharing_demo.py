@@ -145,8 +145,6 @@ def test_the_demo_city_has_applications_in_every_state(
 def test_with_a_prereview_step_the_demo_has_those_states_too(
     db: Database, settings: Settings, tmp_path: Path
 ) -> None:
-    if db.backend != "sqlite":  # the branch is the same on every backend; seeding the city is the slow part
-        pytest.skip("the prereview branch is checked on SQLite only")
     rules = tmp_path / "jurisdiction.yaml"
     rules.write_text("sharing:\n  prereview_days: 2\n", encoding="utf-8")
     seed_city(db)
