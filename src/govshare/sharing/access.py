@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Table, select
@@ -118,6 +118,8 @@ class Access:
 # Keyed by database and resource: a process normally serves one database, but tests and tools open several.
 _CACHE: dict[tuple[str, int], ResourceMeta] = {}
 _CACHE_LOCK = threading.Lock()
+# Record tables by resource and their registry signature (database, name, columns, key).
+_TABLES: dict[tuple[int, str], Table] = {}
 
 
 def _database(session: Session) -> str:
@@ -211,26 +213,6 @@ def _meta(session: Session, code: str, resource_id: int, version_id: int) -> Res
     with _CACHE_LOCK:
         _CACHE[cache_key] = meta
     return meta
-
-
-_TABLES: dict[tuple[int, str], Table] = {}
-
-
-def record_table(session: Session, meta: ResourceMeta) -> Table | None:
-    """The resource's record table (None before its first load), cached while its columns stay the same."""
-    registry = session.get(RecordTable, meta.resource_id)
-    if registry is None:
-        return None
-    signature = (
-        f"{_database(session)}|{registry.table_name}|{sorted(registry.columns.items())}|{registry.key}"
-    )
-    table = _TABLES.get((meta.resource_id, signature))
-    if table is None:
-        table = store.existing_table(session, meta.resource_id)
-        assert table is not None  # the registry row was just read
-        with _CACHE_LOCK:
-            _TABLES[(meta.resource_id, signature)] = table
-    return table
 
 
 def _day(now: datetime) -> date:
@@ -355,7 +337,3 @@ def _write(session: Session, access: Access, *, target: str | None, calls: int) 
         ]
     )
     SharingRepository(session).count_usage(_usage_key(access.meta, access.actor, now), calls, access.rows, 0)
-
-
-def as_utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -276,13 +276,13 @@ def one_number(session: Session, actor: Actor, kind: str, number: str, *, operat
         if code is None:
             continue
         try:
-            meta = acc.resource_meta(session, code)
+            meta, table = acc.locate(session, code)
         except NotFound:
             continue
         key = meta.key
         if meta.share_type == ShareType.NONE or len(key) != 1 or meta.items[key[0]].subject != kind:
             continue
-        access = Access(actor, operator, kind, meta, grant, acc.record_table(session, meta))
+        access = Access(actor, operator, kind, meta, grant, table)
         if access.table is None or key[0] not in access.items:
             continue
         try:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, insert, or_, select, text, update
+from sqlalchemy import Select, and_, func, insert, or_, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from govshare.models import (
@@ -277,6 +277,3 @@ class SharingRepository:
                 .limit(limit)
             )
         ]
-
-    def close_stale(self, request_ids: Sequence[int], values: dict[str, Any]) -> None:
-        self.session.execute(update(ShareRequest).where(ShareRequest.id.in_(request_ids)).values(**values))

@@ -53,6 +53,7 @@ def timeliness(session: Session, actor: Actor, *, since: date) -> list[Timelines
     start = datetime.combine(since, datetime.min.time(), tzinfo=BEIJING)
     department = None if actor.scope_of(Permission.SHARING_STATS) == Scope.ALL else actor.department_id
     stats: dict[int, dict[str, Any]] = {}
+    limit = node_config(session).jurisdiction.sharing.provider_days
     for request in SharingRepository(session).decided_requests(start):
         if department is not None and request.provider_department_id != department:
             continue
@@ -62,7 +63,6 @@ def timeliness(session: Session, actor: Actor, *, since: date) -> list[Timelines
         if request.decided_at is not None and request.provider_working_days is not None:
             entry["decided"] += 1
             entry["days"].append(request.provider_working_days)
-            limit = node_config(session).jurisdiction.sharing.provider_days
             entry["within"] += request.provider_working_days <= limit
         elif request.state == RequestState.PENDING.value and request.due_at and request.due_at < now:
             entry["overdue"] += 1

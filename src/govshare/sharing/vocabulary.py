@@ -45,9 +45,6 @@ class GrantState(Labelled):
     REVOKED = "revoked"
 
 
-OPEN_STATES = frozenset({RequestState.PREREVIEW, RequestState.PENDING})
-DECIDED_STATES = frozenset({RequestState.APPROVED, RequestState.PARTIAL, RequestState.REFUSED})
-
 register_labels(
     (PurposeKind.ADMINISTRATIVE_BASIS, "行政依据"),
     (PurposeKind.WORK_REFERENCE, "工作参考"),

@@ -133,34 +133,59 @@ def csrf_valid(request: Request, presented: str | None) -> bool:
     return security.same(csrf_token_for(database(request).config.secret_key, binding), presented)
 
 
+def _key_actor(request: Request, session: Session, authorization: str, *, touch: bool) -> Actor:
+    """The application behind `Authorization: Bearer <key>`, with this request's id, address and purpose."""
+    scheme, _, value = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise AuthenticationRequired("Authorization 请求头的格式应为“Bearer <接口密钥>”")
+    actor = applications.authenticate_key(session, value.strip(), touch=touch)
+    if actor is None:
+        raise AuthenticationRequired("接口密钥无效、已过期或已被吊销")
+    return _with_purpose(
+        request, actor.with_request(request_id=request.state.request_id, client_addr=client_addr(request))
+    )
+
+
+def _with_purpose(request: Request, actor: Actor) -> Actor:
+    purpose = header_text(request, "x-purpose")
+    return replace(actor, purpose=purpose[:255]) if purpose else actor
+
+
+def _user_actor(request: Request, session: Session) -> Actor | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    user = identity.resolve_session(session, token) if token else None
+    if user is None:
+        return None
+    return identity.actor_for_user(
+        user, request_id=request.state.request_id, client_addr=client_addr(request)
+    )
+
+
+def _refuse_without(request: Request, actor: Actor, permissions: tuple[Permission, ...]) -> None:
+    if not any(actor.scope_of(p) for p in permissions):
+        route = getattr(request.scope.get("route"), "path", request.url.path)
+        raise PermissionDenied(
+            f"没有访问此接口的权限（需要 {' 或 '.join(permissions)}）",
+            context=DenialContext(action=f"{request.method} {route}", permission="|".join(permissions)),
+        )
+
+
 def current_actor(request: Request, session: Session = DB_SESSION) -> Actor:
-    rid, addr = request.state.request_id, client_addr(request)
-    actor: Actor | None
     authorization = request.headers.get("authorization")
     if authorization is not None:
-        scheme, _, value = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not value.strip():
-            raise AuthenticationRequired("Authorization 请求头的格式应为“Bearer <接口密钥>”")
-        actor = applications.authenticate_key(session, value.strip())
-        if actor is None:
-            raise AuthenticationRequired("接口密钥无效、已过期或已被吊销")
-        actor = actor.with_request(request_id=rid, client_addr=addr)
+        actor = _key_actor(request, session, authorization, touch=True)
     else:
-        token = request.cookies.get(SESSION_COOKIE)
-        user = identity.resolve_session(session, token) if token else None
-        if user is None:
-            actor = Actor.anonymous(request_id=rid, client_addr=addr)
+        user_actor = _user_actor(request, session)
+        if user_actor is None:
+            actor = Actor.anonymous(request_id=request.state.request_id, client_addr=client_addr(request))
         else:
-            actor = identity.actor_for_user(user, request_id=rid, client_addr=addr)
             if (
                 request.method not in SAFE_METHODS
                 and request.url.path.startswith("/api/")
                 and not csrf_valid(request, request.headers.get(CSRF_HEADER))
             ):
                 raise CsrfFailed("使用网页会话调用接口时须携带 X-CSRF-Token 请求头")
-    purpose = header_text(request, "x-purpose")
-    if purpose:
-        actor = replace(actor, purpose=purpose[:255])
+            actor = _with_purpose(request, user_actor)
     request.state.actor = actor
     return actor
 
@@ -184,37 +209,21 @@ def require_application(*permissions: Permission) -> Any:
     calls carry a purpose and an operator."""
 
     def check(request: Request, session: Session = READ_THEN_WRITE) -> Actor:
-        rid, addr = request.state.request_id, client_addr(request)
         authorization = request.headers.get("authorization")
         if authorization is None:
-            token = request.cookies.get(SESSION_COOKIE)
-            user = identity.resolve_session(session, token) if token else None
-            if user is None:
+            user_actor = _user_actor(request, session)
+            if user_actor is None:
                 raise AuthenticationRequired()
-            request.state.actor = identity.actor_for_user(user, request_id=rid, client_addr=addr)
+            request.state.actor = user_actor
             raise PermissionDenied(
                 "数据接口只接受应用系统的接口密钥调用",
                 context=DenialContext(
                     action=f"{request.method} {request.url.path}", permission="application"
                 ),
             )
-        scheme, _, value = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not value.strip():
-            raise AuthenticationRequired("Authorization 请求头的格式应为“Bearer <接口密钥>”")
-        actor = applications.authenticate_key(session, value.strip(), touch=False)
-        if actor is None:
-            raise AuthenticationRequired("接口密钥无效、已过期或已被吊销")
-        actor = actor.with_request(request_id=rid, client_addr=addr)
-        purpose = header_text(request, "x-purpose")
-        if purpose:
-            actor = replace(actor, purpose=purpose[:255])
+        actor = _key_actor(request, session, authorization, touch=False)
         request.state.actor = actor
-        if not any(actor.scope_of(p) for p in permissions):
-            route = getattr(request.scope.get("route"), "path", request.url.path)
-            raise PermissionDenied(
-                f"没有访问此接口的权限（需要 {' 或 '.join(permissions)}）",
-                context=DenialContext(action=f"{request.method} {route}", permission="|".join(permissions)),
-            )
+        _refuse_without(request, actor, permissions)
         return actor
 
     return _mark(check, "permission:" + "|".join(permissions))
@@ -232,12 +241,7 @@ def require(*permissions: Permission) -> Any:
     def check(request: Request, actor: Actor = Depends(current_actor)) -> Actor:
         if not actor.is_authenticated:
             raise AuthenticationRequired()
-        if not any(actor.scope_of(p) for p in permissions):
-            route = getattr(request.scope.get("route"), "path", request.url.path)
-            raise PermissionDenied(
-                f"没有访问此接口的权限（需要 {' 或 '.join(permissions)}）",
-                context=DenialContext(action=f"{request.method} {route}", permission="|".join(permissions)),
-            )
+        _refuse_without(request, actor, permissions)
         return actor
 
     return _mark(check, "permission:" + "|".join(permissions))
