@@ -18,7 +18,7 @@ from govshare.identity import service as identity
 from govshare.identity.repository import UserRepository
 from govshare.jurisdiction import Jurisdiction, SharingRules
 from govshare.models import AuditEntry, ShareGrant
-from govshare.sharing import service, stats_service
+from govshare.sharing import negotiation, service, stats_service
 from govshare.sharing.schemas import ApplyIn, DecisionIn, NegotiateIn, SubscribeIn
 from tests.catalog.helpers import apply as apply_definition
 from tests.sharing.helpers import PEOPLE, application_body, resource_code, setup
@@ -96,16 +96,16 @@ def test_refusal_needs_a_reason_and_can_be_negotiated_escalated_and_reopened(db:
     mz = actor(db, "mz.admin")
     with db.transaction() as session:
         assert (
-            service.dispute(session, mz, number, "低保审核属于共享条件中的社会救助职能").state
+            negotiation.dispute(session, mz, number, "低保审核属于共享条件中的社会救助职能").state
             == "negotiating"
         )
     with db.transaction() as session:
-        answered = service.answer_negotiation(session, actor(db, "ga.admin"), number, "维持原答复")
+        answered = negotiation.answer_negotiation(session, actor(db, "ga.admin"), number, "维持原答复")
         assert answered.negotiation_outcome == "维持原答复"
     with db.transaction() as session:
-        assert service.escalate(session, mz, number, "双方意见不一致").state == "escalated"
+        assert negotiation.escalate(session, mz, number, "双方意见不一致").state == "escalated"
     with db.transaction() as session:
-        settled = service.settle(
+        settled = negotiation.settle(
             session, actor(db, "reviewer"), number, outcome="reopen", comment="责成重新审批"
         )
         assert settled.state == "pending"
@@ -155,14 +155,14 @@ def test_applications_are_refused_for_other_share_types_and_own_resources(db: Da
     with pytest.raises(InvalidInput, match="协商"):
         file(db, none_code)
     with db.transaction() as session:
-        talk = service.negotiate(
+        talk = negotiation.negotiate(
             session,
             actor(db, "mz.admin"),
             NegotiateIn(application="mz-dbsh", resource=none_code, reason="核查需要"),
         )
         assert (talk.kind, talk.state) == ("negotiate", "negotiating")
     with db.transaction() as session, pytest.raises(Conflict, match="不予共享"):
-        service.settle(session, actor(db, "reviewer"), talk.number, outcome="reopen", comment="试图责成")
+        negotiation.settle(session, actor(db, "reviewer"), talk.number, outcome="reopen", comment="试图责成")
     with db.transaction() as session, pytest.raises(InvalidInput, match="不予共享"):
         service.subscribe(
             session,
@@ -248,13 +248,13 @@ def test_the_services_insist_on_reasons_whoever_calls_them(db: Database, city: s
     decide(db, number, decision="refuse", reason="用途不符合共享条件")
     mz = actor(db, "mz.admin")
     with db.transaction() as session, pytest.raises(InvalidInput, match="理由"):
-        service.dispute(session, mz, number, "  ")
+        negotiation.dispute(session, mz, number, "  ")
     with db.transaction() as session:
-        service.dispute(session, mz, number, "用途符合条件")
+        negotiation.dispute(session, mz, number, "用途符合条件")
     with db.transaction() as session, pytest.raises(InvalidInput, match="控制字符"):
-        service.escalate(session, mz, number, "协商不成\x00")
+        negotiation.escalate(session, mz, number, "协商不成\x00")
     with db.transaction() as session, pytest.raises(InvalidInput):
-        service.settle(session, actor(db, "reviewer"), number, outcome="maybe", comment="不明")
+        negotiation.settle(session, actor(db, "reviewer"), number, outcome="maybe", comment="不明")
     with db.transaction() as session:
         grant = service.subscribe(
             session,

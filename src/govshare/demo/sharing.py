@@ -53,6 +53,7 @@ from govshare.errors import Conflict, DenialContext, GovshareError, PermissionDe
 from govshare.identity.repository import UserRepository
 from govshare.identity.service import actor_for_user
 from govshare.models import Application, ShareGrant, ShareRequest
+from govshare.sharing import negotiation, workflow
 from govshare.sharing import service as sharing
 from govshare.sharing.schemas import ApplyIn, DecisionIn, NegotiateIn, SubscribeIn
 from govshare.sharing.vocabulary import PurposeKind, RequestState
@@ -377,7 +378,7 @@ def _negotiating_after_refusal(seeder: _Seeder, code: str) -> ShareRequest:
         "本资源的共享条件为仅向民政、医保部门提供，住房保障不在其列；家庭收入情况可通过民政部门的居民家庭"
         "经济状况核对结果获取",
     )
-    return sharing.dispute(
+    return negotiation.dispute(
         seeder.session,
         seeder.consumer(ask.application),
         request.number,
@@ -387,7 +388,7 @@ def _negotiating_after_refusal(seeder: _Seeder, code: str) -> ShareRequest:
 
 
 def _negotiating_not_shared(seeder: _Seeder, code: str) -> ShareRequest:
-    return sharing.negotiate(
+    return negotiation.negotiate(
         seeder.session,
         seeder.consumer("mz-hydj"),
         NegotiateIn(
@@ -415,19 +416,19 @@ def _escalated(seeder: _Seeder, code: str) -> ShareRequest:
         "MZ",
         "本资源的共享条件为仅向医保、卫健部门提供，用于医疗救助和家庭医生签约服务",
     )
-    sharing.dispute(
+    negotiation.dispute(
         seeder.session,
         consumer,
         request.number,
         "特困人员由政府代缴城乡居民养老保险费，认定代缴对象须以民政部门认定的特困人员名单为准",
     )
-    sharing.answer_negotiation(
+    negotiation.answer_negotiation(
         seeder.session,
         seeder.provider("MZ"),
         request.number,
         "维持原答复。建议人社部门提供待认定的参保人员名单，由民政部门逐人反馈是否为特困供养人员",
     )
-    return sharing.escalate(
+    return negotiation.escalate(
         seeder.session,
         consumer,
         request.number,
@@ -437,7 +438,7 @@ def _escalated(seeder: _Seeder, code: str) -> ShareRequest:
 
 def _settled(seeder: _Seeder, code: str) -> ShareRequest:
     consumer = seeder.consumer("scjg-djzc")
-    request = sharing.negotiate(
+    request = negotiation.negotiate(
         seeder.session,
         consumer,
         NegotiateIn(
@@ -446,16 +447,16 @@ def _settled(seeder: _Seeder, code: str) -> ShareRequest:
             reason="企业年度报告“双随机”抽查中，需比对企业年报填报的营业收入、利润总额与所得税申报数据",
         ),
     )
-    sharing.answer_negotiation(
+    negotiation.answer_negotiation(
         seeder.session,
         seeder.provider("SW"),
         request.number,
         "纳税人的申报信息依《中华人民共和国税收征收管理法》应予保密，不予共享；可按抽查名单反馈比对结果",
     )
-    sharing.escalate(
+    negotiation.escalate(
         seeder.session, consumer, request.number, "抽查工作需要明确的比对方式和时限，提请主管部门协调"
     )
-    return sharing.settle(
+    return negotiation.settle(
         seeder.session,
         seeder.reviewer,
         request.number,
@@ -695,7 +696,7 @@ def _targets(session: Session) -> dict[tuple[str, str], Target]:
         if resource is None or not resource.code:
             continue
         try:
-            sharing.published(session, resource.code)
+            workflow.published(session, resource.code)
         except GovshareError:  # withdrawn, or not published: nothing to apply for
             continue
         targets[(provider, name)] = Target(resource.id, resource.code)

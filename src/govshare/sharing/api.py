@@ -13,7 +13,7 @@ from govshare.auth.actor import Actor
 from govshare.auth.permissions import Permission
 from govshare.core.clock import utcnow
 from govshare.models import ShareGrant, ShareRequest
-from govshare.sharing import service, stats_service
+from govshare.sharing import negotiation, service, stats_service
 from govshare.sharing.policies import grant_state
 from govshare.sharing.schemas import (
     ApplyIn,
@@ -62,7 +62,7 @@ def apply(
 def negotiate(
     body: NegotiateIn, session: Session = DB_SESSION, actor: Actor = require(Permission.SHARING_APPLY)
 ) -> RequestOut:
-    return _request_out(session, actor, service.negotiate(session, actor, body))
+    return _request_out(session, actor, negotiation.negotiate(session, actor, body))
 
 
 @router.get("/requests", summary="共享申请列表")
@@ -120,7 +120,7 @@ def dispute(
     session: Session = DB_SESSION,
     actor: Actor = require(Permission.SHARING_APPLY),
 ) -> RequestOut:
-    return _request_out(session, actor, service.dispute(session, actor, number, body.reason))
+    return _request_out(session, actor, negotiation.dispute(session, actor, number, body.reason))
 
 
 @router.post("/requests/{number}/answer", summary="提供部门答复协商")
@@ -130,7 +130,7 @@ def answer(
     session: Session = DB_SESSION,
     actor: Actor = require(Permission.SHARING_APPROVE),
 ) -> RequestOut:
-    return _request_out(session, actor, service.answer_negotiation(session, actor, number, body.reason))
+    return _request_out(session, actor, negotiation.answer_negotiation(session, actor, number, body.reason))
 
 
 @router.post("/requests/{number}/escalate", summary="协商不成，提请主管部门协调")
@@ -140,7 +140,7 @@ def escalate(
     session: Session = DB_SESSION,
     actor: Actor = require(Permission.SHARING_APPLY),
 ) -> RequestOut:
-    return _request_out(session, actor, service.escalate(session, actor, number, body.reason))
+    return _request_out(session, actor, negotiation.escalate(session, actor, number, body.reason))
 
 
 @router.post("/requests/{number}/settle", summary="主管部门协调办结或责成重新审批")
@@ -150,7 +150,7 @@ def settle(
     session: Session = DB_SESSION,
     actor: Actor = require(Permission.SHARING_SUPERVISE),
 ) -> RequestOut:
-    request = service.settle(session, actor, number, outcome=body.outcome, comment=body.comment)
+    request = negotiation.settle(session, actor, number, outcome=body.outcome, comment=body.comment)
     return _request_out(session, actor, request)
 
 

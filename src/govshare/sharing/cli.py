@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from govshare.auth.actor import Actor
 from govshare.cli.context import JsonOption, emit, fail, run
 from govshare.core.clock import BEIJING, utcnow
-from govshare.sharing import service, stats_service
+from govshare.sharing import negotiation, service, stats_service
 from govshare.sharing.policies import grant_state
 from govshare.sharing.schemas import ApplyIn, DecisionIn, GrantOut, NegotiateIn, RequestOut, SubscribeIn
 
@@ -117,7 +117,7 @@ def negotiate(
 ) -> None:
     """就不予共享的资源发起协商。"""
     data = _build(NegotiateIn, application=application, resource=resource, reason=reason)
-    _emit_request(as_json, run(lambda s, a: _show_request(s, a, service.negotiate(s, a, data))))
+    _emit_request(as_json, run(lambda s, a: _show_request(s, a, negotiation.negotiate(s, a, data))))
 
 
 @sharing_app.command("requests")
