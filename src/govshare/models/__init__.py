@@ -13,6 +13,7 @@ from govshare.models.catalog import (
 from govshare.models.collection import Batch, QuarantineRow, RecordTable, Source
 from govshare.models.identity import ApiKey, Application, Department, User, UserRole, WebSession
 from govshare.models.inventory import InfoSystem
+from govshare.models.opendata import OpenUsageDaily
 from govshare.models.sharing import AccessSubject, ShareGrant, ShareRequest, UsageDaily
 from govshare.models.standards import Code, CodeSet, CodeSetVersion, DataElement
 
@@ -31,6 +32,7 @@ __all__ = [
     "DataElement",
     "Department",
     "InfoSystem",
+    "OpenUsageDaily",
     "QuarantineRow",
     "RecordTable",
     "Resource",
