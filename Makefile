@@ -1,6 +1,7 @@
 # govshare: every set-up step a fresh machine needs, behind three targets.
 #   make demo   create the virtualenv, install, seed the demo city (SQLite), serve http://127.0.0.1:8000
-#   make test   install, make sure PostgreSQL/MariaDB run, run the whole suite on SQLite and PostgreSQL
+#   make test   install, make sure PostgreSQL/MariaDB run and Debian's Chromium is installed, run the whole
+#               suite on SQLite and PostgreSQL (browser tests in real Chromium)
 #   make check  ruff (lint + format), mypy, the migration check, and the tests
 
 PYTHON ?= python3
@@ -8,7 +9,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo serve test check lint format typecheck migrations-check services clean
+.PHONY: demo serve test check lint format typecheck migrations-check services browser clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,8 +27,11 @@ serve: $(STAMP)
 services:
 	@scripts/services.sh
 
-test: $(STAMP) services
-	$(BIN)/pytest -n 2
+browser:
+	@scripts/browser.sh
+
+test: $(STAMP) services browser
+	$(BIN)/pytest -n 2 --dist loadgroup
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

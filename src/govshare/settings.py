@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     )
     login_max_failures: int = Field(5, ge=1, le=100, description="连续登录失败多少次后锁定账号。")
     login_lockout_minutes: int = Field(15, ge=1, le=24 * 60, description="账号锁定时长（分钟）。")
+    login_address_max_failures: int = Field(
+        20, ge=1, le=10_000, description="同一客户端地址在时间窗内登录失败多少次后暂停其登录（按进程计）。"
+    )
+    login_address_window_minutes: int = Field(
+        15, ge=1, le=24 * 60, description="按地址限制登录失败的时间窗（分钟）。"
+    )
     password_min_length: int = Field(10, ge=8, le=128, description="用户口令最短长度。")
     api_key_default_days: int = Field(180, ge=1, description="应用接口密钥默认有效期（天）。")
     api_key_max_days: int = Field(365, ge=1, description="应用接口密钥最长有效期（天）。")
@@ -98,6 +104,13 @@ class Settings(BaseSettings):
         "按进程计数：多工作进程时总上限为进程数乘以该值。",
     )
     data_page_max: int = Field(1000, ge=1, le=100_000, description="数据接口查询单页最多返回的记录数。")
+    open_rate_per_second: int = Field(
+        10,
+        ge=1,
+        le=100_000,
+        description="数据开放接口（/api/open/v1）每个客户端地址每秒的请求上限（令牌桶，允许两倍突发）；"
+        "超出返回 429 与 Retry-After。按进程计数。",
+    )
     data_query_timeout_ms: int = Field(
         3000, ge=100, le=600_000, description="数据接口一次查询的时间上限（毫秒），超时返回 503。"
     )

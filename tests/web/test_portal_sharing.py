@@ -20,44 +20,7 @@ from govshare.models import ShareRequest
 from tests import factories
 from tests.catalog.helpers import apply as publish
 from tests.sharing.helpers import PEOPLE, resource_code, setup, today
-
-HTML = {"Accept": "text/html,application/xhtml+xml"}
-
-
-def token(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found, "no CSRF token on the page"
-    return found.group(1)
-
-
-def portal_login(client: TestClient, username: str) -> None:
-    """Log in through the HTML login form, as a person does."""
-    client.cookies.clear()
-    page = client.get("/login", headers=HTML).text
-    done = client.post(
-        "/login",
-        data={
-            "username": username,
-            "password": factories.PASSWORD,
-            "csrf_token": token(page),
-            "next": "/sharing",
-        },
-        follow_redirects=False,
-    )
-    assert (done.status_code, done.headers["location"]) == (303, "/sharing"), done.text
-
-
-def page(client: TestClient, path: str, status: int = 200) -> str:
-    response = client.get(path, headers=HTML)
-    assert response.status_code == status, response.text
-    return response.text
-
-
-def post(client: TestClient, path: str, form_page: str, **data: Any) -> Response:
-    """Submit a form of `form_page` (its CSRF token) without following the redirect."""
-    return client.post(
-        path, data={"csrf_token": token(form_page), **data}, headers=HTML, follow_redirects=False
-    )
+from tests.web.portal_helpers import HTML, page, portal_login, post
 
 
 def state(client: TestClient, number: str) -> dict[str, Any]:
@@ -101,7 +64,7 @@ def test_apply_approve_refuse_and_csrf_through_the_forms(
     code = resource_code(db)
 
     # 民政's department admin finds the resource in the catalog and opens the application form.
-    portal_login(client, "mz.admin")
+    portal_login(client, "mz.admin", "/sharing")
     home = page(client, "/sharing")
     assert '<a href="/sharing">共享</a>' in home and "共享申请" in home
     assert f'href="/sharing/apply?resource={code}">申请使用' in page(client, f"/catalog/{code}")
@@ -133,7 +96,7 @@ def test_apply_approve_refuse_and_csrf_through_the_forms(
     assert number in page(client, "/sharing?side=consumer")
 
     # 公安's department admin sees it waiting, with the approval form.
-    portal_login(client, "ga.admin")
+    portal_login(client, "ga.admin", "/sharing")
     waiting = page(client, "/sharing?side=provider")
     assert "待我审批的" in waiting and number in waiting and "待审批" in waiting
     assert number not in page(client, "/sharing?side=consumer")
@@ -199,7 +162,7 @@ def test_withdraw_revoke_visibility_and_login(client: TestClient, db: Database, 
     setup(db, tmp_path)
     factories.application_key(db, "mz-jzgl", "MZ")
     code = resource_code(db)
-    portal_login(client, "mz.admin")
+    portal_login(client, "mz.admin", "/sharing")
     form = page(client, f"/sharing/apply?resource={code}")
     first = number_of(post(client, "/sharing/apply", form, **application_form(code)))
     second = number_of(post(client, "/sharing/apply", form, **application_form(code, application="mz-jzgl")))
@@ -233,17 +196,17 @@ def test_withdraw_revoke_visibility_and_login(client: TestClient, db: Database, 
     assert "已超期" not in page(client, f"/sharing/requests/{second}")
 
     # A user of an unrelated department sees neither the application nor its forms.
-    portal_login(client, "rs.admin")
+    portal_login(client, "rs.admin", "/sharing")
     missing = client.get(f"/sharing/requests/{first}", headers=HTML)
     assert missing.status_code == 404 and f"共享申请“{first}”不存在" in missing.text
     assert first not in page(client, "/sharing")
     refused = post(client, f"/sharing/requests/{first}/withdraw", page(client, "/sharing"))
     assert refused.status_code == 403
-    portal_login(client, "mz.admin")
+    portal_login(client, "mz.admin", "/sharing")
     assert state(client, first)["state"] == "pending"
 
     # 公安 approves everything; 民政 gives the grant up with a reason on the grants page.
-    portal_login(client, "ga.admin")
+    portal_login(client, "ga.admin", "/sharing")
     detail = page(client, f"/sharing/requests/{first}")
     approved = post(
         client,
@@ -256,7 +219,7 @@ def test_withdraw_revoke_visibility_and_login(client: TestClient, db: Database, 
     assert approved.status_code == 303, approved.text
     assert state(client, first)["state"] == "approved"
     grant_id = state(client, first)["grant_id"]
-    portal_login(client, "mz.admin")
+    portal_login(client, "mz.admin", "/sharing")
     grants = page(client, "/sharing/grants")
     no_reason = post(client, f"/sharing/grants/{grant_id}/revoke", grants, reason="")
     assert no_reason.status_code == 422 and "理由：不能为空" in no_reason.text
@@ -292,17 +255,17 @@ def test_dispute_escalate_settle_subscribe_and_negotiate(
     publish(db, closed)
     closed_code = resource_code(db, "共享测试不予共享信息")
 
-    portal_login(client, "mz.admin")
+    portal_login(client, "mz.admin", "/sharing")
     form = page(client, f"/sharing/apply?resource={code}")
     number = number_of(post(client, "/sharing/apply", form, **application_form(code)))
 
-    portal_login(client, "ga.admin")
+    portal_login(client, "ga.admin", "/sharing")
     detail = page(client, f"/sharing/requests/{number}")
     post(client, f"/sharing/requests/{number}/refuse", detail, reason="申请用途与共享条件不符")
     assert state(client, number)["state"] == "refused"
 
     # 民政 disagrees: 协商.
-    portal_login(client, "mz.admin")
+    portal_login(client, "mz.admin", "/sharing")
     detail = page(client, f"/sharing/requests/{number}")
     assert "对答复有异议，发起协商" in detail and "申请用途与共享条件不符" in detail
     disputed = post(client, f"/sharing/requests/{number}/dispute", detail, reason="低保审核属于社会救助职能")
@@ -310,18 +273,18 @@ def test_dispute_escalate_settle_subscribe_and_negotiate(
     assert state(client, number)["state"] == "negotiating"
 
     # 公安 answers in writing; 民政 still takes it to the 主管部门.
-    portal_login(client, "ga.admin")
+    portal_login(client, "ga.admin", "/sharing")
     detail = page(client, f"/sharing/requests/{number}")
     assert "答复协商" in detail
     post(client, f"/sharing/requests/{number}/answer", detail, reason="请补充低保审核的具体依据")
-    portal_login(client, "mz.admin")
+    portal_login(client, "mz.admin", "/sharing")
     detail = page(client, f"/sharing/requests/{number}")
     assert "提供部门的协商答复" in detail and "请补充低保审核的具体依据" in detail
     post(client, f"/sharing/requests/{number}/escalate", detail, reason="已补充依据，提供部门仍未同意")
     assert state(client, number)["state"] == "escalated"
 
     # The reviewer (主管部门) sees it among its work and directs the provider to decide again.
-    portal_login(client, "reviewer")
+    portal_login(client, "reviewer", "/sharing")
     assert number in page(client, "/sharing?side=supervise")
     detail = page(client, f"/sharing/requests/{number}")
     assert "主管部门协调" in detail and "责成提供部门重新审批" in detail
@@ -337,7 +300,7 @@ def test_dispute_escalate_settle_subscribe_and_negotiate(
     assert state(client, number)["state"] == "pending"
 
     # 无条件 items are subscribed to at once.
-    portal_login(client, "mz.admin")
+    portal_login(client, "mz.admin", "/sharing")
     form = page(client, f"/sharing/apply?resource={code}")
     subscribed = post(
         client,

@@ -4,14 +4,15 @@ per department and for the node, with zero-reporting departments and growth over
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from govshare.auth.actor import Actor
-from govshare.auth.guard import action
-from govshare.auth.permissions import Permission
+from govshare.auth.guard import action, public_action
+from govshare.auth.permissions import Permission, Scope
 from govshare.catalog.vocabulary import Category, ResourceStatus, ShareType, UpdateCycle, VersionState
 from govshare.models import Department, Resource, ResourceItem, ResourceVersion
 
@@ -119,3 +120,155 @@ def catalog_stats(session: Session, actor: Actor) -> CatalogStats:
         by_update_cycle=dict(cycles),
         first_published_by_month=[MonthCount(month=m, published=n) for m, n in sorted(months.items())],
     )
+
+
+# --- the portal's home page and department dashboard (aggregated in SQL) ---------------------------------
+
+
+class PublicFigures(BaseModel):
+    """Counts anyone may see on the home page: no names, no content."""
+
+    published: int = 0
+    unconditional: int = 0
+    conditional: int = 0
+    not_shared: int = 0
+    open: int = 0
+
+
+def _published_in_force() -> Any:
+    return (
+        select(Resource.department_id, ResourceVersion.share_type, ResourceVersion.open_to_public)
+        .join(ResourceVersion, ResourceVersion.resource_id == Resource.id)
+        .where(
+            ResourceVersion.state == VersionState.PUBLISHED.value,
+            Resource.status == ResourceStatus.ACTIVE.value,
+        )
+        .subquery()
+    )
+
+
+def _share_figures(session: Session, department_id: int | None) -> PublicFigures:
+    published = _published_in_force()
+    query = select(
+        published.c.share_type,
+        func.count(),
+        func.sum(case((published.c.open_to_public.is_(True), 1), else_=0)),
+    ).group_by(published.c.share_type)
+    if department_id is not None:
+        query = query.where(published.c.department_id == department_id)
+    figures = PublicFigures()
+    for share, number, opened in session.execute(query):
+        figures.published += int(number)
+        figures.open += int(opened or 0)
+        if share == ShareType.UNCONDITIONAL:
+            figures.unconditional += int(number)
+        elif share == ShareType.CONDITIONAL:
+            figures.conditional += int(number)
+        elif share == ShareType.NONE:
+            figures.not_shared += int(number)
+    return figures
+
+
+@public_action("the home page shows how many resources are published and their share-type mix: counts")
+def public_figures(session: Session) -> PublicFigures:
+    return _share_figures(session, None)
+
+
+@public_action("the home page shows the catalog's growth: first publications per month, counts")
+def growth_by_month(session: Session, *, department_id: int | None = None) -> list[MonthCount]:
+    """Resources first published per month (UTC months), oldest first."""
+    year = func.extract("year", Resource.first_published_at)
+    month = func.extract("month", Resource.first_published_at)
+    query = (
+        select(year, month, func.count())
+        .where(Resource.first_published_at.is_not(None))
+        .group_by(year, month)
+        .order_by(year, month)
+    )
+    if department_id is not None:
+        query = query.where(Resource.department_id == department_id)
+    return [
+        MonthCount(month=f"{int(y):04d}-{int(m):02d}", published=int(n)) for y, m, n in session.execute(query)
+    ]
+
+
+class DepartmentCatalog(BaseModel):
+    shares: PublicFigures
+    by_status: dict[str, int]  # 未发布 / 在用 / 已下架 → resources
+    by_version_state: dict[str, int]  # 草稿 / 待审核 / 已退回 → versions being worked on
+
+
+@action(Permission.CATALOG_READ)
+def department_catalog(session: Session, actor: Actor, department_id: int) -> DepartmentCatalog:
+    """One department's resources by share type (published, in force), by status, and its versions in
+    progress (the catalog is readable by every catalog reader, so are these counts)."""
+    statuses = session.execute(
+        select(Resource.status, func.count())
+        .where(Resource.department_id == department_id)
+        .group_by(Resource.status)
+    )
+    states = session.execute(
+        select(ResourceVersion.state, func.count())
+        .join(Resource, Resource.id == ResourceVersion.resource_id)
+        .where(
+            Resource.department_id == department_id,
+            ResourceVersion.state.in_(
+                [VersionState.DRAFT.value, VersionState.SUBMITTED.value, VersionState.RETURNED.value]
+            ),
+        )
+        .group_by(ResourceVersion.state)
+    )
+    by_status = {s.label: 0 for s in ResourceStatus}
+    by_status.update({ResourceStatus(s).label: int(n) for s, n in statuses})
+    by_state = {s.label: 0 for s in (VersionState.DRAFT, VersionState.SUBMITTED, VersionState.RETURNED)}
+    by_state.update({VersionState(s).label: int(n) for s, n in states})
+    return DepartmentCatalog(
+        shares=_share_figures(session, department_id), by_status=by_status, by_version_state=by_state
+    )
+
+
+@action(Permission.CATALOG_EDIT)
+def returned_versions(session: Session, actor: Actor) -> int:
+    """Versions the reviewer sent back (已退回) that the actor's department (or, node-wide, anyone) must
+    rework: the "待办" of an editor."""
+    query = (
+        select(func.count())
+        .select_from(ResourceVersion)
+        .join(Resource, Resource.id == ResourceVersion.resource_id)
+        .where(ResourceVersion.state == VersionState.RETURNED.value)
+    )
+    if actor.scope_of(Permission.CATALOG_EDIT) != Scope.ALL:
+        query = query.where(Resource.department_id == (actor.department_id or -1))
+    return int(session.scalar(query) or 0)
+
+
+class DepartmentMix(BaseModel):
+    code: str
+    name: str
+    unconditional: int = 0
+    conditional: int = 0
+    not_shared: int = 0
+
+
+@action(Permission.CATALOG_READ)
+def share_mix_by_department(session: Session, actor: Actor) -> list[DepartmentMix]:
+    """Published resources in force per department and share type (one GROUP BY), departments with
+    none left out."""
+    published = _published_in_force()
+    rows = session.execute(
+        select(Department.code, Department.name, published.c.share_type, func.count())
+        .join(published, published.c.department_id == Department.id)
+        .group_by(Department.code, Department.name, published.c.share_type)
+        .order_by(Department.code)
+    )
+    mix: dict[str, DepartmentMix] = {}
+    field = {
+        ShareType.UNCONDITIONAL.value: "unconditional",
+        ShareType.CONDITIONAL.value: "conditional",
+        ShareType.NONE.value: "not_shared",
+    }
+    for code, name, share, number in rows:
+        entry = mix.setdefault(code, DepartmentMix(code=code, name=name))
+        if share in field:
+            setattr(entry, field[share], getattr(entry, field[share]) + int(number))
+    return list(mix.values())

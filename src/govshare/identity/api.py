@@ -21,7 +21,16 @@ from govshare.identity.schemas import (
     UserOut,
 )
 from govshare.web import cookies
-from govshare.web.deps import DB_SESSION, SESSION_COOKIE, authenticated, csrf_token_for, public_actor, require
+from govshare.web.deps import (
+    DB_SESSION,
+    SESSION_COOKIE,
+    authenticated,
+    client_addr,
+    csrf_token_for,
+    public_actor,
+    require,
+)
+from govshare.web.login_throttle import LoginThrottle
 
 router = APIRouter(prefix="/api/v1", tags=["身份与部门"])
 
@@ -46,11 +55,14 @@ def login(
     session: Session = DB_SESSION,
     actor: Actor = public_actor("logging in"),
 ) -> dict[str, object]:
+    throttle: LoginThrottle = request.app.state.login_throttle
+    throttle.check(client_addr(request))
     outcome = service.login(
         session, actor, body.username, body.password, user_agent=request.headers.get("user-agent")
     )
     session.commit()  # failure counters and the audit entry persist even when the login fails
     if outcome.error is not None or outcome.user is None or outcome.token is None:
+        throttle.failed(client_addr(request))
         raise outcome.error or GovshareError()
     cookies.set_session(request, response, outcome.token)
     return {

@@ -5,21 +5,23 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from pydantic import BaseModel
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session, aliased
 
 from govshare.audit import service as audit
 from govshare.auth.actor import Actor
-from govshare.auth.guard import action
+from govshare.auth.guard import action, public_action, require_scope
 from govshare.auth.permissions import Permission, Scope
 from govshare.core.clock import BEIJING, utcnow
 from govshare.core.node import node_config
 from govshare.errors import InvalidInput
-from govshare.models import Department, Resource, ResourceVersion
+from govshare.models import Application, Department, Resource, ResourceVersion, ShareRequest, UsageDaily
 from govshare.sharing.access import subject_digest
 from govshare.sharing.repository import SharingRepository
 from govshare.sharing.schemas import Timeliness, UsageRow
 from govshare.sharing.vocabulary import RequestState
+from govshare.sharing.workdays import WorkCalendar
 from govshare.standards import validators
 
 GROUPS = ("resource", "provider", "consumer", "application")
@@ -134,3 +136,182 @@ def _resource_names(session: Session, ids: set[int]) -> dict[int, tuple[str, str
 def default_period(session: Session, actor: Actor) -> tuple[date, date]:
     today = utcnow().astimezone(BEIJING).date()
     return today - timedelta(days=29), today
+
+
+# --- the portal's home page and department dashboard (aggregated in SQL) ---------------------------------
+
+SIDES = ("provider", "consumer")
+
+
+class UsageDay(BaseModel):
+    day: str  # YYYY-MM-DD (Beijing, as counted)
+    calls: int
+    rows: int
+    refusals: int
+
+
+class OpenRequest(BaseModel):
+    number: str
+    state: str  # label
+    resource_name: str
+    consumer_department: str
+    application: str
+    submitted_at: datetime
+    due_at: datetime | None
+    working_days_left: int | None  # negative once overdue
+    overdue: bool
+
+
+def _stats_department(actor: Actor, department_id: int, name: str) -> int:
+    require_scope(
+        actor,
+        Permission.SHARING_STATS,
+        department_id=department_id,
+        action_name=name,
+        target_type="department",
+    )
+    return department_id
+
+
+def _side(side: str) -> Any:
+    if side not in SIDES:
+        raise InvalidInput.on(
+            "side", "须为 provider（本部门数据被使用）或 consumer（本部门应用使用他部门数据）"
+        )
+    return UsageDaily.provider_department_id if side == "provider" else UsageDaily.consumer_department_id
+
+
+@action(Permission.SHARING_STATS)
+def usage_by_day(
+    session: Session, actor: Actor, *, department_id: int, side: str, since: date, until: date
+) -> list[UsageDay]:
+    """Calls, rows and refusals per day: of the department's data by consumers (provider side) or of
+    others' data by the department's applications (consumer side)."""
+    column = _side(side)
+    department = _stats_department(actor, department_id, "sharing.usage_by_day")
+    rows = session.execute(
+        select(
+            UsageDaily.day,
+            func.sum(UsageDaily.calls),
+            func.sum(UsageDaily.rows),
+            func.sum(UsageDaily.refusals),
+        )
+        .where(column == department, UsageDaily.day >= since, UsageDaily.day <= until)
+        .group_by(UsageDaily.day)
+        .order_by(UsageDaily.day)
+    )
+    return [
+        UsageDay(day=str(d)[:10], calls=int(c or 0), rows=int(r or 0), refusals=int(x or 0))
+        for d, c, r, x in rows
+    ]
+
+
+@action(Permission.SHARING_STATS)
+def usage_by_counterpart(
+    session: Session, actor: Actor, *, department_id: int, side: str, since: date, until: date
+) -> list[UsageRow]:
+    """Provider side: which consuming applications used the department's data; consumer side: which
+    resources of other departments the department's applications used."""
+    column = _side(side)
+    department = _stats_department(actor, department_id, "sharing.usage_by_counterpart")
+    totals = (func.sum(UsageDaily.calls), func.sum(UsageDaily.rows), func.sum(UsageDaily.refusals))
+    query: Any
+    if side == "provider":
+        query = (
+            select(Application.code, func.max(Department.name + "·" + Application.name), *totals)
+            .join(Application, Application.id == UsageDaily.application_id)
+            .join(Department, Department.id == UsageDaily.consumer_department_id)
+            .group_by(Application.code)
+        )
+    else:
+        query = (
+            select(Resource.code, func.max(ResourceVersion.name), *totals)
+            .join(Resource, Resource.id == UsageDaily.resource_id)
+            .outerjoin(
+                ResourceVersion,
+                and_(ResourceVersion.resource_id == Resource.id, ResourceVersion.state == "published"),
+            )
+            .group_by(Resource.code)
+        )
+    query = query.where(column == department, UsageDaily.day >= since, UsageDaily.day <= until).order_by(
+        func.sum(UsageDaily.calls).desc()
+    )
+    return [
+        UsageRow(
+            key=str(k or ""),
+            name=str(n or k or ""),
+            calls=int(c or 0),
+            rows=int(r or 0),
+            refusals=int(x or 0),
+        )
+        for k, n, c, r, x in session.execute(query)
+    ]
+
+
+@action(Permission.SHARING_STATS)
+def open_as_provider(session: Session, actor: Actor, *, department_id: int) -> list[OpenRequest]:
+    """Applications waiting on the department as provider (or at 符合性审查 before it), with the
+    working days left before their deadline, the overdue first."""
+    department = _stats_department(actor, department_id, "sharing.open_as_provider")
+    now = utcnow()
+    calendar = WorkCalendar(node_config(session).jurisdiction.sharing)
+    consumer = aliased(Department)
+    rows = session.execute(
+        select(ShareRequest, ResourceVersion.name, consumer.name, Application.name)
+        .join(ResourceVersion, ResourceVersion.id == ShareRequest.version_id)
+        .join(consumer, consumer.id == ShareRequest.consumer_department_id)
+        .join(Application, Application.id == ShareRequest.application_id)
+        .where(
+            ShareRequest.provider_department_id == department,
+            ShareRequest.state.in_([RequestState.PREREVIEW.value, RequestState.PENDING.value]),
+        )
+        .order_by(ShareRequest.due_at, ShareRequest.id)
+    )
+    found = [
+        OpenRequest(
+            number=request.number,
+            state=RequestState(request.state).label,
+            resource_name=resource_name,
+            consumer_department=consumer_name,
+            application=application_name,
+            submitted_at=request.submitted_at,
+            due_at=request.due_at,
+            working_days_left=calendar.working_days_left(now, request.due_at) if request.due_at else None,
+            overdue=bool(request.due_at and request.due_at < now),
+        )
+        for request, resource_name, consumer_name, application_name in rows
+    ]
+    return sorted(found, key=lambda r: not r.overdue)
+
+
+@action(Permission.SHARING_APPROVE, Permission.SHARING_SUPERVISE)
+def awaiting_me(session: Session, actor: Actor) -> int:
+    """The "待办" count: applications pending the actor's department's decision (an approver) plus those at
+    符合性审查 or escalated for coordination (the 主管部门's reviewer)."""
+    total = 0
+    approve = actor.scope_of(Permission.SHARING_APPROVE)
+    if approve is not None:
+        query = select(func.count()).where(ShareRequest.state == RequestState.PENDING.value)
+        if approve != Scope.ALL:
+            query = query.where(ShareRequest.provider_department_id == (actor.department_id or -1))
+        total += int(session.scalar(query) or 0)
+    if actor.scope_of(Permission.SHARING_SUPERVISE) is not None:
+        total += int(
+            session.scalar(
+                select(func.count()).where(
+                    ShareRequest.state.in_([RequestState.PREREVIEW.value, RequestState.ESCALATED.value])
+                )
+            )
+            or 0
+        )
+    return total
+
+
+@public_action("the home page shows the node's data API calls of the last days: one count")
+def node_calls(session: Session, *, days: int = 30) -> int:
+    today = utcnow().astimezone(BEIJING).date()
+    since = today - timedelta(days=max(1, days) - 1)
+    return int(
+        session.scalar(select(func.coalesce(func.sum(UsageDaily.calls), 0)).where(UsageDaily.day >= since))
+        or 0
+    )

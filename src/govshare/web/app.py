@@ -18,12 +18,27 @@ from govshare.collection.api import router as collection_router
 from govshare.core.db import Database
 from govshare.identity.api import router as identity_router
 from govshare.inventory.api import router as inventory_router
+from govshare.opendata.api import router as open_data_router
 from govshare.settings import Settings, get_settings
 from govshare.sharing.api import router as sharing_router
 from govshare.sharing.api import trace_router
 from govshare.sharing.data_api import router as data_router
 from govshare.standards.api import router as standards_router
-from govshare.web import health, portal, portal_catalog, portal_sharing, problems
+from govshare.web import (
+    health,
+    portal,
+    portal_admin,
+    portal_apps,
+    portal_audit,
+    portal_catalog,
+    portal_catalog_edit,
+    portal_collection,
+    portal_dashboard,
+    portal_open,
+    portal_sharing,
+    problems,
+)
+from govshare.web.login_throttle import LoginThrottle
 from govshare.web.middleware import Metrics, NodeMiddleware
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -45,6 +60,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.settings = settings
     app.state.db = db
     app.state.metrics = Metrics()
+    app.state.login_throttle = LoginThrottle(
+        settings.login_address_max_failures, settings.login_address_window_minutes * 60
+    )
 
     for router in (
         identity_router,
@@ -59,10 +77,18 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         sharing_router,
         trace_router,
         data_router,
+        open_data_router,
         health.router,
         portal.router,
+        portal_catalog_edit.router,
         portal_catalog.router,
         portal_sharing.router,
+        portal_collection.router,
+        portal_apps.router,
+        portal_audit.router,
+        portal_dashboard.router,
+        portal_admin.router,
+        portal_open.router,
     ):
         _add_routes(app, router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -13,18 +13,24 @@ from sqlalchemy.orm import Session
 
 from govshare.applications import service as applications
 from govshare.auth.actor import Actor
+from govshare.auth.permissions import Permission
+from govshare.catalog import stats_service as catalog_stats
+from govshare.collection import stats_service as collection_stats
 from govshare.core import security
-from govshare.errors import CsrfFailed
+from govshare.errors import CsrfFailed, RateLimited
 from govshare.identity import service as identity
-from govshare.web import cookies
+from govshare.sharing import stats_service as sharing_stats
+from govshare.web import charts, cookies
 from govshare.web.deps import (
     DB_SESSION,
     PRE_SESSION_COOKIE,
     SESSION_COOKIE,
+    client_addr,
     csrf_token_for,
     csrf_valid,
     public_actor,
 )
+from govshare.web.login_throttle import LoginThrottle
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 router = APIRouter(include_in_schema=False)
@@ -60,7 +66,42 @@ def home(
 ) -> HTMLResponse:
     figures = identity.node_figures(session)
     figures["applications"] = applications.node_application_count(session)
-    return render(request, "home.html", actor, figures=figures)
+    shares = catalog_stats.public_figures(session)
+    figures.update(
+        published=shares.published,
+        open=shares.open,
+        records=collection_stats.node_records_loaded(session),
+        calls=sharing_stats.node_calls(session, days=30),
+    )
+    figures_text = {f"{k}_text": charts.format_number(figures[k]) for k in ("records", "calls")}
+    growth = catalog_stats.growth_by_month(session)
+    return render(
+        request,
+        "home.html",
+        actor,
+        figures={**figures, **figures_text},
+        todo=_todo(session, actor),
+        growth_chart=charts.catalog_growth_chart([(m.month, m.published) for m in growth]),
+        mix_chart=charts.share_mix_chart(shares.unconditional, shares.conditional, shares.not_shared),
+    )
+
+
+def _todo(session: Session, actor: Actor) -> list[tuple[str, int, str]]:
+    """A logged-in user's work waiting (label, count, page), each only for who may do it."""
+    if not actor.is_authenticated:
+        return []
+    todo: list[tuple[str, int, str]] = []
+    if actor.scope_of(Permission.SHARING_APPROVE) or actor.scope_of(Permission.SHARING_SUPERVISE):
+        todo.append(("待我审批、审查或协调的共享申请", sharing_stats.awaiting_me(session, actor), "/sharing"))
+    if actor.scope_of(Permission.CATALOG_EDIT):
+        todo.append(
+            ("被退回待修改的目录", catalog_stats.returned_versions(session, actor), "/catalog/manage")
+        )
+    if actor.scope_of(Permission.COLLECTION_READ):
+        todo.append(
+            ("有待处理隔离记录的批次", collection_stats.quarantined_batches(session, actor), "/collection")
+        )
+    return todo
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -101,11 +142,27 @@ def login_submit(
             username=username,
             next_page=_local(next_page),
         )
+    throttle: LoginThrottle = request.app.state.login_throttle
+    try:
+        throttle.check(client_addr(request))
+    except RateLimited as refused:
+        page = render(
+            request,
+            "login.html",
+            actor,
+            status=429,
+            error=refused.message,
+            username=username,
+            next_page=_local(next_page),
+        )
+        page.headers.update(refused.headers)
+        return page
     outcome = identity.login(
         session, actor, username.strip(), password, user_agent=request.headers.get("user-agent")
     )
     session.commit()
     if outcome.error is not None or outcome.token is None:
+        throttle.failed(client_addr(request))
         message = outcome.error.message if outcome.error else "登录失败"
         return render(
             request,

@@ -10,10 +10,13 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from govshare.auth.actor import Actor
-from govshare.auth.permissions import Permission
+from govshare.auth.permissions import Permission, Scope
 from govshare.catalog import search_service, service
 from govshare.catalog.search_service import SearchQuery
 from govshare.catalog.vocabulary import ShareType, UpdateCycle
+from govshare.collection import freshness_service
+from govshare.core.clock import BEIJING
+from govshare.sharing import preview_service
 from govshare.web.deps import DB_SESSION, require
 from govshare.web.portal import render
 
@@ -96,17 +99,36 @@ def catalog_search(
 def catalog_resource(
     request: Request,
     code: str = Path(max_length=64, pattern=r"^[A-Za-z0-9_-]+$"),
+    preview: str | None = Query(None, pattern="^1$"),
     session: Session = DB_SESSION,
     actor: Actor = require(Permission.CATALOG_READ),
 ) -> HTMLResponse:
     resource = service.get_by_code(session, actor, code)
     version = resource.current or resource.pending
+    definition = version.definition if version else {}
+    freshness = None
+    if resource.current is not None and resource.status == "active":
+        freshness = freshness_service.resource_freshness(
+            session, actor, resource.id, resource.current.definition.get("update_cycle")
+        )
+    # Sample rows are a data access (audited): read only when the person asks for them.
+    may_preview = resource.status == "active" and preview_service.may_preview(session, actor, code)
+    sample = preview_service.preview(session, actor, code) if may_preview and preview else None
+    edit_scope = actor.scope_of(Permission.CATALOG_EDIT)
+    may_edit = edit_scope == Scope.ALL or (
+        edit_scope == Scope.OWN_DEPARTMENT and actor.department_code == resource.provider_code
+    )
     return render(
         request,
         "catalog_resource.html",
         actor,
         resource=resource,
-        definition=version.definition if version else {},
+        definition=definition,
         share_labels=ShareType,
         cycles=UpdateCycle,
+        freshness=freshness,
+        may_preview=may_preview,
+        sample=sample,
+        may_edit=may_edit,
+        in_beijing=lambda moment: moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M") if moment else "",
     )

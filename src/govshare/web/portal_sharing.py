@@ -30,7 +30,7 @@ from govshare.core.clock import BEIJING, utcnow
 from govshare.errors import Conflict, CsrfFailed, InvalidInput, NotFound
 from govshare.identity import service as identity
 from govshare.models import ShareRequest
-from govshare.sharing import service
+from govshare.sharing import negotiation, service
 from govshare.sharing.policies import grant_state
 from govshare.sharing.schemas import (
     ApplyIn,
@@ -572,7 +572,7 @@ def dispute(
     actor: Actor = require(Permission.SHARING_APPLY),
 ) -> Response:
     return _reason_action(
-        request, session, actor, number, csrf_token, reason, "dispute", service.dispute, "disputed"
+        request, session, actor, number, csrf_token, reason, "dispute", negotiation.dispute, "disputed"
     )
 
 
@@ -586,7 +586,7 @@ def escalate(
     actor: Actor = require(Permission.SHARING_APPLY),
 ) -> Response:
     return _reason_action(
-        request, session, actor, number, csrf_token, reason, "escalate", service.escalate, "escalated"
+        request, session, actor, number, csrf_token, reason, "escalate", negotiation.escalate, "escalated"
     )
 
 
@@ -600,7 +600,15 @@ def answer(
     actor: Actor = require(Permission.SHARING_APPROVE),
 ) -> Response:
     return _reason_action(
-        request, session, actor, number, csrf_token, reason, "answer", service.answer_negotiation, "answered"
+        request,
+        session,
+        actor,
+        number,
+        csrf_token,
+        reason,
+        "answer",
+        negotiation.answer_negotiation,
+        "answered",
     )
 
 
@@ -642,7 +650,7 @@ def settle(
         if outcome not in ("reopen", "close"):
             raise FormError("outcome", "请选择“责成重新审批”或“协调办结”")
         data = SettleIn(outcome="reopen" if outcome == "reopen" else "close", comment=comment)
-        service.settle(session, actor, number, outcome=data.outcome, comment=data.comment)
+        negotiation.settle(session, actor, number, outcome=data.outcome, comment=data.comment)
 
     values = {"outcome": outcome, "comment": comment}
     return _act(request, session, actor, number, "settle", values, call, "settled")
@@ -863,7 +871,7 @@ def negotiate_submit(
 
     def call() -> str:
         data = NegotiateIn(application=application, resource=resource, reason=reason)
-        filed = service.negotiate(session, actor, data)
+        filed = negotiation.negotiate(session, actor, data)
         return f"/sharing/requests/{filed.number}?done=negotiating"
 
     return _on_apply_page(request, session, actor, resource, "negotiate", values, call)

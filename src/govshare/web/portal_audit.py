@@ -1,0 +1,344 @@
+"""Portal pages: 审计查看与“谁查看了我”（仅审计员）. Calls the same services as the API.
+
+The audit log newest first, with filters and keyset paging; one entry in full; the verification of the hash
+chain; and "who looked at me", whose 公民身份号码 / 统一社会信用代码 travels in a POST body only, so it never
+lands in a URL, a browser history or an access log. Reading, verifying and tracing are audited.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
+
+from govshare.audit import service
+from govshare.audit.repository import AuditFilter
+from govshare.audit.schemas import AuditEntryOut
+from govshare.auth.actor import Actor
+from govshare.auth.permissions import Permission
+from govshare.core.clock import assume_beijing
+from govshare.core.node import node_config
+from govshare.errors import CsrfFailed, InvalidInput, NotFound
+from govshare.identity import service as identity
+from govshare.sharing import stats_service
+from govshare.web.deps import DB_SESSION, csrf_valid, require
+from govshare.web.portal import render
+from govshare.web.portal_sharing import beijing
+
+router = APIRouter(include_in_schema=False)
+
+PAGE = 50
+OUTCOMES = {"success": "成功", "denied": "拒绝", "failure": "失败"}
+OUTCOME_TAGS = {"success": "tag-unconditional", "denied": "tag-none", "failure": "tag-conditional"}
+ACTOR_KINDS = {"user": "用户", "application": "应用", "system": "系统", "anonymous": "匿名"}
+# Action families (the part before the first dot), for the filter by prefix.
+CATEGORIES = {
+    "data.": "数据接口调用",
+    "sharing.": "共享申请与授权",
+    "applications.": "应用与接口密钥",
+    "identity.": "账号、角色与登录",
+    "catalog.": "资源目录",
+    "collection.": "数据归集",
+    "inventory.": "信息系统清单",
+    "standards.": "数据元与代码集",
+    "open.": "数据开放",
+    "audit.": "审计本身（查看、校验、追溯）",
+}
+ACTIONS = {
+    "data.record": "按主键查询记录",
+    "data.query": "按条件查询记录",
+    "data.export": "批量导出",
+    "data.verify": "信息核验",
+    "data.changes": "增量同步",
+    "data.person": "一人一档查询",
+    "applications.create": "登记应用系统",
+    "applications.key.issue": "签发接口密钥",
+    "applications.key.revoke": "吊销接口密钥",
+    "applications.key.revoke_reason": "吊销接口密钥的理由",
+    "audit.read": "查看审计记录",
+    "audit.verify": "校验审计链",
+    "audit.trace": "谁查看了我",
+    "identity.login": "登录",
+    "identity.logout": "退出登录",
+    "sharing.apply": "提出共享申请",
+    "sharing.decide": "审批共享申请",
+    "sharing.revoke": "撤销授权",
+}
+TARGET_TYPES = {
+    "application": "应用系统",
+    "api_key": "接口密钥",
+    "user": "用户",
+    "department": "部门",
+    "resource": "信息资源",
+    "grant": "授权",
+    "share_request": "共享申请",
+    "audit_log": "审计日志",
+    "audit_chain": "审计链",
+    "subject": "查询对象",
+}
+SUBJECT_KINDS = {"person": "公民身份号码", "org": "统一社会信用代码"}
+
+
+def _csrf(request: Request, token: str) -> None:
+    if not csrf_valid(request, token):
+        raise CsrfFailed()
+
+
+def action_label(action: str) -> str:
+    return ACTIONS.get(action, "")
+
+
+def _moment(value: str, field_name: str, label: str) -> datetime | None:
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput.on(field_name, f"{label}的格式应为 年-月-日 时:分，如 2026-05-01 08:30") from None
+    return assume_beijing(parsed, field_name)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the auditor asked for: the service's own filters and the two the page applies to each page it
+    reads (department and action family)."""
+
+    actor_name: str = ""
+    department: str = ""
+    category: str = ""
+    action: str = ""
+    outcome: str = ""
+    since: str = ""
+    until: str = ""
+
+    def query(self, **extra: Any) -> dict[str, Any]:
+        return {k: v for k, v in {**vars(self), **extra}.items() if v not in ("", None)}
+
+    def matches(self, entry: AuditEntryOut) -> bool:
+        if self.department and entry.department_code != self.department:
+            return False
+        return not self.category or entry.action.startswith(self.category)
+
+
+@dataclass
+class Row:
+    entry: AuditEntryOut
+    at: str
+    kind: str
+    outcome: str
+    tag: str
+    label: str
+    target_type: str
+
+
+def _row(entry: AuditEntryOut) -> Row:
+    return Row(
+        entry=entry,
+        at=beijing(entry.occurred_at, "%Y-%m-%d %H:%M:%S"),
+        kind=ACTOR_KINDS.get(entry.actor_type, entry.actor_type),
+        outcome=OUTCOMES.get(entry.outcome, entry.outcome),
+        tag=OUTCOME_TAGS.get(entry.outcome, ""),
+        label=action_label(entry.action),
+        target_type=TARGET_TYPES.get(entry.target_type or "", entry.target_type or ""),
+    )
+
+
+def _departments(session: Session, actor: Actor) -> list[tuple[str, str]]:
+    if not actor.scope_of(Permission.DEPARTMENT_READ):
+        return []
+    return [(d.code, d.name) for d in identity.list_departments(session, actor)]
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_list(
+    request: Request,
+    actor_name: str = Query("", max_length=100),
+    department: str = Query("", max_length=32),
+    category: str = Query("", max_length=32),
+    action: str = Query("", max_length=64),
+    outcome: str = Query("", max_length=16),
+    since: str = Query("", max_length=32),
+    until: str = Query("", max_length=32),
+    before: int | None = Query(None, ge=1, le=2**62),
+    session: Session = DB_SESSION,
+    actor: Actor = require(Permission.AUDIT_READ),
+) -> HTMLResponse:
+    filters = Filters(
+        actor_name=actor_name.strip(),
+        department=department.strip().upper(),
+        category=category if category in CATEGORIES else "",
+        action=action.strip(),
+        outcome=outcome if outcome in OUTCOMES else "",
+        since=since.strip(),
+        until=until.strip(),
+    )
+    error, rows, next_before = None, [], None
+    try:
+        flt = AuditFilter(
+            action=filters.action or None,
+            actor_name=filters.actor_name or None,
+            outcome=filters.outcome or None,
+            since=_moment(filters.since, "since", "开始时间"),
+            until=_moment(filters.until, "until", "结束时间"),
+        )
+    except InvalidInput as exc:
+        error = "；".join(e.message for e in exc.errors) or exc.message
+    else:
+        # The department and the action family are not filters of the service: the page reads a wider
+        # window and keeps what matches; the next page starts after the last entry it looked at.
+        narrowed = bool(filters.department or filters.category)
+        window = node_config(session).page_max if narrowed else PAGE
+        entries = [
+            AuditEntryOut.of(e)
+            for e in service.list_entries(session, actor, flt, before_seq=before, limit=window)
+        ]
+        for entry in entries:
+            if filters.matches(entry):
+                rows.append(_row(entry))
+                if len(rows) == PAGE:
+                    next_before = entry.seq
+                    break
+        else:
+            if len(entries) == window and entries:
+                next_before = entries[-1].seq
+    departments = _departments(session, actor)
+    return render(
+        request,
+        "audit_list.html",
+        actor,
+        status=422 if error else 200,
+        error=error,
+        rows=rows,
+        filters=filters,
+        next_query=filters.query(before=next_before) if next_before else None,
+        first_query=filters.query() if before else None,
+        departments=departments,
+        department_names=dict(departments),
+        categories=CATEGORIES,
+        outcomes=OUTCOMES,
+        may_verify=actor.scope_of(Permission.AUDIT_VERIFY) is not None,
+        may_trace=actor.scope_of(Permission.ACCESS_TRACE) is not None,
+    )
+
+
+@router.get("/audit/entries/{seq}", response_class=HTMLResponse)
+def audit_entry(
+    request: Request,
+    seq: int = Path(ge=1, le=2**62),
+    session: Session = DB_SESSION,
+    actor: Actor = require(Permission.AUDIT_READ),
+) -> HTMLResponse:
+    found = service.list_entries(session, actor, AuditFilter(), before_seq=seq + 1, limit=1)
+    if not found or found[0].seq != seq:
+        raise NotFound(f"第 {seq} 条审计记录不存在")
+    entry = AuditEntryOut.of(found[0])
+    return render(
+        request,
+        "audit_entry.html",
+        actor,
+        row=_row(entry),
+        department_names=dict(_departments(session, actor)),
+        operator=entry.detail.get("operator"),
+        detail_json=json.dumps(entry.detail, ensure_ascii=False, indent=2, sort_keys=True, default=str),
+    )
+
+
+@router.post("/audit/verify", response_class=HTMLResponse)
+def audit_verify(
+    request: Request,
+    csrf_token: str = Form("", max_length=128),
+    session: Session = DB_SESSION,
+    actor: Actor = require(Permission.AUDIT_VERIFY),
+) -> HTMLResponse:
+    _csrf(request, csrf_token)
+    report = service.verify(session, actor)
+    return render(request, "audit_verify.html", actor, report=report)
+
+
+# ---------------------------------------------------------------- who looked at me
+
+
+@dataclass
+class Access:
+    at: str
+    department: str
+    application: str
+    resource: str
+    resource_name: str
+    action: str
+    purpose: str
+    operator: str
+    outcome: str
+    tag: str
+    seq: int | None
+
+
+def _accesses(found: dict[str, Any], departments: dict[str, str]) -> list[Access]:
+    rows = []
+    for a in found["accesses"]:
+        at = datetime.fromisoformat(a["at"]) if a.get("at") else None
+        code = a.get("department") or ""
+        rows.append(
+            Access(
+                at=beijing(at, "%Y-%m-%d %H:%M:%S"),
+                department=f"{departments[code]}（{code}）" if code in departments else code,
+                application=a.get("application") or "",
+                resource=a.get("resource") or "",
+                resource_name=a.get("resource_name") or "",
+                action=action_label(a.get("action") or "") or (a.get("action") or ""),
+                purpose=a.get("purpose") or "",
+                operator=a.get("operator") or "",
+                outcome=OUTCOMES.get(a.get("outcome") or "", a.get("outcome") or ""),
+                tag=OUTCOME_TAGS.get(a.get("outcome") or "", ""),
+                seq=a.get("audit_seq"),
+            )
+        )
+    return rows
+
+
+@router.get("/audit/who-looked", response_class=HTMLResponse)
+def who_looked_form(
+    request: Request,
+    session: Session = DB_SESSION,
+    actor: Actor = require(Permission.ACCESS_TRACE),
+) -> HTMLResponse:
+    return render(request, "audit_who_looked.html", actor, number="", error=None, result=None)
+
+
+@router.post("/audit/who-looked", response_class=HTMLResponse)
+def who_looked_submit(
+    request: Request,
+    number: str = Form("", max_length=64),
+    csrf_token: str = Form("", max_length=128),
+    session: Session = DB_SESSION,
+    actor: Actor = require(Permission.ACCESS_TRACE),
+) -> Response:
+    _csrf(request, csrf_token)
+    try:
+        if not number.strip():
+            raise InvalidInput.on("number", "请输入公民身份号码或统一社会信用代码")
+        found = stats_service.who_looked(session, actor, number)
+    except InvalidInput as exc:
+        session.rollback()
+        message = "；".join(e.message for e in exc.errors) or exc.message
+        page = render(
+            request, "audit_who_looked.html", actor, status=422, number=number, error=message, result=None
+        )
+    else:
+        departments = dict(_departments(session, actor))
+        page = render(
+            request,
+            "audit_who_looked.html",
+            actor,
+            number=number.strip().upper(),
+            error=None,
+            result={"kind": SUBJECT_KINDS.get(found["kind"], ""), "accesses": _accesses(found, departments)},
+        )
+    page.headers["Cache-Control"] = "no-store"
+    return page

@@ -1,0 +1,83 @@
+"""Security as the browser sees it: the session cookie, the Content-Security-Policy, no inline script or
+style on the pages, and the account lockout after repeated wrong passwords (in Chinese)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.helpers import login
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+
+INLINE = """() => {
+  const all = [...document.querySelectorAll('*')];
+  return {
+    scripts: [...document.scripts].filter(s => !s.src).length,
+    handlers: all.filter(e => [...e.attributes].some(a => a.name.startsWith('on')))
+                 .map(e => e.outerHTML.slice(0, 80)),
+    styles: all.filter(e => e.hasAttribute('style')).map(e => e.outerHTML.slice(0, 80)),
+    external: all.flatMap(e => ['src', 'href', 'action'].map(n => e.getAttribute(n)))
+                 .filter(v => v && /^(https?:)?\\/\\//i.test(v)),
+  };
+}"""
+
+
+def test_session_cookie_is_httponly_samesite_and_hidden_from_scripts(page: Page) -> None:
+    login(page, "mz.user")
+    cookies = {c["name"]: c for c in page.context.cookies()}
+    session = cookies["gs_session"]
+    assert session["httpOnly"] is True
+    assert session["sameSite"] in ("Lax", "Strict")
+    assert session["path"] == "/"
+    visible = page.evaluate("document.cookie")
+    assert "gs_session" not in visible and session["value"] not in visible
+    # Signing out ends the session: the cookie is gone and a private page asks to log in again.
+    with page.expect_navigation():
+        page.get_by_role("button", name="退出").click()
+    assert "gs_session" not in {c["name"] for c in page.context.cookies()}
+    page.goto("/sharing")
+    assert "/login" in page.url
+
+
+@pytest.mark.parametrize("path", ["/login", "/", "/catalog", "/sharing", "/sharing/grants", "/dashboard"])
+def test_pages_carry_the_csp_and_no_inline_script_or_style(page: Page, path: str) -> None:
+    violations: list[str] = []
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    if path != "/login":
+        login(page, "ga.admin")
+    response = page.goto(path)
+    assert response is not None and response.status == 200
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "style-src 'self'" in csp and "unsafe-inline" not in csp, csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["x-content-type-options"] == "nosniff"
+    found = page.evaluate(INLINE)
+    assert found["scripts"] == 0, "inline <script> on the page"
+    assert found["handlers"] == [], found["handlers"]
+    assert found["styles"] == [], found["styles"]
+    assert found["external"] == [], f"resources from outside the node: {found['external']}"
+    assert violations == [], violations
+
+
+def test_repeated_wrong_passwords_lock_the_account_with_a_chinese_message(page: Page) -> None:
+    username = "tyjr.user"  # used by no other test: it stays locked for 15 minutes
+    for attempt in range(1, 6):
+        page.goto("/login")
+        page.get_by_label("用户名").fill(username)
+        page.get_by_label("口令").fill(f"wrong-password-{attempt}")
+        with page.expect_navigation():
+            page.get_by_role("button", name="登录").click()
+        error = page.locator(".error")
+        if attempt < 5:
+            expect(error).to_have_text("用户名或口令错误")
+    expect(error).to_contain_text("连续登录失败 5 次，账号已锁定 15 分钟")
+    expect(page.get_by_label("用户名")).to_have_value(username)  # what the person typed is kept
+    # Now even the right password is refused until the lock ends (or the security officer unlocks it).
+    page.get_by_label("口令").fill("Demo@2026-govshare")
+    with page.expect_navigation():
+        page.get_by_role("button", name="登录").click()
+    expect(page.locator(".error")).to_have_text(re.compile(r"账号已锁定，请于 \d{2}:\d{2} 后再试"))
+    assert "gs_session" not in {c["name"] for c in page.context.cookies()}
