@@ -37,6 +37,25 @@ def test_platform_admin_cannot_read_or_verify_the_audit_log(client: TestClient, 
     assert client.post("/api/v1/audit/verify", headers=headers).json()["ok"] is True
 
 
+def test_auditor_filters_by_department_and_action_family_in_the_database(
+    client: TestClient, db: Database
+) -> None:
+    factories.city(db)
+    factories.login(client, "mz.admin")
+    factories.login(client, "auditor")
+    entries = client.get(
+        "/api/v1/audit/entries", params={"department": "MZ", "action_prefix": "identity.", "limit": 3}
+    ).json()["entries"]
+    assert entries and all(
+        e["department_code"] == "MZ" and e["action"].startswith("identity.") for e in entries
+    )
+    # the prefix is literal: "_" and "%" are not wildcards
+    for prefix in ("identity_", "%", "identity%"):
+        listed = client.get("/api/v1/audit/entries", params={"action_prefix": prefix}).json()
+        assert listed["entries"] == [], prefix
+    assert client.get("/api/v1/audit/entries", params={"department": "NOPE"}).json()["entries"] == []
+
+
 def test_auditor_changes_nothing(app: FastAPI, client: TestClient, db: Database) -> None:
     factories.city(db)
     headers = factories.login(client, "auditor")

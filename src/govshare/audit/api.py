@@ -25,6 +25,8 @@ def list_entries(
     actor_name: str | None = Query(None, max_length=100),
     target_id: str | None = Query(None, max_length=128),
     outcome: Literal["success", "denied", "failure"] | None = None,
+    department: str | None = Query(None, max_length=32, description="操作人所属部门代码"),
+    action_prefix: str | None = Query(None, max_length=64, description="操作代码前缀，如 sharing."),
     since: datetime | None = None,
     until: datetime | None = None,
     before: int | None = Query(None, ge=1, le=2**62),
@@ -37,6 +39,8 @@ def list_entries(
         actor_name=actor_name,
         target_id=target_id,
         outcome=outcome,
+        department_code=department,
+        action_prefix=action_prefix,
         since=assume_beijing(since, "since"),
         until=assume_beijing(until, "until"),
     )

@@ -19,6 +19,8 @@ class AuditFilter:
     actor_name: str | None = None
     target_id: str | None = None
     outcome: str | None = None
+    department_code: str | None = None
+    action_prefix: str | None = None  # an action family such as "sharing." (a literal prefix, no wildcards)
     since: datetime | None = None
     until: datetime | None = None
 
@@ -76,6 +78,10 @@ class AuditRepository:
             stmt = stmt.where(AuditEntry.target_id == flt.target_id)
         if flt.outcome:
             stmt = stmt.where(AuditEntry.outcome == flt.outcome)
+        if flt.department_code:
+            stmt = stmt.where(AuditEntry.department_code == flt.department_code)
+        if flt.action_prefix:
+            stmt = stmt.where(AuditEntry.action.startswith(flt.action_prefix, autoescape=True))
         if flt.since:
             stmt = stmt.where(AuditEntry.occurred_at >= flt.since)
         if flt.until:
