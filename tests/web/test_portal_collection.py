@@ -124,6 +124,8 @@ def test_a_steward_uploads_a_gbk_file_and_reads_the_exact_counts(
     assert (batch["status"], batch["source_id"]) == ("succeeded", source_id)
     assert batch["encoding"] in ("gbk", "gb18030")  # detected: the file was written in GBK
     assert (batch["read"], batch["inserted"], batch["rejected"]) == (5, 3, 2)
+    # the batch's origin names the uploaded file, never where the node stored it
+    assert batch["origin"] == "人口月报表（上传文件 人口.csv）", batch["origin"]
     text = page(client, f"/collection/batches/{batch_id}?done=started")
     assert "批次已开始" in text and "批次已成功完成" in text
     for name in ("read", "inserted", "updated", "unchanged", "superseded", "deleted", "empty", "rejected"):

@@ -257,7 +257,11 @@ def _source(session: Session, source_id: int) -> tuple[Source, Resource, Resourc
 
 
 @action(RUN)
-def start_source_run(session: Session, actor: Actor, source_id: int, *, mode: str | None = None) -> Started:
+def start_source_run(
+    session: Session, actor: Actor, source_id: int, *, mode: str | None = None, upload_name: str | None = None
+) -> Started:
+    """Run a registered source; `upload_name` names the file a person uploaded for a file source (kept in
+    the batch's origin for provenance, never a path on the node)."""
     source, resource, version = _source(session, source_id)
     if source.kind == "push":
         raise InvalidInput.on("source", "推送型数据源由对方系统推送数据，不能在此运行")
@@ -268,12 +272,19 @@ def start_source_run(session: Session, actor: Actor, source_id: int, *, mode: st
         resource=resource,
         version=version,
         mapping=mapping,
-        origin=f"{source.name}（{source.kind}）",
+        origin=f"{source.name}（{_upload_label(upload_name) if upload_name else source.kind}）",
         kind=source.kind,
         permission=RUN,
         source=source,
         mode=mode,
     )
+
+
+def _upload_label(name: str) -> str:
+    # a browser sends the bare file name; keep its last part only, printable, and short
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    printable = "".join(ch for ch in base if ch.isprintable())[:120]
+    return f"上传文件 {printable}"
 
 
 @action(PUSH)

@@ -495,7 +495,11 @@ def source_upload(
     path = _save(upload, db.config.work_dir, allowed[0])
     try:
         started = service.start_source_run(
-            session, actor, source_id, mode=mode if isinstance(mode, str) and mode else None
+            session,
+            actor,
+            source_id,
+            mode=mode if isinstance(mode, str) and mode else None,
+            upload_name=upload.filename,
         )
     except (InvalidInput, Conflict, NotFound) as exc:
         FilePath(path).unlink(missing_ok=True)
