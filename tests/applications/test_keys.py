@@ -9,7 +9,7 @@ from sqlalchemy import text, update
 
 from govshare.core.clock import utcnow
 from govshare.core.db import Database
-from govshare.models import ApiKey
+from govshare.models import ApiKey, AuditEntry
 from tests import factories
 
 
@@ -44,6 +44,22 @@ def test_key_is_shown_once_and_stored_only_as_digest(client: TestClient, db: Dat
     assert all(secret not in str(value) for row in rows for value in row)
     client.cookies.clear()
     assert client.get("/api/v1/me", headers=factories.bearer(secret)).json()["application_code"] == "ga-rkgl"
+
+
+def test_the_revocation_reason_is_kept_in_its_audit_entry(client: TestClient, db: Database) -> None:
+    headers = _setup(client, db)
+    issued = _issue(client, headers)
+    url = f"/api/v1/applications/ga-rkgl/keys/{issued['prefix']}/revoke"
+    assert client.post(url, json={"reason": "密钥随代码提交泄露"}, headers=headers).json()["state"] == "revoked"
+    assert client.post(url, json={"reason": "x", "extra": 1}, headers=headers).status_code == 422
+    with db.transaction(readonly=True) as session:
+        details = [
+            d
+            for (d,) in session.query(AuditEntry.detail).filter(
+                AuditEntry.action == "applications.key.revoke", AuditEntry.target_id == issued["prefix"]
+            )
+        ]
+    assert details == [{"application": "ga-rkgl", "reason": "密钥随代码提交泄露"}]
 
 
 def test_revocation_takes_effect_on_the_next_request(client: TestClient, db: Database) -> None:

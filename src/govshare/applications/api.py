@@ -6,7 +6,14 @@ from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
 from govshare.applications import service
-from govshare.applications.schemas import ApplicationCreate, ApplicationOut, IssuedKey, KeyIssue, KeyOut
+from govshare.applications.schemas import (
+    ApplicationCreate,
+    ApplicationOut,
+    IssuedKey,
+    KeyIssue,
+    KeyOut,
+    KeyRevoke,
+)
 from govshare.auth.actor import Actor
 from govshare.auth.permissions import Permission
 from govshare.web.deps import DB_SESSION, require
@@ -59,7 +66,9 @@ def issue_key(
 def revoke_key(
     code: str,
     prefix: str,
+    body: KeyRevoke | None = None,
     session: Session = DB_SESSION,
     actor: Actor = require(Permission.API_KEY_REVOKE, Permission.API_KEY_MANAGE),
 ) -> KeyOut:
-    return KeyOut.of(service.revoke_key(session, actor, code, prefix))
+    reason = body.reason if body is not None else ""
+    return KeyOut.of(service.revoke_key(session, actor, code, prefix, reason=reason))

@@ -80,10 +80,15 @@ def app_key(
 def app_revoke(
     code: str = typer.Argument(..., help="应用代码"),
     prefix: str = typer.Argument(..., help="密钥前缀（密钥中间的 10 位）"),
+    reason: str = typer.Option("", "--reason", help="吊销理由，记入审计日志"),
     as_json: bool = JsonOption,
 ) -> None:
     """吊销密钥，下一次请求即失效。"""
-    key = run(lambda session, actor: KeyOut.of(service.revoke_key(session, actor, code, prefix)))
+    key = run(
+        lambda session, actor: KeyOut.of(
+            service.revoke_key(session, actor, code, prefix, reason=reason.strip())
+        )
+    )
     emit(as_json, key.model_dump(mode="json"), f"已吊销密钥 {key.prefix}")
 
 

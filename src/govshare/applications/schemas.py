@@ -48,6 +48,10 @@ class KeyIssue(Input):
     days: int | None = Field(None, ge=1, le=3650, description="有效天数，默认取节点设置")
 
 
+class KeyRevoke(Input):
+    reason: str = Field("", max_length=2000, description="吊销理由，记入审计日志")
+
+
 class KeyOut(BaseModel):
     prefix: str
     scopes: list[str]

@@ -147,7 +147,8 @@ def issue_key(
 
 
 @action(Permission.API_KEY_REVOKE, Permission.API_KEY_MANAGE)
-def revoke_key(session: Session, actor: Actor, code: str, prefix: str) -> ApiKey:
+def revoke_key(session: Session, actor: Actor, code: str, prefix: str, *, reason: str = "") -> ApiKey:
+    """Revoke a key (from the next request on); the reason, when given, is kept in the audit entry."""
     key = ApiKeyRepository(session).by_prefix(prefix)
     if key is None or key.application.code != code:
         raise NotFound(f"应用“{code}”没有前缀为“{prefix}”的密钥")
@@ -171,7 +172,7 @@ def revoke_key(session: Session, actor: Actor, code: str, prefix: str) -> ApiKey
             "applications.key.revoke",
             target_type="api_key",
             target_id=prefix,
-            detail={"application": key.application.code},
+            detail={"application": key.application.code, **({"reason": reason} if reason else {})},
         )
     return key
 

@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from govshare.applications import service
 from govshare.applications.schemas import ApplicationCreate, ApplicationOut, KeyIssue, KeyOut
-from govshare.audit import service as audit
 from govshare.auth.actor import Actor
 from govshare.auth.permissions import APPLICATION_DEFAULT, APPLICATION_GRANTABLE, Permission, Scope
 from govshare.core.clock import utcnow
@@ -357,20 +356,7 @@ def apps_revoke_key(
     try:
         if len(reason) < 4:
             raise InvalidInput.on("reason", "请说明吊销理由（至少 4 个字）")
-        was_active = any(
-            k.prefix == prefix and k.revoked_at is None for k in service.list_keys(session, actor, code)
-        )
-        key = service.revoke_key(session, actor, code, prefix)
-        if was_active:
-            # The key service records the revocation; its reason is recorded next to it.
-            audit.record(
-                session,
-                actor,
-                "applications.key.revoke_reason",
-                target_type="api_key",
-                target_id=key.prefix,
-                detail={"application": code, "reason": reason},
-            )
+        service.revoke_key(session, actor, code, prefix, reason=reason)
     except (InvalidInput, Conflict) as exc:
         session.rollback()
         failed = FormState("revoke", _explain(exc), {"prefix": prefix, "reason": reason})
