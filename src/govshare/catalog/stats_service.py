@@ -14,6 +14,8 @@ from govshare.auth.actor import Actor
 from govshare.auth.guard import action, public_action
 from govshare.auth.permissions import Permission, Scope
 from govshare.catalog.vocabulary import Category, ResourceStatus, ShareType, UpdateCycle, VersionState
+from govshare.core.clock import BEIJING
+from govshare.core.db import beijing_period
 from govshare.models import Department, Resource, ResourceItem, ResourceVersion
 
 
@@ -108,7 +110,7 @@ def catalog_stats(session: Session, actor: Actor) -> CatalogStats:
             categories[Category(category).label] += 1
             cycles[UpdateCycle(cycle).label] += 1
         if first_published is not None:
-            months[first_published.strftime("%Y-%m")] += 1
+            months[first_published.astimezone(BEIJING).strftime("%Y-%m")] += 1
     department_figures = [
         DepartmentFigures(code=d.code, name=d.name, **per[d.id].model_dump()) for d in departments
     ]
@@ -176,20 +178,17 @@ def public_figures(session: Session) -> PublicFigures:
 
 @public_action("the home page shows the catalog's growth: first publications per month, counts")
 def growth_by_month(session: Session, *, department_id: int | None = None) -> list[MonthCount]:
-    """Resources first published per month (UTC months), oldest first."""
-    year = func.extract("year", Resource.first_published_at)
-    month = func.extract("month", Resource.first_published_at)
+    """Resources first published per month (months in Beijing time), oldest first."""
+    month = beijing_period(session, Resource.first_published_at, month=True)
     query = (
-        select(year, month, func.count())
+        select(month, func.count())
         .where(Resource.first_published_at.is_not(None))
-        .group_by(year, month)
-        .order_by(year, month)
+        .group_by(month)
+        .order_by(month)
     )
     if department_id is not None:
         query = query.where(Resource.department_id == department_id)
-    return [
-        MonthCount(month=f"{int(y):04d}-{int(m):02d}", published=int(n)) for y, m, n in session.execute(query)
-    ]
+    return [MonthCount(month=str(m), published=int(n)) for m, n in session.execute(query)]
 
 
 class DepartmentCatalog(BaseModel):

@@ -16,13 +16,14 @@ from govshare.catalog.vocabulary import ResourceStatus, UpdateCycle, VersionStat
 from govshare.collection import policies
 from govshare.collection.service import CYCLES
 from govshare.core.clock import BEIJING, utcnow
+from govshare.core.db import beijing_period
 from govshare.models import Batch, QuarantineRow, Resource, ResourceVersion
 
 SUCCEEDED = "succeeded"
 
 
 class BatchDay(BaseModel):
-    day: str  # YYYY-MM-DD (the day the batch started, UTC date of the database)
+    day: str  # YYYY-MM-DD (the day the batch started, in Beijing)
     batches: int
     read: int
     loaded: int  # read - rejected
@@ -60,7 +61,7 @@ def batches_by_day(
     """Per day of the last `days`: batches, rows read, loaded and rejected (to quarantine)."""
     department = _department(actor, department_id, "collection.batches_by_day")
     since = utcnow() - timedelta(days=max(1, min(days, 3660)))
-    day = func.date(Batch.started_at)
+    day = beijing_period(session, Batch.started_at)
     query = (
         select(
             day,

@@ -12,9 +12,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import ColumnElement, Engine, create_engine, event, func
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from govshare.core.node import NodeConfig
 from govshare.settings import Settings
@@ -117,3 +117,14 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(connection: Any) -> None:
         mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
         connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def beijing_period(
+    session: Session, column: ColumnElement[Any] | InstrumentedAttribute[Any], *, month: bool = False
+) -> ColumnElement[str]:
+    """The Beijing calendar day (`YYYY-MM-DD`) or month (`YYYY-MM`) of a UTC timestamp column, in SQL: charts
+    group by the day people lived, not the UTC day (before 08:00 in Beijing it is still yesterday in UTC).
+    China keeps no daylight saving time, so SQLite's fixed `+8 hours` is exact."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.timezone("Asia/Shanghai", column), "YYYY-MM" if month else "YYYY-MM-DD")
+    return func.strftime("%Y-%m" if month else "%Y-%m-%d", column, "+8 hours")
