@@ -50,7 +50,9 @@ def test_the_revocation_reason_is_kept_in_its_audit_entry(client: TestClient, db
     headers = _setup(client, db)
     issued = _issue(client, headers)
     url = f"/api/v1/applications/ga-rkgl/keys/{issued['prefix']}/revoke"
-    assert client.post(url, json={"reason": "密钥随代码提交泄露"}, headers=headers).json()["state"] == "revoked"
+    assert (
+        client.post(url, json={"reason": "密钥随代码提交泄露"}, headers=headers).json()["state"] == "revoked"
+    )
     assert client.post(url, json={"reason": "x", "extra": 1}, headers=headers).status_code == 422
     with db.transaction(readonly=True) as session:
         details = [

@@ -1,6 +1,6 @@
-"""Portal pages of 系统管理: departments, users and roles (三员分立), the roles matrix, code sets and the
-node's settings. Every change is checked through the API, not only the pages' status codes. On SQLite and
-PostgreSQL (`db`)."""
+"""Portal pages of 系统管理: departments (new and edit), users and roles (三员分立), the roles matrix, code
+sets and the node's settings. Every change is checked through the API, not only the pages' status codes.
+On SQLite and PostgreSQL (`db`)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pydantic import SecretStr
 from govshare.auth.permissions import Role
 from govshare.core.db import Database
 from govshare.settings import Settings
-from govshare.web.portal_admin import settings_rows
+from govshare.web.portal_admin_settings import settings_rows
 from tests import factories
 from tests.conftest import TEST_AUDIT_KEY, TEST_SECRET
 from tests.web.portal_helpers import HTML, page, portal_login, post, token
@@ -142,6 +142,122 @@ def test_platform_admin_creates_a_department_and_a_user(client: TestClient, db: 
     assert user_of(client, "wj.li")["is_active"] is True
 
 
+def test_platform_admin_edits_a_department(client: TestClient, db: Database) -> None:
+    factories.city(db)  # DSJ ← GA, DSJ ← MZ
+    factories.department(db, "GA-XJ", "测试市公安局刑侦支队", parent="GA")
+    portal_login(client, "admin", "/admin/departments")
+    listing = page(client, "/admin/departments")
+    for code in ("DSJ", "GA", "MZ", "GA-XJ"):
+        assert f'href="/admin/departments/{code}"' in listing
+
+    form = page(client, "/admin/departments/GA")
+    assert 'value="测试市公安局"' in form and 'value="990100"' in form
+    assert '<option value="DSJ" selected>' in form and '<option value="city" selected>' in form
+    # Neither the department itself nor its sub-departments are offered as its parent.
+    assert '<option value="MZ">' in form
+    assert '<option value="GA">' not in form and '<option value="GA-XJ"' not in form
+
+    # A name taken by another department: 409, the service's message beside the form, what was typed kept.
+    taken = post(
+        client,
+        "/admin/departments/GA",
+        form,
+        name="测试市民政局",
+        division_code="990102",
+        level="county",
+        parent_code="DSJ",
+    )
+    assert taken.status_code == 409
+    assert "部门名称“测试市民政局”已存在" in taken.text and 'role="alert"' in taken.text
+    assert 'value="测试市民政局"' in taken.text and 'value="990102"' in taken.text
+    assert '<option value="county" selected>' in taken.text
+    # A sub-department as the parent would make a cycle: refused, even when forged into the form.
+    cycle = post(
+        client,
+        "/admin/departments/GA",
+        form,
+        name="测试市公安局",
+        division_code="990100",
+        level="city",
+        parent_code="GA-XJ",
+    )
+    assert cycle.status_code == 422
+    assert "上级部门：“测试市公安局刑侦支队”是本部门的下级部门，不能作为上级部门（会形成循环）" in cycle.text
+    bad = post(client, "/admin/departments/GA", form, name="测", division_code="99", level="city")
+    assert bad.status_code == 422 and "名称：长度不能少于 2 个字符" in bad.text
+    assert "行政区划代码：格式不正确" in bad.text
+    assert api(client, "/api/v1/departments/GA") == {
+        "code": "GA",
+        "name": "测试市公安局",
+        "division_code": "990100",
+        "level": "city",
+        "level_label": "市级",
+        "parent_code": "DSJ",
+        "uscc": None,
+        "is_active": True,
+    }
+
+    done = post(
+        client,
+        "/admin/departments/GA",
+        form,
+        name="测试市公安局（新）",
+        division_code="990102",
+        level="county",
+        parent_code="MZ",
+        uscc="11110000mb0000000x",
+    )
+    assert (done.status_code, done.headers["location"]) == (303, "/admin/departments/GA?done=updated")
+    assert api(client, "/api/v1/departments/GA") == {
+        "code": "GA",
+        "name": "测试市公安局（新）",
+        "division_code": "990102",
+        "level": "county",
+        "level_label": "县级",
+        "parent_code": "MZ",
+        "uscc": "11110000MB0000000X",
+        "is_active": True,
+    }
+    shown = page(client, done.headers["location"])
+    assert "部门信息已保存" in shown and 'value="测试市公安局（新）"' in shown
+    assert '<option value="MZ" selected>' in shown
+    # An empty parent and USCC clear them.
+    cleared = post(
+        client,
+        "/admin/departments/GA",
+        shown,
+        name="测试市公安局（新）",
+        division_code="990102",
+        level="county",
+    )
+    assert cleared.status_code == 303
+    found = api(client, "/api/v1/departments/GA")
+    assert isinstance(found, dict) and (found["parent_code"], found["uscc"]) == (None, None)
+    page(client, "/admin/departments/NOPE", status=404)
+
+
+def test_department_admin_cannot_edit_and_csrf_is_required(client: TestClient, db: Database) -> None:
+    factories.city(db)
+    portal_login(client, "ga.admin", "/admin/departments")
+    listing = page(client, "/admin/departments")
+    assert "测试市公安局" in listing and 'href="/admin/departments/GA"' not in listing
+    page(client, "/admin/departments/GA", status=403)
+    refused = post(
+        client, "/admin/departments/GA", listing, name="改名的公安局", division_code="990100", level="city"
+    )
+    assert refused.status_code == 403
+
+    portal_login(client, "admin", "/admin/departments/GA")
+    form = page(client, "/admin/departments/GA")
+    fields = {"name": "改名的公安局", "division_code": "990100", "level": "city", "parent_code": "DSJ"}
+    for data in (fields, {**fields, "csrf_token": "0" * 64}):
+        response = client.post("/admin/departments/GA", data=data, headers=HTML, follow_redirects=False)
+        assert response.status_code == 403 and "csrf" in response.text.lower()
+    assert 'value="测试市公安局"' in form
+    found = api(client, "/api/v1/departments/GA")
+    assert isinstance(found, dict) and found["name"] == "测试市公安局"
+
+
 def test_security_admin_grants_roles_and_separation_is_shown(client: TestClient, db: Database) -> None:
     factories.city(db)
     portal_login(client, "security", "/admin")
@@ -249,6 +365,7 @@ def test_data_user_is_refused_and_csrf_is_required(client: TestClient, db: Datab
     for path in (
         "/admin",
         "/admin/departments",
+        "/admin/departments/MZ",
         "/admin/users",
         "/admin/roles",
         "/admin/code-sets",

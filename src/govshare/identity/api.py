@@ -13,6 +13,7 @@ from govshare.identity.schemas import (
     ActorOut,
     DepartmentCreate,
     DepartmentOut,
+    DepartmentUpdate,
     LoginRequest,
     RoleChange,
     RoleName,
@@ -112,6 +113,20 @@ def get_department(
     code: str, session: Session = DB_SESSION, actor: Actor = require(Permission.DEPARTMENT_READ)
 ) -> DepartmentOut:
     return DepartmentOut.of(service.get_department(session, actor, code), service.department_codes(session))
+
+
+@router.patch(
+    "/departments/{code}",
+    summary="修改部门（只改请求中给出的字段；代码不能改；parent_code、uscc 可给 null 以清除）",
+)
+def update_department(
+    code: str,
+    body: DepartmentUpdate,
+    session: Session = DB_SESSION,
+    actor: Actor = require(Permission.DEPARTMENT_MANAGE),
+) -> DepartmentOut:
+    department = service.update_department(session, actor, code, body)
+    return DepartmentOut.of(department, service.department_codes(session))
 
 
 @router.get("/users", summary="用户列表")

@@ -13,15 +13,21 @@ from sqlalchemy.orm import Session
 from govshare.auth.actor import Actor
 from govshare.cli.context import JsonOption, emit, fail, run
 from govshare.identity import service
-from govshare.identity.schemas import DepartmentCreate, DepartmentOut, UserCreate, UserOut
+from govshare.identity.schemas import (
+    DepartmentCreate,
+    DepartmentOut,
+    DepartmentUpdate,
+    UserCreate,
+    UserOut,
+)
 
 dept_app = typer.Typer(help="部门管理", no_args_is_help=True)
 user_app = typer.Typer(help="用户管理", no_args_is_help=True)
 
 
 def parse(
-    model: type[DepartmentCreate] | type[UserCreate], **values: object
-) -> DepartmentCreate | UserCreate:
+    model: type[DepartmentCreate] | type[DepartmentUpdate] | type[UserCreate], **values: object
+) -> DepartmentCreate | DepartmentUpdate | UserCreate:
     try:
         return model.model_validate(values)
     except ValidationError as exc:
@@ -70,6 +76,36 @@ def dept_add(
 
     out = run(action)
     emit(as_json, out.model_dump(mode="json"), f"已新增部门 {out.code} {out.name}")
+
+
+@dept_app.command("edit")
+def dept_edit(
+    code: str = typer.Argument(..., help="要修改的部门代码（代码本身不能修改）"),
+    name: str | None = typer.Option(None, "--name", help="新的部门名称"),
+    division: str | None = typer.Option(None, "--division", help="行政区划代码（6 位）"),
+    level: str | None = typer.Option(None, "--level", help="层级：province/city/county 或 省/市/县"),
+    parent: str | None = typer.Option(None, "--parent", help="上级部门代码；给空字符串表示没有上级部门"),
+    uscc: str | None = typer.Option(None, "--uscc", help="统一社会信用代码；给空字符串表示清除"),
+    as_json: bool = JsonOption,
+) -> None:
+    """修改部门：只改给出的选项，未给出的保持不变。"""
+    given = {"name": name, "division_code": division, "level": level, "parent_code": parent, "uscc": uscc}
+    clearable = ("parent_code", "uscc")  # an empty value clears them
+    sent = {k: (v.strip() or None) if k in clearable else v for k, v in given.items() if v is not None}
+    if not sent:
+        fail(
+            "请至少给出一个要修改的选项（--name、--division、--level、--parent、--uscc）",
+            code="invalid_input",
+            exit_code=2,
+        )
+    data = parse(DepartmentUpdate, **sent)
+
+    def action(session: Session, actor: Actor) -> DepartmentOut:
+        department = service.update_department(session, actor, code, data)  # type: ignore[arg-type]
+        return DepartmentOut.of(department, service.department_codes(session))
+
+    out = run(action)
+    emit(as_json, out.model_dump(mode="json"), f"已修改部门 {out.code} {out.name}")
 
 
 @dept_app.command("list")

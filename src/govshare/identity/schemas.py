@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from govshare.auth.permissions import ROLE_PERMISSIONS, Role
 from govshare.core.inputs import Input
@@ -50,6 +50,30 @@ class DepartmentCreate(Input):
     level: Level
     parent_code: DepartmentCode | None = None
     uscc: str | None = Field(None, pattern=USCC_PATTERN, description="统一社会信用代码")
+
+
+class DepartmentUpdate(Input):
+    """A change to a department (`PATCH`): only the fields sent change; the code never does.
+
+    `parent_code` and `uscc` may be sent as null to clear them; name, division code and level may not.
+    """
+
+    name: str | None = Field(None, min_length=2, max_length=100)
+    division_code: str | None = Field(None, pattern=r"^\d{6}$", description="行政区划代码，6 位数字")
+    level: Level | None = None
+    parent_code: DepartmentCode | None = Field(None, description="上级部门代码；null 表示没有上级部门")
+    uscc: str | None = Field(None, pattern=USCC_PATTERN, description="统一社会信用代码；null 表示清除")
+
+    @field_validator("name", "division_code", "level")
+    @classmethod
+    def _required_when_sent(cls, value: object) -> object:
+        if value is None:  # runs only for a value that was sent: an omitted field keeps its default
+            raise ValueError("不能为空；不修改请省略该字段")
+        return value
+
+    def changes(self) -> dict[str, object]:
+        """The fields sent, with their values."""
+        return {name: getattr(self, name) for name in self.model_fields_set}
 
 
 class DepartmentOut(BaseModel):

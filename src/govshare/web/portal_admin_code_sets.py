@@ -1,0 +1,336 @@
+"""Portal pages of 系统管理：代码集. Calls the same standards service as the API.
+
+A code set is read and changed by whoever holds `standards:edit`: its codes page by page, one code added
+or changed at a time (the current version with the change becomes a new version, through the service's
+import, so every earlier version stays as it was), or a new version imported from a CSV or Excel file.
+The routes are put on `portal_admin.router`, so the app serves them with the other 系统管理 pages.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date
+
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile
+
+from govshare.auth.actor import Actor
+from govshare.auth.permissions import Permission
+from govshare.errors import Conflict, InvalidInput, PayloadTooLarge
+from govshare.standards import importing
+from govshare.standards import service as standards
+from govshare.standards.schemas import CodeOut, CodeSetImport
+from govshare.web.deps import DB_SESSION, require
+from govshare.web.portal import render
+from govshare.web.portal_admin_common import (
+    FormState,
+    beijing,
+    beijing_today,
+    check_csrf,
+    error_status,
+    explain,
+    see_other,
+)
+
+router = APIRouter(include_in_schema=False)
+
+P = Permission
+CODE_SET = Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+EDITABLE_MAX_CODES = 5000  # a larger code set changes by file import, not one code at a time
+UPLOAD_SLACK = 64 * 1024  # the multipart envelope and the form's other fields
+DONE = {
+    "code": "代码已保存为代码集的新版本。",
+    "imported": "代码集已导入。",
+}
+
+
+@router.get("/admin/code-sets", response_class=HTMLResponse)
+def code_sets_page(
+    request: Request,
+    done: str | None = Query(None, max_length=20),
+    session: Session = DB_SESSION,
+    actor: Actor = require(P.STANDARDS_EDIT),
+) -> HTMLResponse:
+    return _code_sets_page(request, session, actor, done=done)
+
+
+def _code_sets_page(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    *,
+    status: int = 200,
+    form: FormState | None = None,
+    done: str | None = None,
+) -> HTMLResponse:
+    return render(
+        request,
+        "admin_code_sets.html",
+        actor,
+        status=status,
+        code_sets=standards.list_code_sets(session, actor),
+        max_mb=importing.MAX_FILE_BYTES // 1024 // 1024,
+        form=form or FormState(),
+        done=DONE.get(done or ""),
+    )
+
+
+def _all_codes(session: Session, actor: Actor, code: str) -> tuple[str, list[CodeOut]]:
+    """Every code of the current version (for rewriting it as a new version), in order."""
+    found: list[CodeOut] = []
+    after, version = 0, ""
+    while True:
+        page = standards.list_codes(session, actor, code, after=after, limit=standards.MAX_PAGE)
+        version = page.version
+        found.extend(page.items)
+        if page.next_after is None or len(found) > EDITABLE_MAX_CODES:
+            return version, found
+        after = page.next_after
+
+
+def _editable(codes: list[CodeOut], is_builtin: bool) -> str | None:
+    """Why this code set cannot be changed one code at a time (None when it can)."""
+    if is_builtin:
+        return "内置的国家标准代码集不能在此逐条修改；如需调整，请导入新版本文件。"
+    if len(codes) > EDITABLE_MAX_CODES:
+        return f"代码超过 {EDITABLE_MAX_CODES} 条的代码集请以导入文件的方式修订。"
+    if any(set(c.attributes) - {"note"} for c in codes):
+        return (
+            "该代码集的代码带有附加属性（如简称、字母代码），逐条修改会丢失这些属性，请以导入文件的方式修订。"
+        )
+    return None
+
+
+def _code_set_page(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    code: str,
+    *,
+    after: int = 0,
+    q: str | None = None,
+    status: int = 200,
+    form: FormState | None = None,
+    done: str | None = None,
+) -> HTMLResponse:
+    code_set = standards.get_code_set(session, actor, code)
+    page = None
+    blocked = "该代码集没有现行版本。"
+    if code_set.current_version is not None:
+        page = standards.list_codes(session, actor, code_set.code, query=q or None, after=after, limit=200)
+        codes = [] if code_set.is_builtin else _all_codes(session, actor, code_set.code)[1]
+        blocked = _editable(codes, code_set.is_builtin) or ""
+    return render(
+        request,
+        "admin_code_set.html",
+        actor,
+        status=status,
+        code_set=code_set,
+        page=page,
+        q=q or "",
+        blocked=blocked or None,
+        suggested=_suggest_version(code_set.current_version, [v.version for v in code_set.versions]),
+        form=form or FormState(),
+        done=DONE.get(done or ""),
+        beijing=beijing,
+    )
+
+
+def _suggest_version(current: str | None, taken: list[str]) -> str:
+    base = beijing_today().strftime("%Y%m%d")
+    for n in range(1, 100):
+        candidate = base if n == 1 else f"{base}-{n}"
+        if candidate not in taken:
+            return candidate
+    return f"{base}-{len(taken)}"  # pragma: no cover
+
+
+@router.get("/admin/code-sets/{code}", response_class=HTMLResponse)
+def code_set_page(
+    request: Request,
+    code: str = CODE_SET,
+    after: int = Query(0, ge=0, le=2**31 - 1),
+    q: str | None = Query(None, max_length=100),
+    done: str | None = Query(None, max_length=20),
+    session: Session = DB_SESSION,
+    actor: Actor = require(P.STANDARDS_EDIT),
+) -> HTMLResponse:
+    return _code_set_page(request, session, actor, code, after=after, q=q, done=done)
+
+
+def _day(value: str, name: str) -> date | None:
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput.on(name, "日期格式应为 年-月-日，如 2026-05-01") from None
+
+
+def _codes_csv(codes: list[CodeOut]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["代码", "名称", "上级代码", "排序", "生效日期", "失效日期", "备注"])
+    for c in codes:
+        writer.writerow(
+            [
+                c.code,
+                c.label,
+                c.parent_code or "",
+                c.position,
+                c.valid_from.isoformat() if c.valid_from else "",
+                c.valid_to.isoformat() if c.valid_to else "",
+                str(c.attributes.get("note", "")),
+            ]
+        )
+    return out.getvalue().encode("utf-8")
+
+
+@router.post("/admin/code-sets/{code}/codes")
+def save_code(
+    request: Request,
+    code: str = CODE_SET,
+    position: str = Form("", max_length=12),
+    value: str = Form("", max_length=64),
+    label: str = Form("", max_length=200),
+    parent_code: str = Form("", max_length=64),
+    valid_from: str = Form("", max_length=10),
+    valid_to: str = Form("", max_length=10),
+    note: str = Form("", max_length=2000),
+    version: str = Form("", max_length=32),
+    csrf_token: str = Form("", max_length=128),
+    session: Session = DB_SESSION,
+    actor: Actor = require(P.STANDARDS_EDIT),
+) -> Response:
+    """Add a code (no position) or change the code at `position`: the code set's current version with
+    this change becomes a new version (in force from today), through the service's import, so every
+    earlier version stays as it was and the change is audited like any import."""
+    check_csrf(request, csrf_token)
+    values = {
+        "position": position,
+        "value": value,
+        "label": label,
+        "parent_code": parent_code,
+        "valid_from": valid_from,
+        "valid_to": valid_to,
+        "note": note,
+        "version": version,
+    }
+    form_name = f"edit-{position}" if position.strip() else "add"
+    try:
+        code_set = standards.get_code_set(session, actor, code)
+        if code_set.current_version is None:
+            raise Conflict("该代码集没有现行版本，请导入文件")
+        current, codes = _all_codes(session, actor, code_set.code)
+        why_not = _editable(codes, code_set.is_builtin)
+        if why_not:
+            raise Conflict(why_not)
+        if not value.strip():
+            raise InvalidInput.on("code", "必须填写")
+        if not label.strip():
+            raise InvalidInput.on("label", "必须填写")
+        changed = CodeOut(
+            code=value.strip(),
+            label=label.strip(),
+            position=0,
+            parent_code=parent_code.strip() or None,
+            valid_from=_day(valid_from, "valid_from"),
+            valid_to=_day(valid_to, "valid_to"),
+            attributes={"note": note.strip()} if note.strip() else {},
+        )
+        if position.strip():
+            if not position.strip().isdigit():
+                raise InvalidInput.on("position", "排序应为正整数")
+            at = int(position)
+            matches = [i for i, c in enumerate(codes) if c.position == at]
+            if not matches:
+                raise InvalidInput.on("position", f"现行版本 {current} 中没有排序为 {at} 的代码")
+            codes[matches[0]] = changed.model_copy(update={"position": at})
+        else:
+            last = max((c.position for c in codes), default=0)
+            codes.append(changed.model_copy(update={"position": last + 1}))
+        old = next(v for v in code_set.versions if v.version == current)
+        today = beijing_today()
+        meta = CodeSetImport(
+            code=code_set.code,
+            version=version.strip(),
+            valid_from=today,
+            valid_to=old.valid_to if old.valid_to and old.valid_to > today else None,
+            note=f"在 {current} 版基础上"
+            + (f"修改代码“{changed.code}”" if position.strip() else f"增加代码“{changed.code}”"),
+        )
+        standards.import_code_set(session, actor, _codes_csv(codes), meta)
+    except (ValidationError, InvalidInput, Conflict) as exc:
+        session.rollback()
+        failed = FormState(form_name, explain(exc), values)
+        return _code_set_page(request, session, actor, code, status=error_status(exc), form=failed)
+    return see_other(f"/admin/code-sets/{code}?done=code")
+
+
+@dataclass
+class Upload:
+    fields: dict[str, str]
+    data: bytes | None
+
+
+async def _multipart(request: Request) -> Upload:
+    """The import form (multipart): the size declared and capped before anything is read; one file, a
+    few short fields. Runs after the route's permission check (declared after it)."""
+    declared = request.headers.get("content-length", "")
+    limit = importing.MAX_FILE_BYTES + UPLOAD_SLACK
+    too_large = f"文件不能超过 {importing.MAX_FILE_BYTES // 1024 // 1024} MB，请拆分后上传"
+    if not declared.isdigit():
+        raise InvalidInput.on("file", "上传请求须声明长度（Content-Length）")
+    if int(declared) > limit:
+        raise PayloadTooLarge(too_large)
+    form = await request.form(max_files=1, max_fields=20, max_part_size=64 * 1024)
+    try:
+        fields = {k: v for k, v in form.items() if isinstance(v, str)}
+        upload = form.get("file")
+        data = None
+        if isinstance(upload, UploadFile) and upload.filename:
+            data = await upload.read(limit + 1)
+            if len(data) > importing.MAX_FILE_BYTES:
+                raise PayloadTooLarge(too_large)
+        return Upload(fields, data)
+    finally:
+        await form.close()
+
+
+@router.post("/admin/code-sets/import")
+def import_code_set(
+    request: Request,
+    session: Session = DB_SESSION,
+    actor: Actor = require(P.STANDARDS_EDIT),
+    upload: Upload = Depends(_multipart),  # after the caller's check: nobody uploads before being admitted
+) -> Response:
+    fields = upload.fields
+    check_csrf(request, fields.get("csrf_token", ""))
+    names = ("code", "version", "name", "standard", "source", "description", "valid_from", "valid_to", "note")
+    values = {k: fields.get(k, "")[:2000] for k in names}
+    try:
+        if not upload.data:
+            raise InvalidInput.on("file", "请选择要导入的 CSV 或 Excel（.xlsx）文件")
+        meta = CodeSetImport(
+            code=values["code"].strip(),
+            version=values["version"].strip(),
+            name=values["name"].strip() or None,
+            standard=values["standard"].strip(),
+            source=values["source"].strip(),
+            description=values["description"].strip(),
+            valid_from=_day(values["valid_from"], "valid_from"),
+            valid_to=_day(values["valid_to"], "valid_to"),
+            note=values["note"].strip(),
+        )
+        report = standards.import_code_set(session, actor, upload.data, meta)
+    except (ValidationError, InvalidInput, Conflict) as exc:
+        session.rollback()
+        failed = FormState("import", explain(exc), values)
+        return _code_sets_page(request, session, actor, status=error_status(exc), form=failed)
+    return see_other(f"/admin/code-sets/{report.code_set}?done=imported")
