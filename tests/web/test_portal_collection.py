@@ -15,10 +15,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
+from sqlalchemy import update
 
 from govshare.collection import jobs, service
 from govshare.core.db import Database
-from govshare.web import portal_collection
+from govshare.models import Source
+from govshare.web import portal_collection_uploads
 from tests.collection.helpers import OPERATOR, person_id, setup, write_csv
 from tests.sharing.helpers import resource_code
 from tests.web.portal_helpers import HTML, page, portal_login, post, token
@@ -58,7 +60,7 @@ def api(client: TestClient, path: str) -> Any:
     return response.json()
 
 
-def register(client: TestClient, db: Database, name: str = "人口月报表") -> int:
+def register(client: TestClient, db: Database, name: str = "人口月报表", mapping: str = FILE_MAPPING) -> int:
     form = page(client, "/collection/sources/new")
     code = resource_code(db, RESOURCE)
     assert f'value="{code}"' in form  # the department's published resource is offered
@@ -69,7 +71,7 @@ def register(client: TestClient, db: Database, name: str = "人口月报表") ->
         resource=code,
         name=name,
         update_cycle="monthly",
-        mapping=FILE_MAPPING,
+        mapping=mapping,
     )
     assert done.status_code == 303, done.text
     found = re.fullmatch(r"/collection/sources/(\d+)\?done=registered", done.headers["location"])
@@ -259,7 +261,7 @@ def test_forms_refuse_a_missing_csrf_token_and_bad_input(
         follow_redirects=False,
     )
     assert created.status_code == 403
-    monkeypatch.setattr(portal_collection, "MAX_UPLOAD_BYTES", 200)
+    monkeypatch.setattr(portal_collection_uploads, "MAX_UPLOAD_BYTES", 200)
     too_large = upload(client, source_id, gbk_file(tmp_path) * 3, csrf=token(page(client, "/collection")))
     assert too_large.status_code == 413 and "文件不能超过" in too_large.text
     monkeypatch.undo()
@@ -282,3 +284,100 @@ def test_forms_refuse_a_missing_csrf_token_and_bad_input(
     assert bad.status_code == 422 and "映射" in html.unescape(bad.text)
     assert "nosuch" in html.unescape(bad.text)  # what the person typed is kept
     assert len(api(client, "/batches")) == before
+
+
+def mapping_section(client: TestClient, source_id: int) -> str:
+    text = html.unescape(page(client, f"/collection/sources/{source_id}"))
+    found = re.search(r'<section id="mapping".*?</section>', text, re.S)
+    assert found, "no mapping summary on the source page"
+    return found.group(0)
+
+
+def cells(fragment: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", fragment).split())
+
+
+def test_the_source_page_summarizes_what_the_mapping_does(client: TestClient, db: Database) -> None:
+    setup(db)
+    portal_login(client, "ga.steward")
+    section = mapping_section(client, register(client, db))
+    assert "映射说明" in section and RESOURCE in section
+    table = section.split('id="mapping-columns"', 1)[1]
+    rows = {
+        cells(source): (cells(item), cells(process))
+        for source, item, process in re.findall(
+            r"<tr>\s*<td>(.*?)</td>\s*<td>(.*?)</td>\s*<td>(.*?)</td>\s*</tr>", table, re.S
+        )
+    }
+    # every source column of FILE_MAPPING, in its order, with the item it feeds
+    assert list(rows) == ["身份证号", "姓名", "性别", "出生日期", "地址", "更新时间"]
+    assert rows["身份证号"][0] == "公民身份号码（gmsfhm） 主键"
+    assert rows["姓名"][0] == "姓名（xm）" and "规范化：全角转半角并合并连续空白" in rows["姓名"][1]
+    assert rows["性别"][0] == "性别（xb）" and "值映射：“0” → “1”；“1” → “2”" in rows["性别"][1]
+    assert "值映射" not in rows["出生日期"][1] and "校验：按目录推断" in rows["出生日期"][1]
+    assert rows["地址"][0] == "居住地址（jzdz）"
+    assert rows["更新时间"][0] == "更新时间（gxsj） 游标"
+    overview = cells(section.split('id="mapping-columns"', 1)[0])
+    assert "归集方式 全量" in overview
+    assert "主键 公民身份号码（gmsfhm） （映射未指定，按目录的主键信息项）" in overview
+    assert "游标 更新时间（gxsj）" in overview
+    assert "文件编码" not in overview  # encoding: auto is the default, nothing to say
+    assert "家庭人数（jtrs）、是否有效（sfyx）" in cells(section)  # the items the mapping does not feed
+
+
+DATABASE_MAPPING = """source:
+  kind: postgresql
+  url: "{url}"
+  table: rk_jbxx
+mode: incremental
+key: [gmsfhm]
+cursor: gxsj
+columns:
+  gmsfhm: sfzh
+  xb:
+    from: xb
+    map: {{男: "1", 女: "2", 未知: null}}
+    map_only: true
+    validate: code
+    code_set: GB-T-2261.1
+  gxsj: gxsj
+"""
+
+
+def test_the_mapping_summary_never_shows_a_database_password(client: TestClient, db: Database) -> None:
+    setup(db)
+    portal_login(client, "ga.steward")
+    secret = "s3cr3t-Pw"
+    # a password kept in an environment variable, and one in the URL's parameters, which the mapping accepts
+    in_query = register(
+        client,
+        db,
+        "人口库",
+        DATABASE_MAPPING.format(
+            url=f"postgresql://ga_reader:${{GA_DB_PW}}@db.example:5432/rk?password={secret}"
+        ),
+    )
+    section = mapping_section(client, in_query)
+    assert secret not in section and "GA_DB_PW" not in section
+    assert "postgresql://ga_reader:******@db.example:5432/rk?password=******" in section
+    assert "rk_jbxx" in cells(section) and "增量" in cells(section)
+    assert "主键 公民身份号码（gmsfhm）" in cells(section) and "按目录的主键" not in section
+    xb = cells(section.split("<td>xb", 1)[1].split("</tr>", 1)[0])
+    assert "“男” → “1”；“女” → “2”；“未知” → 空值" in xb and "值映射表以外的值一律隔离" in xb
+    assert "校验：代码集（code）" in xb and "代码集 GB-T-2261.1" in xb
+    # a password with a / in it is not seen as one by the mapping's check, but is masked all the same
+    with_slash = register(
+        client,
+        db,
+        "人口库二",
+        DATABASE_MAPPING.format(url=f"postgresql://ga_reader:{secret}/x@db.example/rk"),
+    )
+    section = mapping_section(client, with_slash)
+    assert secret not in section and "postgresql://ga_reader:******@db.example/rk" in section
+    # a mapping stored with the password written out (before the check, or by hand) is not shown at all
+    with db.transaction() as session:
+        written_out = DATABASE_MAPPING.format(url=f"postgresql://ga_reader:{secret}@db.example/rk")
+        session.execute(update(Source).where(Source.id == in_query).values(mapping=written_out))
+    text = html.unescape(page(client, f"/collection/sources/{in_query}"))
+    assert "登记的映射已无法读取" in text and "数据库口令不能写在映射中" in text
+    assert secret not in text

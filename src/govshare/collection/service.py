@@ -409,6 +409,16 @@ def list_sources(session: Session, actor: Actor) -> list[SourceOut]:
 
 
 @action(READ)
+def source_mapping(session: Session, actor: Actor, source_id: int) -> Mapping:
+    """A visible source's stored mapping, parsed (read only: for showing what the mapping does). It is as
+    stored: a database URL may still name its ${VARIABLE}s, so whoever shows it masks the password part."""
+    source = CollectionRepository(session).source(source_id)
+    if source is None or policies.visible_department(actor) not in (None, source.department_id):
+        raise NotFound(f"数据源 {source_id} 不存在")
+    return load_mapping(source.mapping)
+
+
+@action(READ)
 def due_sources(session: Session, actor: Actor, *, now: datetime | None = None) -> list[DueSource]:
     """Enabled pull sources whose update cycle has passed since their last successful batch."""
     now = now or utcnow()

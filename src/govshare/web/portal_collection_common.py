@@ -1,0 +1,172 @@
+"""What the collection pages (数据归集) share: the Chinese labels of batch states, phases, source kinds and
+counts, the outcome notices, messages for invalid input, and the catalog look-ups. The pages are in
+portal_collection.py (the overview and the data sources) and portal_collection_batches.py (a batch and its
+quarantined rows); uploads are read by portal_collection_uploads.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from govshare.auth.actor import Actor
+from govshare.auth.permissions import Permission, Scope
+from govshare.catalog import service as catalog
+from govshare.catalog.schemas import ResourceOut
+from govshare.catalog.vocabulary import UpdateCycle
+from govshare.errors import CsrfFailed, GovshareError, InvalidInput
+from govshare.identity import service as identity
+from govshare.web.deps import csrf_valid
+from govshare.web.portal_sharing_common import beijing
+
+STATUS = {
+    "running": ("运行中", "tag-open"),
+    "succeeded": ("成功", "tag-unconditional"),
+    "failed": ("失败", "tag-none"),
+}
+PHASES = {"reading": "读取与校验", "merging": "比对入库", "done": "已结束"}
+KINDS = {
+    "csv": "CSV 文件",
+    "tsv": "TSV 文件",
+    "xlsx": "Excel 文件（.xlsx）",
+    "xls": "Excel 文件（.xls）",
+    "json": "JSON 文件",
+    "ndjson": "NDJSON 文件",
+    "postgresql": "PostgreSQL 数据库",
+    "mysql": "MySQL 数据库",
+    "sqlite": "SQLite 数据库",
+    "push": "系统推送",
+}
+SUFFIXES = {
+    "csv": (".csv", ".txt"),
+    "tsv": (".tsv", ".txt"),
+    "xlsx": (".xlsx",),
+    "xls": (".xls",),
+    "json": (".json",),
+    "ndjson": (".ndjson", ".jsonl"),
+}
+MODES = {"full": "全量", "incremental": "增量"}
+BATCH_KINDS = {"run": "运行", "push": "推送", "reprocess": "重新处理"}
+COUNT_LABELS = {
+    "inserted": "新增",
+    "updated": "更新",
+    "unchanged": "未变",
+    "superseded": "批内被覆盖",
+    "deleted": "删除",
+    "empty": "空行",
+    "rejected": "隔离",
+}
+DONE = {
+    "registered": "数据源已登记。",
+    "started": "批次已开始，页面会自动刷新显示进度。",
+}
+FIELD_LABELS = {"resource": "信息资源", "name": "数据源名称", "mapping": "映射", "update_cycle": "更新周期"}
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def may(actor: Actor, permission: Permission, department_id: int) -> bool:
+    scope = actor.scope_of(permission)
+    return scope == Scope.ALL or (scope == Scope.OWN_DEPARTMENT and actor.department_id == department_id)
+
+
+def check_csrf(request: Request, token: object) -> None:
+    if not isinstance(token, str) or not csrf_valid(request, token):
+        raise CsrfFailed()
+
+
+def redirect(target: str) -> RedirectResponse:
+    return RedirectResponse(target, status_code=303)
+
+
+def explain(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        parts = []
+        for error in exc.errors()[:5]:
+            loc = [str(p) for p in error.get("loc", ()) if not isinstance(p, int)]
+            where = FIELD_LABELS.get(loc[0], loc[0]) if loc else ""
+            kind = error.get("type", "")
+            text = {
+                "missing": "必须填写",
+                "string_too_short": "不能为空",
+                "string_pattern_mismatch": "只能包含中文、字母、数字、下划线和连字符",
+                "string_too_long": "太长",
+            }.get(kind, "取值无效")
+            parts.append(f"{where}：{text}" if where else text)
+        return "；".join(parts) or "输入不合法"
+    if isinstance(exc, InvalidInput) and exc.errors:
+        return "；".join(f"{FIELD_LABELS.get(e.field, e.field)}：{e.message}" for e in exc.errors)
+    return str(getattr(exc, "message", exc))
+
+
+def cycle_label(cycle: str | None) -> str:
+    if not cycle:
+        return "按目录资源的更新周期"
+    try:
+        return UpdateCycle(cycle).label
+    except ValueError:
+        return cycle
+
+
+class Resources:
+    """The catalog entries the pages mention, read once each through the catalog service."""
+
+    def __init__(self, session: Session, actor: Actor) -> None:
+        self.session, self.actor = session, actor
+        self._seen: dict[int, ResourceOut | None] = {}
+
+    def get(self, resource_id: int) -> ResourceOut | None:
+        if not self.actor.scope_of(Permission.CATALOG_READ):
+            return None
+        if resource_id not in self._seen:
+            try:
+                self._seen[resource_id] = catalog.get_resource(self.session, self.actor, resource_id)
+            except GovshareError:
+                self._seen[resource_id] = None
+        return self._seen[resource_id]
+
+    def name(self, resource_id: int) -> str:
+        found = self.get(resource_id)
+        return found.name if found else f"资源 {resource_id}"
+
+    def code(self, resource_id: int) -> str | None:
+        found = self.get(resource_id)
+        return found.code if found else None
+
+    def provider(self, resource_id: int) -> str | None:
+        found = self.get(resource_id)
+        return found.provider_code if found else None
+
+    def definition_items(self, resource_id: int) -> list[dict[str, Any]]:
+        """The items of the resource's published (else pending) version: field, name, key …"""
+        found = self.get(resource_id)
+        version = (found.current or found.pending) if found else None
+        return list(version.definition["items"]) if version else []
+
+    def items(self, resource_id: int) -> dict[str, str]:
+        """Field name → the item's Chinese name."""
+        return {i["field"]: i["name"] for i in self.definition_items(resource_id)}
+
+
+def department_names(session: Session, actor: Actor) -> dict[int, str]:
+    if actor.scope_of(Permission.DEPARTMENT_READ):
+        return {d.id: d.name for d in identity.list_departments(session, actor)}
+    return identity.department_codes(session)
+
+
+def page_helpers() -> dict[str, Any]:
+    return {
+        "beijing": beijing,
+        "states": STATUS,
+        "phases": PHASES,
+        "kinds": KINDS,
+        "modes": MODES,
+        "batch_kinds": BATCH_KINDS,
+        "count_labels": COUNT_LABELS,
+        "cycle_label": cycle_label,
+    }

@@ -1,0 +1,96 @@
+"""Uploads on the collection pages, and running a started batch after the response.
+
+Uploads are read here, not by FastAPI's `File()`: the request body is spooled to the node's work directory
+with a size cap first (Starlette alone would spool a multipart file of any size), then parsed.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path as FilePath
+from typing import Any
+
+from fastapi import BackgroundTasks, Depends, Request
+from starlette.datastructures import FormData, UploadFile
+from starlette.types import Message
+
+from govshare.auth.actor import Actor
+from govshare.collection import jobs
+from govshare.collection.service import Started
+from govshare.core.db import Database
+from govshare.errors import PayloadTooLarge
+from govshare.web.deps import database
+
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+
+
+def run_in_background(
+    tasks: BackgroundTasks,
+    db: Database,
+    actor: Actor,
+    started: Started,
+    *,
+    path: str | None = None,
+    records: list[object] | None = None,
+) -> None:
+    """Run the started batch after the response, as the API does; an uploaded file is removed after."""
+
+    def work() -> None:
+        try:
+            jobs.run_started(db, actor, started, path=path, records=records)
+        finally:
+            if path is not None:
+                FilePath(path).unlink(missing_ok=True)
+
+    tasks.add_task(work)
+
+
+async def _capped_form(request: Request) -> AsyncIterator[FormData]:
+    """The submitted form (multipart or urlencoded), its body spooled to the work directory first and
+    refused past MAX_UPLOAD_BYTES, before or while reading."""
+    too_large = (
+        f"文件不能超过 {MAX_UPLOAD_BYTES // 1024 // 1024} MB；更大的文件请用命令行 govshare ingest 归集"
+    )
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_UPLOAD_BYTES:
+        raise PayloadTooLarge(too_large)
+    work_dir = database(request).config.work_dir
+    work_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryFile(dir=work_dir) as spool:
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_UPLOAD_BYTES:
+                raise PayloadTooLarge(too_large)
+            spool.write(chunk)
+        spool.seek(0)
+
+        async def receive() -> Message:
+            chunk = spool.read(1 << 16)
+            return {"type": "http.request", "body": chunk, "more_body": bool(chunk)}
+
+        form = await Request(request.scope, receive).form(max_files=1, max_fields=10)
+    try:
+        yield form
+    finally:
+        await form.close()
+
+
+CAPPED_FORM: Any = Depends(_capped_form)
+
+
+def uploaded_file(form: FormData) -> UploadFile | None:
+    value = form.get("file")
+    if isinstance(value, UploadFile) and value.filename:
+        return value
+    return None
+
+
+def save_upload(upload: UploadFile, work_dir: FilePath, suffix: str) -> str:
+    work_dir.mkdir(parents=True, exist_ok=True)
+    upload.file.seek(0)
+    with tempfile.NamedTemporaryFile("wb", suffix=suffix, dir=work_dir, delete=False) as handle:
+        shutil.copyfileobj(upload.file, handle)
+    return handle.name

@@ -1,0 +1,242 @@
+"""What the sharing pages (共享服务) share: the outcome notices, Chinese field names and messages for invalid
+input, the form-value parsers, the catalog look-ups and how a time is shown (`beijing`, also used by the
+other portal areas). The pages themselves are in portal_sharing.py (the list), portal_sharing_request.py
+(one application and its forms), portal_sharing_forms.py (apply, subscribe, negotiate) and
+portal_sharing_grants.py.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from govshare.auth.actor import Actor
+from govshare.auth.permissions import Permission, Scope
+from govshare.catalog import service as catalog
+from govshare.catalog.schemas import ResourceOut
+from govshare.core.clock import BEIJING
+from govshare.errors import Conflict, CsrfFailed, InvalidInput, NotFound
+from govshare.identity import service as identity
+from govshare.sharing.vocabulary import RequestState
+from govshare.web.deps import csrf_valid
+
+TEXT = 2000  # the API's longest free text
+
+_S = RequestState
+STATE_TAGS = {
+    _S.PREREVIEW: "tag-conditional",
+    _S.PENDING: "tag-conditional",
+    _S.APPROVED: "tag-unconditional",
+    _S.PARTIAL: "tag-unconditional",
+    _S.REFUSED: "tag-none",
+    _S.PREREVIEW_REJECTED: "tag-none",
+    _S.NEGOTIATING: "tag-open",
+    _S.ESCALATED: "tag-open",
+}
+DONE = {
+    "applied": "共享申请已提交，请等待提供部门答复。",
+    "negotiating": "协商申请已提交，请等待提供部门答复。",
+    "decided": "审批答复已办理。",
+    "refused": "已答复不同意，申请方可以提出异议。",
+    "withdrawn": "申请已撤回。",
+    "disputed": "已提出异议，申请进入协商。",
+    "escalated": "已提请主管部门协调。",
+    "answered": "协商答复已提交。",
+    "prereviewed": "符合性审查已办理。",
+    "settled": "协调已办理。",
+    "subscribed": "订阅成功，无条件信息项的授权已生成。",
+    "revoked": "授权已撤销，下一次调用即生效。",
+}
+FIELD_LABELS = {
+    "application": "应用系统",
+    "resource": "信息资源",
+    "purpose_kind": "使用用途",
+    "purpose": "具体用途",
+    "basis": "申请依据",
+    "items": "信息项",
+    "clear_items": "明文信息项",
+    "row_scope": "记录范围",
+    "period_start": "使用期限开始日期",
+    "period_end": "使用期限结束日期",
+    "requests_per_day": "每日请求次数",
+    "rows_per_day": "每日记录数",
+    "reason": "理由",
+    "comment": "意见",
+    "valid_to": "授权截止日期",
+    "outcome": "办理结果",
+    "passed": "审查结论",
+    "decision": "审批结论",
+}
+_SPLIT = re.compile(r"[,，、;；\s]+")
+
+
+# ---------------------------------------------------------------- helpers
+
+
+class FormError(Exception):
+    """Input the page can name before calling a service (an unreadable date, a missing choice)."""
+
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(message)
+        self.field_name, self.message = field_name, message
+
+
+def _label(field_name: str) -> str:
+    return FIELD_LABELS.get(field_name.split(".")[0].split("[")[0], field_name)
+
+
+def _pydantic_message(error: Any) -> str:
+    kind, ctx = error.get("type", ""), error.get("ctx") or {}
+    if kind == "missing":
+        return "必须填写"
+    if kind == "string_too_short":
+        return "不能为空" if ctx.get("min_length") == 1 else f"长度不能少于 {ctx.get('min_length')} 个字符"
+    if kind == "string_too_long":
+        return f"长度不能超过 {ctx.get('max_length')} 个字符"
+    if kind in ("too_short", "list_too_short"):
+        return "至少选择一项"
+    if kind in ("too_long", "list_too_long"):
+        return f"最多 {ctx.get('max_length')} 项"
+    if kind in ("greater_than_equal", "greater_than"):
+        return f"不能小于 {ctx.get('ge', ctx.get('gt'))}"
+    if kind in ("less_than_equal", "less_than"):
+        return f"不能大于 {ctx.get('le', ctx.get('lt'))}"
+    if kind == "string_pattern_mismatch":
+        return "格式不正确"
+    if kind in ("enum", "literal_error"):
+        return "取值不在允许范围内"
+    if kind == "value_error" and ctx.get("error"):
+        return str(ctx["error"])
+    return "取值无效"
+
+
+def explain(exc: Exception) -> str:
+    """A readable Chinese sentence for a form's invalid input, with Chinese field names."""
+    if isinstance(exc, FormError):
+        return f"{_label(exc.field_name)}：{exc.message}"
+    if isinstance(exc, ValidationError):
+        parts = []
+        for error in exc.errors()[:5]:
+            loc = [str(p) for p in error.get("loc", ()) if not isinstance(p, int)]
+            where = _label(loc[0]) if loc else ""
+            parts.append(f"{where}：{_pydantic_message(error)}" if where else _pydantic_message(error))
+        return "；".join(parts) or "输入不合法"
+    if isinstance(exc, InvalidInput) and exc.errors:
+        return "；".join(f"{_label(e.field)}：{e.message}" for e in exc.errors)
+    return str(getattr(exc, "message", exc))
+
+
+def status_of(exc: Exception) -> int:
+    return 409 if isinstance(exc, Conflict) else 422
+
+
+def check_csrf(request: Request, token: str) -> None:
+    if not csrf_valid(request, token):
+        raise CsrfFailed()
+
+
+def parse_day(value: str, field_name: str) -> date:
+    value = value.strip()
+    if not value:
+        raise FormError(field_name, "必须填写")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise FormError(field_name, "日期格式应为 年-月-日，如 2026-05-01") from None
+
+
+def optional_day(value: str, field_name: str) -> date | None:
+    return parse_day(value, field_name) if value.strip() else None
+
+
+def parse_count(value: str, field_name: str) -> int | None:
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise FormError(field_name, "必须是整数") from None
+
+
+def split_values(text: str) -> list[str]:
+    return list(dict.fromkeys(v for v in _SPLIT.split(text.strip()) if v))
+
+
+def beijing(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored (UTC) time as Beijing time, the way the portal shows every time."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(BEIJING).strftime(fmt)
+
+
+def may(actor: Actor, permission: Permission, department_id: int) -> bool:
+    scope = actor.scope_of(permission)
+    return scope == Scope.ALL or (scope == Scope.OWN_DEPARTMENT and actor.department_id == department_id)
+
+
+def department_names(session: Session, actor: Actor) -> dict[int, str]:
+    if actor.scope_of(Permission.DEPARTMENT_READ):
+        return {d.id: d.name for d in identity.list_departments(session, actor)}
+    return identity.department_codes(session)
+
+
+class Resources:
+    """The catalog entries the page mentions, read once each through the catalog service."""
+
+    def __init__(self, session: Session, actor: Actor) -> None:
+        self.session, self.actor = session, actor
+        self._seen: dict[str, ResourceOut | None] = {}
+
+    def get(self, code: str | None) -> ResourceOut | None:
+        if not code or not self.actor.scope_of(Permission.CATALOG_READ):
+            return None
+        if code not in self._seen:
+            try:
+                self._seen[code] = catalog.get_by_code(self.session, self.actor, code)
+            except NotFound:
+                self._seen[code] = None
+        return self._seen[code]
+
+    def name(self, code: str | None) -> str:
+        found = self.get(code)
+        return found.name if found else (code or "")
+
+    def items(self, code: str | None) -> dict[str, str]:
+        """Field name → the item's Chinese name."""
+        found = self.get(code)
+        version = found.current or found.pending if found else None
+        return {i["field"]: i["name"] for i in version.definition["items"]} if version else {}
+
+
+def items_text(names: dict[str, str], fields: Iterable[str]) -> str:
+    return "、".join(f"{names[f]}（{f}）" if f in names else f for f in fields)
+
+
+def scope_text(names: dict[str, str], scope: dict[str, list[str]] | None) -> str:
+    if not scope:
+        return "不限"
+    return "；".join(f"{names.get(f, f)}：{'、'.join(v)}" for f, v in scope.items())
+
+
+def redirect(target: str) -> RedirectResponse:
+    return RedirectResponse(target, status_code=303)
+
+
+@dataclass
+class FormState:
+    """Which form failed, its message and the values the person entered."""
+
+    name: str | None = None
+    error: str | None = None
+    values: dict[str, Any] = field(default_factory=dict)
