@@ -56,6 +56,36 @@ def test_not_yaml_or_not_an_object() -> None:
         load_mapping("- a\n- b\n")
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "mysql://root:Secret-1@127.0.0.1/test",
+        "postgresql://u:pa/ss@db.example/rk",  # a "/" in the password: urlsplit sees no password at all
+        "postgresql://u:${PW}@db.example/rk?password=Secret-1",
+        "mysql+pymysql://u@db.example/rk?PASSWD=Secret-1",
+        "postgresql://u@db.example/rk?sslpassword=Secret-1",
+    ],
+)
+def test_a_password_written_into_the_url_is_refused(url: str) -> None:
+    with pytest.raises(InvalidInput, match="环境变量") as caught:
+        load_mapping(f"source: {{kind: postgresql, url: '{url}', table: t}}\ncolumns: {{xb: 性别}}")
+    assert any(e.field.startswith("source.url") for e in caught.value.errors)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "${GA_DB}",
+        "mysql://root:${GA_DB_PW}@127.0.0.1:3306/test",
+        "postgresql://u:${PW}@db.example/rk?sslmode=require&password=${PW}",
+        "postgresql://u@db.example/rk",
+    ],
+)
+def test_passwords_from_the_environment_are_accepted(url: str) -> None:
+    mapping = load_mapping(f"source: {{kind: postgresql, url: '{url}', table: t}}\ncolumns: {{xb: 性别}}")
+    assert mapping.source.url == url
+
+
 def test_database_urls_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     mapping = load_mapping(
         "source: {url: 'postgresql://u:${GS_TEST_PW}@h/db', table: t}\ncolumns: {xb: 性别}"

@@ -29,10 +29,11 @@ import os
 import re
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from govshare.errors import FieldError, InvalidInput
 from govshare.standards import registry
@@ -47,6 +48,8 @@ CONSISTENCY_CHECKS = {
 }
 NORMALIZERS = ("trim", "text", "nfkc", "upper", "lower")
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# query parameters that carry a secret in the drivers we connect with (psycopg, PyMySQL)
+SECRET_PARAMETERS = frozenset({"password", "passwd", "pwd", "sslpassword", "token", "secret"})
 _FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 
@@ -88,12 +91,20 @@ class SourceSpec(_Strict):
     @field_validator("url")
     @classmethod
     def _no_password(cls, value: str | None) -> str | None:
-        """A password is never written into a mapping (mappings are stored with sources and batches)."""
+        """A password is never written into a mapping (mappings are stored with sources and batches): not
+        in the URL's user part, whatever characters it holds, nor in a password-like query parameter. Parsed
+        as SQLAlchemy parses it when connecting (`urlsplit` stops the user part at a "/")."""
+        if not value or _ENV.fullmatch(value.strip()):
+            return value
         try:
-            password = urlsplit(value).password if value else None
-        except ValueError:
+            url = make_url(value)
+        except ArgumentError:
             raise ValueError("数据库连接地址格式不正确") from None
-        if password is not None and not _ENV.fullmatch(password):
+        secrets = [url.password] if url.password is not None else []
+        for name, given in url.query.items():
+            if name.lower() in SECRET_PARAMETERS:
+                secrets.extend([given] if isinstance(given, str) else given)
+        if any(not _ENV.fullmatch(str(secret)) for secret in secrets):
             raise ValueError(
                 "数据库口令不能写在映射中：请写作环境变量，如 url: ${GA_DB} 或 mysql://用户:${GA_DB_PW}@主机/库"
             )
