@@ -71,7 +71,9 @@ def test_revocation_takes_effect_on_the_next_request(client: TestClient, db: Dat
     client.cookies.clear()
     assert client.get("/api/v1/departments", headers=key).status_code == 200
     headers = factories.login(client, "security")
-    revoked = client.post(f"/api/v1/applications/ga-rkgl/keys/{issued['prefix']}/revoke", headers=headers)
+    revoked = client.post(
+        f"/api/v1/applications/ga-rkgl/keys/{issued['prefix']}/revoke", json={}, headers=headers
+    )
     assert revoked.json()["state"] == "revoked"
     client.cookies.clear()
     response = client.get("/api/v1/departments", headers=key)
@@ -119,7 +121,9 @@ def test_other_departments_cannot_manage_the_key(client: TestClient, db: Databas
     issued = _issue(client, factories.login(client, "ga.admin"))
     headers = factories.login(client, "mz.admin")
     assert client.post("/api/v1/applications/ga-rkgl/keys", json={}, headers=headers).status_code == 403
-    response = client.post(f"/api/v1/applications/ga-rkgl/keys/{issued['prefix']}/revoke", headers=headers)
+    response = client.post(
+        f"/api/v1/applications/ga-rkgl/keys/{issued['prefix']}/revoke", json={}, headers=headers
+    )
     assert response.status_code == 403
     assert client.get("/api/v1/applications").json() == []
 
@@ -128,7 +132,9 @@ def test_revoking_needs_the_right_application(client: TestClient, db: Database) 
     headers = _setup(client, db)
     issued = _issue(client, headers)
     headers = factories.login(client, "security")
-    response = client.post(f"/api/v1/applications/other-app/keys/{issued['prefix']}/revoke", headers=headers)
+    response = client.post(
+        f"/api/v1/applications/other-app/keys/{issued['prefix']}/revoke", json={}, headers=headers
+    )
     assert response.status_code == 404
     client.cookies.clear()
     assert client.get("/api/v1/me", headers=factories.bearer(str(issued["key"]))).status_code == 200

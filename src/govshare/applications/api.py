@@ -66,9 +66,8 @@ def issue_key(
 def revoke_key(
     code: str,
     prefix: str,
-    body: KeyRevoke | None = None,
+    body: KeyRevoke,
     session: Session = DB_SESSION,
     actor: Actor = require(Permission.API_KEY_REVOKE, Permission.API_KEY_MANAGE),
 ) -> KeyOut:
-    reason = body.reason if body is not None else ""
-    return KeyOut.of(service.revoke_key(session, actor, code, prefix, reason=reason))
+    return KeyOut.of(service.revoke_key(session, actor, code, prefix, reason=body.reason))
