@@ -280,6 +280,72 @@ def test_excel_template_download_and_upload(client: TestClient, db: Database) ->
     assert len(client.get("/api/v1/catalog/resources").json()) == 1
 
 
+def _workbook(*names: str) -> bytes:
+    return excel.build_template(
+        [definition(MARRIAGE, provider="GA", name=n, summary="从 Excel 模板导入的信息资源。") for n in names],
+        ["一般", "重要", "核心"],
+    )
+
+
+def _import(client: TestClient, upload_page: str, content: bytes, **data: str) -> Any:
+    return client.post(
+        "/catalog/excel",
+        data={"csrf_token": token(upload_page), **data},
+        files={"file": ("目录.xlsx", content, excel.XLSX_MEDIA_TYPE)},
+        headers=HTML,
+    )
+
+
+def test_excel_import_published_directly_by_a_reviewer_only(client: TestClient, db: Database) -> None:
+    people(db)
+    factories.user(db, "ga.reviewer", "GA", Role.CATALOG_REVIEWER, Role.DATA_STEWARD)
+
+    # a data steward only creates drafts: no checkbox, and a forged one is refused with nothing written
+    portal_login(client, "ga.steward")
+    upload_page = page(client, "/catalog/excel")
+    assert 'name="publish"' not in upload_page and "导入后直接发布" not in upload_page
+    forged = _import(client, upload_page, _workbook("越权发布资源"), publish="是")
+    assert forged.status_code == 403 and "直接发布需要目录审核权限" in forged.text
+    assert client.get("/api/v1/catalog/resources").json() == []
+
+    # the reviewer is offered the checkbox; an empty upload keeps it ticked
+    portal_login(client, "ga.reviewer")
+    upload_page = page(client, "/catalog/excel")
+    assert re.search(r'<input id="xl-publish" name="publish" type="checkbox" value="是">', upload_page)
+    assert "导入后直接发布" in upload_page and "<script" not in upload_page and "style=" not in upload_page
+    empty = client.post(
+        "/catalog/excel",
+        data={"csrf_token": token(upload_page), "publish": "是"},
+        files={"file": ("", b"", excel.XLSX_MEDIA_TYPE)},
+        headers=HTML,
+    )
+    assert empty.status_code == 422 and 'value="是" checked' in empty.text
+
+    # unticked: drafts, as for the steward
+    drafted = _import(client, upload_page, _workbook("导入草稿资源"))
+    assert drafted.status_code == 200, drafted.text
+    assert (
+        "新建草稿" in drafted.text
+        and "直接发布" not in drafted.text.split("导入完成")[1].split("</section>")[0]
+    )
+    [draft] = client.get("/api/v1/catalog/resources").json()
+    assert (draft["code"], draft["pending"]["state"]) == (None, "draft")
+
+    # ticked: the new resource is published (code, current version, in the catalog) and the open draft too
+    done = _import(client, upload_page, _workbook("导入草稿资源", "直接发布资源"), publish="是")
+    assert done.status_code == 200, done.text
+    assert "直接发布 2 个" in done.text and "新建并发布" in done.text and "内容无变化，已发布" in done.text
+    found = {r["name"]: r for r in client.get("/api/v1/catalog/resources").json()}
+    for name in ("导入草稿资源", "直接发布资源"):
+        stored = resource_json(client, found[name]["id"])
+        assert stored["status"] == "active" and stored["pending"] is None, name
+        assert stored["code"] and stored["code"] in done.text and stored["current"]["number"] == 1
+    assert "直接发布资源" in page(client, "/catalog?q=直接发布资源")
+    with db.transaction(readonly=True) as session:
+        published = session.scalars(select(AuditEntry).where(AuditEntry.action == "catalog.publish")).all()
+        assert sorted(e.actor_name for e in published) == ["ga.reviewer", "ga.reviewer"]
+
+
 def test_update_status_against_the_cycle() -> None:
     now = utcnow()
     assert assess("daily", None, now).label == "尚无数据"
