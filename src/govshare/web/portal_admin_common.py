@@ -7,17 +7,13 @@ Used by `portal_admin.py` (departments, users, roles), `portal_admin_code_sets.p
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from typing import Any
-
-from fastapi import Request
-from fastapi.responses import RedirectResponse
-from pydantic import ValidationError
-
-from govshare.core.clock import BEIJING, utcnow
-from govshare.errors import Conflict, CsrfFailed, InvalidInput
-from govshare.web.deps import csrf_valid
+from govshare.web import forms
+from govshare.web.forms import FormState as FormState
+from govshare.web.forms import beijing as beijing
+from govshare.web.forms import beijing_today as beijing_today
+from govshare.web.forms import check_csrf as check_csrf
+from govshare.web.forms import error_status as error_status
+from govshare.web.forms import see_other as see_other
 
 FIELD_LABELS = {
     "code": "代码",
@@ -43,70 +39,6 @@ FIELD_LABELS = {
 }
 
 
-@dataclass
-class FormState:
-    """The form that failed (its name on the page), the message shown beside it, and what was typed."""
-
-    name: str | None = None
-    error: str | None = None
-    values: dict[str, Any] = field(default_factory=dict)
-
-
-def check_csrf(request: Request, token: str) -> None:
-    """The first thing every POST route does."""
-    if not csrf_valid(request, token):
-        raise CsrfFailed()
-
-
-def see_other(target: str) -> RedirectResponse:
-    return RedirectResponse(target, status_code=303)
-
-
-def _label(name: str) -> str:
-    return FIELD_LABELS.get(name.split(".")[0], name)
-
-
 def explain(exc: Exception) -> str:
     """The Chinese sentence a form shows for invalid input or a conflict."""
-    if isinstance(exc, ValidationError):
-        parts = []
-        for error in exc.errors()[:5]:
-            loc = [str(p) for p in error.get("loc", ()) if not isinstance(p, int)]
-            kind = error.get("type", "")
-            if kind == "missing" or (kind == "string_too_short" and error.get("input") == ""):
-                what = "必须填写"
-            elif kind == "string_pattern_mismatch":
-                what = "格式不正确"
-            elif kind == "string_too_long":
-                what = f"长度不能超过 {error.get('ctx', {}).get('max_length')} 个字符"
-            elif kind == "string_too_short":
-                what = f"长度不能少于 {error.get('ctx', {}).get('min_length')} 个字符"
-            elif kind in ("enum", "literal_error"):
-                what = "取值不在允许范围内"
-            elif kind == "value_error":
-                what = str(error.get("ctx", {}).get("error", "取值无效"))
-            else:
-                what = "取值无效"
-            parts.append(f"{_label(loc[0])}：{what}" if loc else what)
-        return "；".join(parts) or "输入不合法"
-    if isinstance(exc, InvalidInput) and exc.errors:
-        return "；".join(f"{_label(e.field)}：{e.message}" for e in exc.errors[:10])
-    return str(getattr(exc, "message", exc))
-
-
-def error_status(exc: Exception) -> int:
-    """The status a form re-shown after `exc` answers with."""
-    return 409 if isinstance(exc, Conflict) else 422
-
-
-def beijing(value: datetime | None) -> str:
-    if value is None:
-        return ""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
-
-
-def beijing_today() -> date:
-    """Today in Beijing."""
-    return utcnow().astimezone(BEIJING).date()
+    return forms.explain(exc, forms.labeller(FIELD_LABELS))

@@ -7,12 +7,12 @@ the node keeps only its digest. Revoking asks for a reason, which is written to 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Path, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
@@ -22,14 +22,15 @@ from govshare.auth.actor import Actor
 from govshare.auth.permissions import APPLICATION_DEFAULT, APPLICATION_GRANTABLE, Permission, Scope
 from govshare.core.clock import utcnow
 from govshare.core.node import node_config
-from govshare.errors import Conflict, CsrfFailed, InvalidInput
+from govshare.errors import Conflict, InvalidInput
 from govshare.identity import service as identity
 from govshare.sharing import service as sharing
 from govshare.sharing.policies import grant_state
 from govshare.sharing.vocabulary import GrantState
-from govshare.web.deps import DB_SESSION, csrf_valid, require
+from govshare.web import forms
+from govshare.web.deps import DB_SESSION, require
+from govshare.web.forms import FormState, beijing, check_csrf, error_status, see_other
 from govshare.web.portal import render
-from govshare.web.portal_sharing import beijing
 
 router = APIRouter(include_in_schema=False)
 
@@ -63,54 +64,13 @@ EXAMPLE_PURPOSE = "低保资格审核"
 EXAMPLE_OPERATOR = "经办人张三"
 
 
-@dataclass
-class FormState:
-    """Which form failed, its message and what the person entered."""
-
-    name: str | None = None
-    error: str | None = None
-    values: dict[str, Any] = field(default_factory=dict)
-
-
-def _csrf(request: Request, token: str) -> None:
-    if not csrf_valid(request, token):
-        raise CsrfFailed()
+def _explain(exc: Exception) -> str:
+    return forms.explain(exc, forms.labeller(FIELD_LABELS))
 
 
 def _may(actor: Actor, permission: Permission, department_id: int) -> bool:
     scope = actor.scope_of(permission)
     return scope == Scope.ALL or (scope == Scope.OWN_DEPARTMENT and actor.department_id == department_id)
-
-
-def _explain(exc: Exception) -> str:
-    """A Chinese sentence for invalid input, naming the fields in Chinese."""
-    if isinstance(exc, ValidationError):
-        parts = []
-        for error in exc.errors()[:5]:
-            loc = [str(p) for p in error.get("loc", ()) if not isinstance(p, int)]
-            where = FIELD_LABELS.get(loc[0], loc[0]) if loc else ""
-            kind, ctx = error.get("type", ""), error.get("ctx") or {}
-            if kind == "string_too_short":
-                what = f"长度不能少于 {ctx.get('min_length')} 个字符"
-            elif kind == "string_too_long":
-                what = f"长度不能超过 {ctx.get('max_length')} 个字符"
-            elif kind == "string_pattern_mismatch":
-                what = "格式不正确"
-            elif kind == "missing":
-                what = "必须填写"
-            elif kind in ("greater_than_equal", "less_than_equal"):
-                what = f"须在 1 至 {ctx.get('le', 3650)} 之间"
-            else:
-                what = "取值无效"
-            parts.append(f"{where}：{what}" if where else what)
-        return "；".join(parts) or "输入不合法"
-    if isinstance(exc, InvalidInput) and exc.errors:
-        return "；".join(f"{FIELD_LABELS.get(e.field, e.field)}：{e.message}" for e in exc.errors)
-    return str(getattr(exc, "message", exc))
-
-
-def _status(exc: Exception) -> int:
-    return 409 if isinstance(exc, Conflict) else 422
 
 
 @dataclass
@@ -223,7 +183,7 @@ def apps_create(
     session: Session = DB_SESSION,
     actor: Actor = require(Permission.APPLICATION_MANAGE),
 ) -> Response:
-    _csrf(request, csrf_token)
+    check_csrf(request, csrf_token)
     values = {"code": code, "name": name, "department_code": department_code, "description": description}
     try:
         data = ApplicationCreate(
@@ -236,9 +196,13 @@ def apps_create(
     except (ValidationError, InvalidInput, Conflict) as exc:
         session.rollback()
         return _list_page(
-            request, session, actor, status=_status(exc), form=FormState("create", _explain(exc), values)
+            request,
+            session,
+            actor,
+            status=error_status(exc),
+            form=FormState("create", _explain(exc), values),
         )
-    return RedirectResponse(f"/apps/{created.code}?done=created", status_code=303)
+    return see_other(f"/apps/{created.code}?done=created")
 
 
 # ---------------------------------------------------------------- one application
@@ -308,7 +272,7 @@ def apps_issue_key(
     session: Session = DB_SESSION,
     actor: Actor = require(Permission.API_KEY_MANAGE),
 ) -> Response:
-    _csrf(request, csrf_token)
+    check_csrf(request, csrf_token)
     values: dict[str, Any] = {"scopes": scopes, "days": days}
     try:
         if not scopes:
@@ -322,7 +286,12 @@ def apps_issue_key(
     except (ValidationError, InvalidInput, Conflict) as exc:
         session.rollback()
         page = _detail_page(
-            request, session, actor, code, status=_status(exc), form=FormState("issue", _explain(exc), values)
+            request,
+            session,
+            actor,
+            code,
+            status=error_status(exc),
+            form=FormState("issue", _explain(exc), values),
         )
         return _no_store(page)
     key = KeyOut.of(issued.key)
@@ -351,7 +320,7 @@ def apps_revoke_key(
     session: Session = DB_SESSION,
     actor: Actor = require(Permission.API_KEY_REVOKE, Permission.API_KEY_MANAGE),
 ) -> Response:
-    _csrf(request, csrf_token)
+    check_csrf(request, csrf_token)
     reason = reason.strip()
     try:
         if len(reason) < 4:
@@ -360,5 +329,5 @@ def apps_revoke_key(
     except (InvalidInput, Conflict) as exc:
         session.rollback()
         failed = FormState("revoke", _explain(exc), {"prefix": prefix, "reason": reason})
-        return _detail_page(request, session, actor, code, status=_status(exc), form=failed)
-    return RedirectResponse(f"/apps/{code}?done=revoked#key-{prefix}", status_code=303)
+        return _detail_page(request, session, actor, code, status=error_status(exc), form=failed)
+    return see_other(f"/apps/{code}?done=revoked#key-{prefix}")

@@ -22,10 +22,11 @@ from govshare.audit.schemas import AuditEntryOut
 from govshare.auth.actor import Actor
 from govshare.auth.permissions import Permission
 from govshare.core.clock import assume_beijing
-from govshare.errors import CsrfFailed, InvalidInput, NotFound
+from govshare.errors import InvalidInput, NotFound
 from govshare.identity import service as identity
 from govshare.sharing import stats_service
-from govshare.web.deps import DB_SESSION, csrf_valid, require
+from govshare.web.deps import DB_SESSION, require
+from govshare.web.forms import check_csrf
 from govshare.web.portal import render
 from govshare.web.portal_sharing import beijing
 
@@ -80,11 +81,6 @@ TARGET_TYPES = {
     "subject": "查询对象",
 }
 SUBJECT_KINDS = {"person": "公民身份号码", "org": "统一社会信用代码"}
-
-
-def _csrf(request: Request, token: str) -> None:
-    if not csrf_valid(request, token):
-        raise CsrfFailed()
 
 
 def action_label(action: str) -> str:
@@ -237,7 +233,7 @@ def audit_verify(
     session: Session = DB_SESSION,
     actor: Actor = require(Permission.AUDIT_VERIFY),
 ) -> HTMLResponse:
-    _csrf(request, csrf_token)
+    check_csrf(request, csrf_token)
     report = service.verify(session, actor)
     return render(request, "audit_verify.html", actor, report=report)
 
@@ -300,7 +296,7 @@ def who_looked_submit(
     session: Session = DB_SESSION,
     actor: Actor = require(Permission.ACCESS_TRACE),
 ) -> Response:
-    _csrf(request, csrf_token)
+    check_csrf(request, csrf_token)
     try:
         if not number.strip():
             raise InvalidInput.on("number", "请输入公民身份号码或统一社会信用代码")

@@ -7,18 +7,15 @@ template); the draft form itself is portal_catalog_form.py.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from fastapi import Path, Request
-from fastapi.responses import RedirectResponse
+from fastapi import Path
 from starlette.datastructures import FormData
 
 from govshare.auth.actor import Actor
 from govshare.auth.permissions import Permission, Scope
 from govshare.catalog.schemas import ResourceOut
-from govshare.core.clock import BEIJING
-from govshare.errors import Conflict, CsrfFailed, DenialContext, PermissionDenied
-from govshare.web.deps import csrf_valid
+from govshare.errors import DenialContext, PermissionDenied
+from govshare.web.forms import beijing as beijing
+from govshare.web.forms import check_csrf as check_csrf
 
 EDIT, REVIEW, WITHDRAW = Permission.CATALOG_EDIT, Permission.CATALOG_REVIEW, Permission.CATALOG_WITHDRAW
 RESOURCE_ID = Path(ge=1, le=2**62)
@@ -33,32 +30,10 @@ STATE_TAGS = {
 }
 
 
-def check_csrf(request: Request, token: str | None) -> None:
-    if not csrf_valid(request, token):
-        raise CsrfFailed()
-
-
-def redirect(target: str) -> RedirectResponse:
-    return RedirectResponse(target, status_code=303)
-
-
 def form_text(data: FormData, name: str) -> str:
     """A text field of a posted form; "" when it is missing or a file."""
     value = data.get(name)
     return value if isinstance(value, str) else ""
-
-
-def status_of(exc: Exception) -> int:
-    """The status of a page shown again after the service refused the input."""
-    return 409 if isinstance(exc, Conflict) else 422
-
-
-def beijing(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    if value is None:
-        return ""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(BEIJING).strftime(fmt)
 
 
 def may(actor: Actor, permission: Permission, provider_code: str) -> bool:

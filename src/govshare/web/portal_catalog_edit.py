@@ -38,16 +38,9 @@ from govshare.core.node import node_config
 from govshare.errors import Conflict, DenialContext, InvalidInput, PermissionDenied
 from govshare.web import portal_catalog_excel, portal_catalog_review
 from govshare.web.deps import DB_SESSION, require
+from govshare.web.forms import error_status, see_other
 from govshare.web.portal import render
-from govshare.web.portal_catalog_common import (
-    EDIT,
-    RESOURCE_ID,
-    check_csrf,
-    form_text,
-    redirect,
-    refuse,
-    status_of,
-)
+from govshare.web.portal_catalog_common import EDIT, RESOURCE_ID, check_csrf, form_text, refuse
 from govshare.web.portal_catalog_form import (
     LABELS,
     MORE_ROWS,
@@ -140,10 +133,10 @@ def new_submit(
     except (InvalidInput, Conflict) as exc:
         session.rollback()
         explain(form, exc, to_definition(form, provider)[1])
-        return _form_page(request, session, actor, form, resource=None, status=status_of(exc))
+        return _form_page(request, session, actor, form, resource=None, status=error_status(exc))
     if todo == "submit":
         return _submit_after_save(request, session, actor, created.id, form)
-    return redirect(f"/catalog/manage/{created.id}?done=created")
+    return see_other(f"/catalog/manage/{created.id}?done=created")
 
 
 def _submit_after_save(
@@ -163,10 +156,10 @@ def _submit_after_save(
             actor,
             form,
             resource=resource,
-            status=status_of(exc),
+            status=error_status(exc),
             notice="草稿已保存，但还不能提交审核，请按下列提示修改：",
         )
-    return redirect(f"/catalog/manage/{resource_id}?done=submitted")
+    return see_other(f"/catalog/manage/{resource_id}?done=submitted")
 
 
 def _editable(session: Session, actor: Actor, resource_id: int) -> ResourceOut:
@@ -220,10 +213,10 @@ def edit_submit(
     except (InvalidInput, Conflict) as exc:
         session.rollback()
         explain(form, exc, to_definition(form, resource.provider_code)[1])
-        return _form_page(request, session, actor, form, resource=resource, status=status_of(exc))
+        return _form_page(request, session, actor, form, resource=resource, status=error_status(exc))
     if todo == "submit":
         return _submit_after_save(request, session, actor, resource_id, form)
-    return redirect(f"/catalog/manage/{resource_id}?done=saved")
+    return see_other(f"/catalog/manage/{resource_id}?done=saved")
 
 
 # The workbench and the Excel page join this router flat, after the pages above (app.py copies

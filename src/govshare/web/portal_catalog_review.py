@@ -21,6 +21,7 @@ from govshare.catalog.schemas import ResourceOut, VersionDiff
 from govshare.catalog.vocabulary import DataType
 from govshare.errors import Conflict, InvalidInput
 from govshare.web.deps import DB_SESSION, require
+from govshare.web.forms import error_status, see_other
 from govshare.web.portal import render
 from govshare.web.portal_catalog_common import (
     EDIT,
@@ -32,9 +33,7 @@ from govshare.web.portal_catalog_common import (
     beijing,
     check_csrf,
     may,
-    redirect,
     state_of,
-    status_of,
 )
 from govshare.web.portal_catalog_form import ITEM_LABELS, LABELS, field_text
 
@@ -241,8 +240,8 @@ def _act(
             else exc.message
         )
         failed = Failed(name, message, values)
-        return _work_page(request, session, actor, resource_id, status=status_of(exc), failed=failed)
-    return redirect(f"/catalog/manage/{resource_id}?done={name}")
+        return _work_page(request, session, actor, resource_id, status=error_status(exc), failed=failed)
+    return see_other(f"/catalog/manage/{resource_id}?done={name}")
 
 
 @router.post("/catalog/manage/{resource_id}/submit")

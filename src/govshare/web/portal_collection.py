@@ -30,6 +30,7 @@ from govshare.errors import Conflict, InvalidInput, NotFound
 from govshare.identity import service as identity
 from govshare.web import portal_collection_batches
 from govshare.web.deps import DB_SESSION, database, require
+from govshare.web.forms import see_other
 from govshare.web.portal import render
 from govshare.web.portal_collection_common import (
     DONE,
@@ -42,7 +43,6 @@ from govshare.web.portal_collection_common import (
     explain,
     may,
     page_helpers,
-    redirect,
 )
 from govshare.web.portal_collection_mapping import MappingSummary, summarize, unreadable
 from govshare.web.portal_collection_uploads import (
@@ -186,7 +186,7 @@ def source_create(
         session.rollback()
         return _source_form(request, session, actor, status=422, error=explain(exc), values=values)
     session.commit()
-    return redirect(f"/collection/sources/{created.id}?done=registered")
+    return see_other(f"/collection/sources/{created.id}?done=registered")
 
 
 # ---------------------------------------------------------------- one source
@@ -294,7 +294,7 @@ def source_upload(
         return _source_page(request, session, actor, source_id, status=422, error=explain(exc))
     session.commit()
     run_in_background(tasks, db, actor, started, path=path)
-    return redirect(f"/collection/batches/{started.prepared.batch_id}?done=started")
+    return see_other(f"/collection/batches/{started.prepared.batch_id}?done=started")
 
 
 @router.post("/collection/sources/{source_id}/run", response_class=HTMLResponse)
@@ -321,7 +321,7 @@ def source_run(
         return _source_page(request, session, actor, source_id, status=422, error=explain(exc))
     session.commit()
     run_in_background(tasks, database(request), actor, started)
-    return redirect(f"/collection/batches/{started.prepared.batch_id}?done=started")
+    return see_other(f"/collection/batches/{started.prepared.batch_id}?done=started")
 
 
 # ---------------------------------------------------------------- the batch pages

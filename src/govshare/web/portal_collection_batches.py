@@ -23,6 +23,7 @@ from govshare.collection.schemas import COUNT_FIELDS, BatchOut, QuarantineOut
 from govshare.errors import Conflict, InvalidInput
 from govshare.identity import service as identity
 from govshare.web.deps import DB_SESSION, database, require
+from govshare.web.forms import see_other
 from govshare.web.portal import render
 from govshare.web.portal_collection_common import (
     COUNT_LABELS,
@@ -32,7 +33,6 @@ from govshare.web.portal_collection_common import (
     explain,
     may,
     page_helpers,
-    redirect,
 )
 from govshare.web.portal_collection_uploads import CAPPED_FORM, run_in_background, save_upload, uploaded_file
 
@@ -263,4 +263,4 @@ def reprocess(
         return _batch_page(request, session, actor, batch, status=422, error=message)
     session.commit()
     run_in_background(tasks, db, actor, started, path=path, records=records)
-    return redirect(f"/collection/batches/{started.prepared.batch_id}?done=started")
+    return see_other(f"/collection/batches/{started.prepared.batch_id}?done=started")

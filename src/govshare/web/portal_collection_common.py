@@ -8,9 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Request
-from fastapi.responses import RedirectResponse
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from govshare.auth.actor import Actor
@@ -18,9 +15,10 @@ from govshare.auth.permissions import Permission, Scope
 from govshare.catalog import service as catalog
 from govshare.catalog.schemas import ResourceOut
 from govshare.catalog.vocabulary import UpdateCycle
-from govshare.errors import CsrfFailed, GovshareError, InvalidInput
+from govshare.errors import GovshareError
 from govshare.identity import service as identity
-from govshare.web.deps import csrf_valid
+from govshare.web import forms
+from govshare.web.forms import check_csrf as check_csrf
 from govshare.web.portal_sharing_common import beijing
 
 STATUS = {
@@ -73,35 +71,6 @@ FIELD_LABELS = {"resource": "信息资源", "name": "数据源名称", "mapping"
 def may(actor: Actor, permission: Permission, department_id: int) -> bool:
     scope = actor.scope_of(permission)
     return scope == Scope.ALL or (scope == Scope.OWN_DEPARTMENT and actor.department_id == department_id)
-
-
-def check_csrf(request: Request, token: object) -> None:
-    if not isinstance(token, str) or not csrf_valid(request, token):
-        raise CsrfFailed()
-
-
-def redirect(target: str) -> RedirectResponse:
-    return RedirectResponse(target, status_code=303)
-
-
-def explain(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        parts = []
-        for error in exc.errors()[:5]:
-            loc = [str(p) for p in error.get("loc", ()) if not isinstance(p, int)]
-            where = FIELD_LABELS.get(loc[0], loc[0]) if loc else ""
-            kind = error.get("type", "")
-            text = {
-                "missing": "必须填写",
-                "string_too_short": "不能为空",
-                "string_pattern_mismatch": "只能包含中文、字母、数字、下划线和连字符",
-                "string_too_long": "太长",
-            }.get(kind, "取值无效")
-            parts.append(f"{where}：{text}" if where else text)
-        return "；".join(parts) or "输入不合法"
-    if isinstance(exc, InvalidInput) and exc.errors:
-        return "；".join(f"{FIELD_LABELS.get(e.field, e.field)}：{e.message}" for e in exc.errors)
-    return str(getattr(exc, "message", exc))
 
 
 def cycle_label(cycle: str | None) -> str:
@@ -170,3 +139,8 @@ def page_helpers() -> dict[str, Any]:
         "count_labels": COUNT_LABELS,
         "cycle_label": cycle_label,
     }
+
+
+def explain(exc: Exception) -> str:
+    """The Chinese sentence a collection form shows for invalid input or a refusal."""
+    return forms.explain(exc, forms.labeller(FIELD_LABELS))

@@ -9,24 +9,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from typing import Any
+from datetime import date
 
-from fastapi import Request
-from fastapi.responses import RedirectResponse
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from govshare.auth.actor import Actor
 from govshare.auth.permissions import Permission, Scope
 from govshare.catalog import service as catalog
 from govshare.catalog.schemas import ResourceOut
-from govshare.core.clock import BEIJING
-from govshare.errors import Conflict, CsrfFailed, InvalidInput, NotFound
+from govshare.errors import NotFound
 from govshare.identity import service as identity
 from govshare.sharing.vocabulary import RequestState
-from govshare.web.deps import csrf_valid
+from govshare.web import forms
+from govshare.web.forms import FormState as FormState
+from govshare.web.forms import beijing as beijing
+from govshare.web.forms import check_csrf as check_csrf
 
 TEXT = 2000  # the API's longest free text
 
@@ -93,54 +90,11 @@ def _label(field_name: str) -> str:
     return FIELD_LABELS.get(field_name.split(".")[0].split("[")[0], field_name)
 
 
-def _pydantic_message(error: Any) -> str:
-    kind, ctx = error.get("type", ""), error.get("ctx") or {}
-    if kind == "missing":
-        return "必须填写"
-    if kind == "string_too_short":
-        return "不能为空" if ctx.get("min_length") == 1 else f"长度不能少于 {ctx.get('min_length')} 个字符"
-    if kind == "string_too_long":
-        return f"长度不能超过 {ctx.get('max_length')} 个字符"
-    if kind in ("too_short", "list_too_short"):
-        return "至少选择一项"
-    if kind in ("too_long", "list_too_long"):
-        return f"最多 {ctx.get('max_length')} 项"
-    if kind in ("greater_than_equal", "greater_than"):
-        return f"不能小于 {ctx.get('ge', ctx.get('gt'))}"
-    if kind in ("less_than_equal", "less_than"):
-        return f"不能大于 {ctx.get('le', ctx.get('lt'))}"
-    if kind == "string_pattern_mismatch":
-        return "格式不正确"
-    if kind in ("enum", "literal_error"):
-        return "取值不在允许范围内"
-    if kind == "value_error" and ctx.get("error"):
-        return str(ctx["error"])
-    return "取值无效"
-
-
 def explain(exc: Exception) -> str:
     """A readable Chinese sentence for a form's invalid input, with Chinese field names."""
     if isinstance(exc, FormError):
         return f"{_label(exc.field_name)}：{exc.message}"
-    if isinstance(exc, ValidationError):
-        parts = []
-        for error in exc.errors()[:5]:
-            loc = [str(p) for p in error.get("loc", ()) if not isinstance(p, int)]
-            where = _label(loc[0]) if loc else ""
-            parts.append(f"{where}：{_pydantic_message(error)}" if where else _pydantic_message(error))
-        return "；".join(parts) or "输入不合法"
-    if isinstance(exc, InvalidInput) and exc.errors:
-        return "；".join(f"{_label(e.field)}：{e.message}" for e in exc.errors)
-    return str(getattr(exc, "message", exc))
-
-
-def status_of(exc: Exception) -> int:
-    return 409 if isinstance(exc, Conflict) else 422
-
-
-def check_csrf(request: Request, token: str) -> None:
-    if not csrf_valid(request, token):
-        raise CsrfFailed()
+    return forms.explain(exc, _label)
 
 
 def parse_day(value: str, field_name: str) -> date:
@@ -169,15 +123,6 @@ def parse_count(value: str, field_name: str) -> int | None:
 
 def split_values(text: str) -> list[str]:
     return list(dict.fromkeys(v for v in _SPLIT.split(text.strip()) if v))
-
-
-def beijing(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """A stored (UTC) time as Beijing time, the way the portal shows every time."""
-    if value is None:
-        return ""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(BEIJING).strftime(fmt)
 
 
 def may(actor: Actor, permission: Permission, department_id: int) -> bool:
@@ -227,16 +172,3 @@ def scope_text(names: dict[str, str], scope: dict[str, list[str]] | None) -> str
     if not scope:
         return "不限"
     return "；".join(f"{names.get(f, f)}：{'、'.join(v)}" for f, v in scope.items())
-
-
-def redirect(target: str) -> RedirectResponse:
-    return RedirectResponse(target, status_code=303)
-
-
-@dataclass
-class FormState:
-    """Which form failed, its message and the values the person entered."""
-
-    name: str | None = None
-    error: str | None = None
-    values: dict[str, Any] = field(default_factory=dict)

@@ -26,6 +26,7 @@ from govshare.sharing import negotiation, service
 from govshare.sharing.schemas import ApplyIn, NegotiateIn, SubscribeIn
 from govshare.sharing.vocabulary import PurposeKind
 from govshare.web.deps import DB_SESSION, require
+from govshare.web.forms import error_status, see_other
 from govshare.web.portal import render
 from govshare.web.portal_sharing_common import (
     TEXT,
@@ -35,9 +36,7 @@ from govshare.web.portal_sharing_common import (
     explain,
     parse_count,
     parse_day,
-    redirect,
     split_values,
-    status_of,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -136,8 +135,8 @@ def _on_apply_page(
     except (FormError, ValidationError, InvalidInput, Conflict) as exc:
         session.rollback()
         failed = FormState(name, explain(exc), values)
-        return _apply_page(request, session, actor, code, status=status_of(exc), form=failed)
-    return redirect(target)
+        return _apply_page(request, session, actor, code, status=error_status(exc), form=failed)
+    return see_other(target)
 
 
 @router.post("/sharing/apply")

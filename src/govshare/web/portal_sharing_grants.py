@@ -19,6 +19,7 @@ from govshare.sharing.policies import grant_state
 from govshare.sharing.schemas import GrantOut, ReasonIn
 from govshare.sharing.vocabulary import GrantState
 from govshare.web.deps import DB_SESSION, require
+from govshare.web.forms import error_status, see_other
 from govshare.web.portal import render
 from govshare.web.portal_sharing_common import (
     DONE,
@@ -31,9 +32,7 @@ from govshare.web.portal_sharing_common import (
     explain,
     items_text,
     may,
-    redirect,
     scope_text,
-    status_of,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -125,5 +124,5 @@ def revoke(
     except (ValidationError, InvalidInput, Conflict) as exc:
         session.rollback()
         failed = FormState("revoke", explain(exc), {"reason": reason})
-        return _grants_page(request, session, actor, status=status_of(exc), failed=grant_id, form=failed)
-    return redirect(f"/sharing/grants?done=revoked#grant-{grant_id}")
+        return _grants_page(request, session, actor, status=error_status(exc), failed=grant_id, form=failed)
+    return see_other(f"/sharing/grants?done=revoked#grant-{grant_id}")

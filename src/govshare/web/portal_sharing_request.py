@@ -25,6 +25,7 @@ from govshare.sharing import negotiation, service
 from govshare.sharing.schemas import DecisionIn, PrereviewIn, ReasonIn, RequestOut, SettleIn
 from govshare.sharing.vocabulary import RequestKind, RequestState
 from govshare.web.deps import DB_SESSION, require
+from govshare.web.forms import error_status, see_other
 from govshare.web.portal import render
 from govshare.web.portal_sharing_common import (
     DONE,
@@ -41,10 +42,8 @@ from govshare.web.portal_sharing_common import (
     may,
     optional_day,
     parse_count,
-    redirect,
     scope_text,
     split_values,
-    status_of,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -183,8 +182,8 @@ def _act(
     except (FormError, ValidationError, InvalidInput, Conflict) as exc:
         session.rollback()
         failed = FormState(name, explain(exc), values)
-        return _detail(request, session, actor, number, status=status_of(exc), form=failed)
-    return redirect(f"/sharing/requests/{number}?done={done}")
+        return _detail(request, session, actor, number, status=error_status(exc), form=failed)
+    return see_other(f"/sharing/requests/{number}?done={done}")
 
 
 @router.post("/sharing/requests/{number}/approve")

@@ -1,0 +1,106 @@
+"""What every portal form shares: the CSRF check a POST route makes first, the 303 after it, the Chinese
+sentence for refused input, the status of a form shown again, and times shown in Beijing time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
+
+from govshare.core.clock import BEIJING, utcnow
+from govshare.errors import Conflict, CsrfFailed, InvalidInput
+from govshare.web.deps import csrf_valid
+
+MAX_MESSAGES = 10  # a form lists at most this many problems at once
+
+
+def check_csrf(request: Request, token: object) -> None:
+    """The first thing every portal POST route does: a missing or forged token is refused (403) before any
+    service acts."""
+    if not isinstance(token, str) or not csrf_valid(request, token):
+        raise CsrfFailed()
+
+
+def see_other(target: str) -> RedirectResponse:
+    """The answer to a successful POST: the browser GETs `target` (no resubmission on reload)."""
+    return RedirectResponse(target, status_code=303)
+
+
+def error_status(exc: Exception) -> int:
+    """The status of a form shown again after `exc`: 409 for a conflict with what exists, else 422."""
+    return 409 if isinstance(exc, Conflict) else 422
+
+
+def beijing(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored (UTC) time as Beijing time, the way the portal shows every time; "" for none."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(BEIJING).strftime(fmt)
+
+
+def beijing_today() -> date:
+    return utcnow().astimezone(BEIJING).date()
+
+
+@dataclass
+class FormState:
+    """Which form on a page failed, its message and the values the person entered (shown again)."""
+
+    name: str | None = None
+    error: str | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+def pydantic_message(error: Any) -> str:
+    """One Pydantic validation error in Chinese, without the field name."""
+    kind, ctx = error.get("type", ""), error.get("ctx") or {}
+    if kind == "missing":
+        return "必须填写"
+    if kind == "string_too_short":
+        if ctx.get("min_length") == 1 or error.get("input") == "":
+            return "不能为空"
+        return f"长度不能少于 {ctx.get('min_length')} 个字符"
+    if kind == "string_too_long":
+        return f"长度不能超过 {ctx.get('max_length')} 个字符"
+    if kind in ("too_short", "list_too_short"):
+        return "至少选择一项"
+    if kind in ("too_long", "list_too_long"):
+        return f"最多 {ctx.get('max_length')} 项"
+    if kind in ("greater_than_equal", "greater_than"):
+        return f"不能小于 {ctx.get('ge', ctx.get('gt'))}"
+    if kind in ("less_than_equal", "less_than"):
+        return f"不能大于 {ctx.get('le', ctx.get('lt'))}"
+    if kind == "string_pattern_mismatch":
+        return "格式不正确"
+    if kind in ("enum", "literal_error"):
+        return "取值不在允许范围内"
+    if kind == "value_error" and ctx.get("error"):
+        return str(ctx["error"])
+    return "取值无效"
+
+
+def explain(exc: Exception, label: Callable[[str], str]) -> str:
+    """The Chinese sentence a form shows for invalid input or a refusal, each problem led by the field's
+    Chinese name (`label` maps a field name to it)."""
+    if isinstance(exc, ValidationError):
+        parts = []
+        for error in exc.errors()[:MAX_MESSAGES]:
+            loc = [str(p) for p in error.get("loc", ()) if not isinstance(p, int)]
+            message = pydantic_message(error)
+            parts.append(f"{label(loc[0])}：{message}" if loc else message)
+        return "；".join(parts) or "输入不合法"
+    if isinstance(exc, InvalidInput) and exc.errors:
+        return "；".join(f"{label(e.field)}：{e.message}" for e in exc.errors[:MAX_MESSAGES])
+    return str(getattr(exc, "message", exc))
+
+
+def labeller(labels: dict[str, str]) -> Callable[[str], str]:
+    """A `label` for `explain` from a table keyed by field name (a dotted name by its first part)."""
+    return lambda name: labels.get(name, labels.get(name.split(".")[0], name))
