@@ -12,11 +12,13 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from httpx import Response
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from govshare.core.clock import utcnow
 from govshare.core.db import Database
+from govshare.core.node import node_config
 from govshare.models import ShareRequest
+from govshare.sharing.workdays import WorkCalendar
 from tests import factories
 from tests.catalog.helpers import apply as publish
 from tests.sharing.helpers import PEOPLE, resource_code, setup, today
@@ -183,6 +185,18 @@ def test_withdraw_revoke_visibility_and_login(client: TestClient, db: Database, 
     listed = page(client, "/sharing?side=consumer&state=withdrawn")
     assert second in listed and first not in listed
 
+    # Pending: the deadline counts down in working days (the jurisdiction's calendar), on its page and in
+    # the provider's inbox.
+    with db.transaction(readonly=True) as session:
+        due = session.scalars(select(ShareRequest.due_at).where(ShareRequest.number == first)).one()
+        assert due is not None
+        left = WorkCalendar(node_config(session).jurisdiction.sharing).working_days_left(utcnow(), due)
+    assert left > 0
+    assert f"剩余 {left} 个工作日" in page(client, f"/sharing/requests/{first}")
+    portal_login(client, "ga.admin", "/sharing")
+    assert f"剩余 {left} 个工作日" in page(client, "/sharing?side=provider&state=pending")
+    portal_login(client, "mz.admin", "/sharing")
+
     # Past its deadline, the application is marked 已超期 in the list and on its page.
     with db.transaction() as session:
         session.execute(
@@ -191,7 +205,12 @@ def test_withdraw_revoke_visibility_and_login(client: TestClient, db: Database, 
             .values(due_at=utcnow() - timedelta(days=1))
         )
     overdue = page(client, f"/sharing/requests/{first}")
-    assert "已超期" in overdue and "办理时限" in overdue
+    with db.transaction(readonly=True) as session:
+        due = session.scalars(select(ShareRequest.due_at).where(ShareRequest.number == first)).one()
+        assert due is not None
+        late = -WorkCalendar(node_config(session).jurisdiction.sharing).working_days_left(utcnow(), due)
+    assert (f"已超期 {late} 个工作日" if late > 0 else "已超期</strong>") in overdue
+    assert "办理时限" in overdue and "剩余" not in overdue
     assert "已超期" in page(client, "/sharing?side=consumer&state=pending")
     assert "已超期" not in page(client, f"/sharing/requests/{second}")
 

@@ -8,7 +8,7 @@ portal_sharing_grants.py.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 
 from sqlalchemy.orm import Session
@@ -17,9 +17,13 @@ from govshare.auth.actor import Actor
 from govshare.auth.permissions import Permission, Scope
 from govshare.catalog import service as catalog
 from govshare.catalog.schemas import ResourceOut
+from govshare.core.clock import utcnow
+from govshare.core.node import node_config
 from govshare.errors import NotFound
 from govshare.identity import service as identity
+from govshare.sharing.schemas import RequestOut
 from govshare.sharing.vocabulary import RequestState
+from govshare.sharing.workdays import WorkCalendar
 from govshare.web import forms
 from govshare.web.forms import FormState as FormState
 from govshare.web.forms import beijing as beijing
@@ -172,3 +176,22 @@ def scope_text(names: dict[str, str], scope: dict[str, list[str]] | None) -> str
     if not scope:
         return "不限"
     return "；".join(f"{names.get(f, f)}：{'、'.join(v)}" for f, v in scope.items())
+
+
+CLOCKED = frozenset({RequestState.PREREVIEW, RequestState.PENDING, RequestState.NEGOTIATING})
+
+
+def countdown(session: Session) -> Callable[[RequestOut], str]:
+    """The deadline of a request whose clock runs, counted down in working days (the jurisdiction's
+    calendar with Chinese holidays and 调休), for the inbox and the request page."""
+    calendar, now = WorkCalendar(node_config(session).jurisdiction.sharing), utcnow()
+
+    def text(r: RequestOut) -> str:
+        if r.due_at is None or r.state not in CLOCKED:
+            return ""
+        left = calendar.working_days_left(now, r.due_at)
+        if r.overdue:
+            return f"已超期 {-left} 个工作日" if left < 0 else "已超期"
+        return "今天到期" if left == 0 else f"剩余 {left} 个工作日"
+
+    return text

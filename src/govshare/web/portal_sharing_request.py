@@ -36,6 +36,7 @@ from govshare.web.portal_sharing_common import (
     Resources,
     beijing,
     check_csrf,
+    countdown,
     department_names,
     explain,
     items_text,
@@ -151,6 +152,7 @@ def _detail(
         done=DONE.get(done or ""),
         state_tags=STATE_TAGS,
         beijing=beijing,
+        countdown=countdown(session),
     )
 
 
