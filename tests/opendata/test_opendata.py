@@ -14,11 +14,12 @@ from openpyxl import load_workbook
 from pyshacl import validate
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, SH
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from govshare.core.db import Database
 from govshare.jurisdiction import CatalogRules, Grade
 from govshare.models import AuditEntry, OpenUsageDaily
+from govshare.opendata import downloads, service
 from govshare.opendata.policies import GRADE, NOT_SHARED, PERSONAL, withheld_reason
 from govshare.sharing.ratelimit import TokenBucket
 from tests.opendata import helpers
@@ -167,6 +168,35 @@ def test_a_download_is_counted_and_audited_as_anonymous_access(
     # the records call is counted, not audited
     html = page(client, "/open/stats")
     assert helpers.OPEN_NAME in html and "热门数据集" in html
+
+
+def test_generating_a_download_blocks_no_other_writer(
+    client: TestClient, db: Database, codes: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file is generated in a read-only session; the count and the audit entry are written after it in
+    one short transaction. Another writer of the node (here: a page view counted in its own transaction,
+    with no patience for a lock) succeeds while the generation runs."""
+    generate = downloads._generate
+    wrote: list[str] = []
+
+    def generate_while_someone_writes(*args: object, **kwargs: object) -> None:
+        with db.transaction() as other:
+            if db.is_sqlite:
+                other.execute(text("PRAGMA busy_timeout = 0"))  # locked → fails at once
+            else:
+                other.execute(text("SET LOCAL lock_timeout = '200ms'"))
+            service.count(other, 0, "page_views")
+        wrote.append("page view")
+        generate(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(downloads, "_generate", generate_while_someone_writes)
+    response = client.get(f"{API}/datasets/{codes['open']}/download", params={"format": "csv"})
+    assert response.status_code == 200, response.text
+    assert wrote == ["page view"]
+    with db.transaction(readonly=True) as session:
+        usage = session.scalars(select(OpenUsageDaily).where(OpenUsageDaily.resource_id != 0)).one()
+        audited = session.scalars(select(AuditEntry).where(AuditEntry.action == "open.download")).all()
+    assert usage.downloads_csv == 1 and len(audited) == 1  # written after the generation, not lost
 
 
 # --- the public API ---------------------------------------------------------------------------------------

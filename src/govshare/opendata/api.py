@@ -20,7 +20,7 @@ from govshare.errors import RateLimited
 from govshare.opendata import dcat, downloads, service
 from govshare.opendata.schemas import DatasetOut, DatasetPageOut, RecordsOut, StatsOut
 from govshare.sharing.ratelimit import TokenBucket
-from govshare.web.deps import DB_SESSION, client_addr, public_actor
+from govshare.web.deps import READ_THEN_WRITE, client_addr, public_actor
 
 router = APIRouter(prefix="/api/open/v1", tags=["数据开放"])
 
@@ -57,7 +57,7 @@ def list_datasets(
     page: int = Query(1, ge=1, le=service.MAX_PAGE),
     page_size: int = Query(service.PAGE_SIZE, ge=1, le=100),
     _limited: None = LIMITED,
-    session: Session = DB_SESSION,
+    session: Session = READ_THEN_WRITE,
     actor: Actor = public_actor(PUBLIC),
 ) -> DatasetPageOut:
     found = service.search(
@@ -71,7 +71,7 @@ def list_datasets(
 def get_dataset(
     code: str = CODE,
     _limited: None = LIMITED,
-    session: Session = DB_SESSION,
+    session: Session = READ_THEN_WRITE,
     actor: Actor = public_actor(PUBLIC),
 ) -> DatasetOut:
     found = service.dataset(session, actor, code)
@@ -89,7 +89,7 @@ def get_records(
     page: int = Query(1, ge=1, le=100_000),
     page_size: int = Query(service.RECORDS_PAGE_SIZE, ge=1, le=service.RECORDS_PAGE_MAX),
     _limited: None = LIMITED,
-    session: Session = DB_SESSION,
+    session: Session = READ_THEN_WRITE,
     actor: Actor = public_actor(PUBLIC),
 ) -> RecordsOut:
     return RecordsOut.of(service.records(session, actor, code, page=page, page_size=page_size))
@@ -105,7 +105,7 @@ def download(
     code: str = CODE,
     fmt: Literal["csv", "xlsx", "json"] = Query("csv", alias="format"),
     _limited: None = LIMITED,
-    session: Session = DB_SESSION,
+    session: Session = READ_THEN_WRITE,
     actor: Actor = public_actor(PUBLIC),
 ) -> FileResponse:
     dataset, path = downloads.download(session, actor, code, fmt)
@@ -127,7 +127,7 @@ def dcat_export(
     request: Request,
     fmt: Literal["jsonld", "turtle"] | None = Query(None, alias="format"),
     _limited: None = LIMITED,
-    session: Session = DB_SESSION,
+    session: Session = READ_THEN_WRITE,
     actor: Actor = public_actor(PUBLIC),
 ) -> Response:
     chosen = fmt or negotiate(request.headers.get("accept"))
@@ -143,7 +143,7 @@ def dcat_export(
 @router.get("/stats", summary="数据开放的使用统计", response_model=StatsOut)
 def get_stats(
     _limited: None = LIMITED,
-    session: Session = DB_SESSION,
+    session: Session = READ_THEN_WRITE,
     actor: Actor = public_actor(PUBLIC),
 ) -> StatsOut:
     result = service.stats(session, actor)

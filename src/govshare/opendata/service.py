@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -23,6 +24,7 @@ from govshare.auth.actor import Actor
 from govshare.auth.guard import internal, public_action
 from govshare.catalog.vocabulary import BaseKind, Category, DataType, UpdateCycle
 from govshare.core.clock import BEIJING, utcnow
+from govshare.core.db import DEFERRED_WRITES
 from govshare.core.inputs import text_problem
 from govshare.core.node import node_config
 from govshare.errors import InvalidInput, NotFound
@@ -354,23 +356,35 @@ def _today() -> date:
     return utcnow().astimezone(BEIJING).date()
 
 
+def _write(session: Session, write: Callable[[Session], object]) -> None:
+    """Run a usage write now, or, in a request whose session only reads (the public API's routes), hand it
+    to the edge, which runs it in one short write transaction before the response is sent: generating a
+    large download then holds no write lock (on SQLite a writer's transaction would block every other
+    writer of the node for the whole generation)."""
+    deferred = session.info.get(DEFERRED_WRITES)
+    if isinstance(deferred, list):
+        deferred.append(write)
+    else:
+        write(session)
+
+
 @internal("counts a public request in the usage statistics")
 def count(session: Session, resource_id: int, counter: str) -> None:
     """Add one to today's counter (page_views, downloads_<format>, api_calls) in one upsert."""
-    OpenDataRepository(session).count(_today(), resource_id, counter)
+    day = _today()
+    _write(session, lambda writer: OpenDataRepository(writer).count(day, resource_id, counter))
 
 
 @internal("counts and audits a download the caller already admitted")
 def record_download(session: Session, actor: Actor, dataset: OpenDataset, fmt: str) -> None:
     """A download is counted and audited as an anonymous access (the actor carries the client address)."""
     count(session, dataset.resource_id, f"downloads_{fmt}")
-    audit.record(
+    detail = {"format": fmt, "rows": dataset.record_count, "data_version": dataset.data_version}
+    _write(
         session,
-        actor,
-        "open.download",
-        target_type="resource",
-        target_id=dataset.code,
-        detail={"format": fmt, "rows": dataset.record_count, "data_version": dataset.data_version},
+        lambda writer: audit.record(
+            writer, actor, "open.download", target_type="resource", target_id=dataset.code, detail=detail
+        ),
     )
 
 
