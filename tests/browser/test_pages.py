@@ -42,6 +42,19 @@ def _open_dataset(page: Page) -> None:
     page.get_by_role("link", name="企业登记注册信息", exact=True).click()
 
 
+def _guided_mapping(page: Page) -> None:
+    """Step 2 of the guided registration, after uploading a two-line sample with the catalog's names."""
+    page.goto("/collection/sources/guided")
+    option = page.locator("#resource option", has_text="人口基本信息").first.get_attribute("value")
+    assert option, "人口基本信息 is not offered to 公安's steward"
+    page.get_by_label("目标信息资源").select_option(value=option)
+    page.get_by_label("数据源名称").fill("人口样例")
+    csv = "公民身份号码,姓名,性别\n110101199003071234,张三,1\n".encode()
+    sample = {"name": "样例.csv", "mimeType": "text/csv", "buffer": csv}
+    page.get_by_label(re.compile("^样例文件")).set_input_files(sample)  # type: ignore[arg-type]
+    page.get_by_role("button", name="下一步：逐项选择对应列").click()
+
+
 @dataclass(frozen=True)
 class Screen:
     name: str
@@ -79,6 +92,10 @@ SCREENS = [
     Screen("audit-entry", "auditor", _audit_entry, re.compile(r"^审计记录 第 \d+ 条$"), "哈希"),
     Screen("catalog-excel", "jt.steward", "/catalog/excel", "用 Excel 模板编制目录", "模板"),
     Screen("collection-source-new", "ga.admin", "/collection/sources/new", "登记数据源", "目标信息资源"),
+    Screen(
+        "collection-guided", "ga.steward", "/collection/sources/guided", "引导登记文件型数据源", "样例文件"
+    ),
+    Screen("collection-guided-map", "ga.steward", _guided_mapping, "逐项选择对应列", "公民身份号码"),
     Screen("open", None, "/open", "公共数据开放", "企业登记注册信息"),
     Screen("open-dataset", None, _open_dataset, "企业登记注册信息", "未开放的数据项"),
     Screen("open-stats", None, "/open/stats", "数据开放使用统计", "下载"),

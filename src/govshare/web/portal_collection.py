@@ -18,9 +18,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from govshare.auth.actor import Actor
-from govshare.auth.permissions import Permission, Scope
-from govshare.catalog import service as catalog
-from govshare.catalog.schemas import ResourceOut
+from govshare.auth.permissions import Scope
 from govshare.collection import service
 from govshare.collection.mapping import DATABASE_KINDS, FILE_KINDS
 from govshare.collection.policies import READ, RUN
@@ -28,7 +26,7 @@ from govshare.collection.schemas import BatchOut, SourceCreate, SourceOut
 from govshare.collection.service import CYCLES
 from govshare.errors import Conflict, InvalidInput, NotFound
 from govshare.identity import service as identity
-from govshare.web import portal_collection_batches
+from govshare.web import portal_collection_batches, portal_collection_guided
 from govshare.web.deps import DB_SESSION, database, require
 from govshare.web.forms import see_other
 from govshare.web.portal import render
@@ -38,6 +36,7 @@ from govshare.web.portal_collection_common import (
     SUFFIXES,
     Resources,
     check_csrf,
+    collectable_resources,
     cycle_label,
     department_names,
     explain,
@@ -122,19 +121,6 @@ def collection_home(
 # ---------------------------------------------------------------- registering a source
 
 
-def _own_resources(session: Session, actor: Actor) -> list[ResourceOut]:
-    """Published resources the actor may collect into (its department's, or every one at node scope)."""
-    if not actor.scope_of(Permission.CATALOG_READ):
-        return []
-    code = None
-    if actor.scope_of(RUN) != Scope.ALL:
-        code = identity.department_codes(session).get(actor.department_id or 0)
-        if code is None:
-            return []
-    found = catalog.list_resources(session, actor, department_code=code)
-    return [r for r in found if r.current is not None and r.status == "active" and r.code]
-
-
 def _source_form(
     request: Request,
     session: Session,
@@ -151,7 +137,7 @@ def _source_form(
         status=status,
         error=error,
         values=values or {"mapping": MAPPING_EXAMPLE},
-        resources=_own_resources(session, actor),
+        resources=collectable_resources(session, actor),
         cycles=[(c, cycle_label(c)) for c in CYCLES],
     )
 
@@ -330,3 +316,6 @@ def source_run(
 # `include_router`-ed: recent FastAPI keeps an included router as one nested object, and the app's routes
 # must stay flat APIRoutes (app._add_routes; the authorization test walks them).
 router.routes.extend(portal_collection_batches.router.routes)
+# The guided registration (portal_collection_guided.py) goes first: /collection/sources/{source_id} would
+# take "guided" for a source id and refuse it (422).
+router.routes[:0] = portal_collection_guided.router.routes

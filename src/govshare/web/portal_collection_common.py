@@ -15,6 +15,7 @@ from govshare.auth.permissions import Permission, Scope
 from govshare.catalog import service as catalog
 from govshare.catalog.schemas import ResourceOut
 from govshare.catalog.vocabulary import UpdateCycle
+from govshare.collection.policies import RUN
 from govshare.errors import GovshareError
 from govshare.identity import service as identity
 from govshare.web import forms
@@ -144,3 +145,17 @@ def page_helpers() -> dict[str, Any]:
 def explain(exc: Exception) -> str:
     """The Chinese sentence a collection form shows for invalid input or a refusal."""
     return forms.explain(exc, forms.labeller(FIELD_LABELS))
+
+
+def collectable_resources(session: Session, actor: Actor) -> list[ResourceOut]:
+    """Published resources the actor may collect into (its department's, or every one at node scope): what
+    the registration forms offer. The service checks the scope again."""
+    if not actor.scope_of(Permission.CATALOG_READ):
+        return []
+    code = None
+    if actor.scope_of(RUN) != Scope.ALL:
+        code = identity.department_codes(session).get(actor.department_id or 0)
+        if code is None:
+            return []
+    found = catalog.list_resources(session, actor, department_code=code)
+    return [r for r in found if r.current is not None and r.status == "active" and r.code]
