@@ -64,6 +64,9 @@ def test_not_yaml_or_not_an_object() -> None:
         "postgresql://u:${PW}@db.example/rk?password=Secret-1",
         "mysql+pymysql://u@db.example/rk?PASSWD=Secret-1",
         "postgresql://u@db.example/rk?sslpassword=Secret-1",
+        "postgresql://u@db.example/rk?oauth_client_secret=Secret-1",
+        "mysql://u:${X}@Secret-1@db.example/rk",  # urlsplit (the MySQL reader) reads up to the last "@"
+        "postgresql://u@db.example/rk?pass%77ord=Secret-1",  # a percent-encoded parameter name
     ],
 )
 def test_a_password_written_into_the_url_is_refused(url: str) -> None:
@@ -79,6 +82,7 @@ def test_a_password_written_into_the_url_is_refused(url: str) -> None:
         "mysql://root:${GA_DB_PW}@127.0.0.1:3306/test",
         "postgresql://u:${PW}@db.example/rk?sslmode=require&password=${PW}",
         "postgresql://u@db.example/rk",
+        "postgresql://u:${PW}@h1:5432,h2:5433/rk",  # libpq's multi-host form
     ],
 )
 def test_passwords_from_the_environment_are_accepted(url: str) -> None:

@@ -54,6 +54,11 @@ def test_auditor_filters_by_department_and_action_family_in_the_database(
         listed = client.get("/api/v1/audit/entries", params={"action_prefix": prefix}).json()
         assert listed["entries"] == [], prefix
     assert client.get("/api/v1/audit/entries", params={"department": "NOPE"}).json()["entries"] == []
+    # the same answer on SQLite and PostgreSQL whatever the case typed (LIKE ignores case on SQLite only)
+    mixed = client.get(
+        "/api/v1/audit/entries", params={"department": "mz", "action_prefix": "IDENTITY.", "limit": 3}
+    ).json()["entries"]
+    assert [e["seq"] for e in mixed] == [e["seq"] for e in entries]
 
 
 def test_auditor_changes_nothing(app: FastAPI, client: TestClient, db: Database) -> None:

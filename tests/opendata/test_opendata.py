@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from govshare.models import AuditEntry, OpenUsageDaily
 from govshare.opendata import downloads, service
 from govshare.opendata.policies import GRADE, NOT_SHARED, PERSONAL, withheld_reason
 from govshare.sharing.ratelimit import TokenBucket
+from tests import factories
 from tests.opendata import helpers
 from tests.opendata.helpers import OPENED, ROWS, SECRETS, WITHHELD
 from tests.sharing.helpers import RESOURCE_NAME as CLOSED_NAME
@@ -170,33 +172,60 @@ def test_a_download_is_counted_and_audited_as_anonymous_access(
     assert helpers.OPEN_NAME in html and "热门数据集" in html
 
 
+def _write_elsewhere(db: Database) -> None:
+    """Take the node's write lock from another connection, with no patience for a lock: on SQLite a raw
+    connection with timeout 0 (BEGIN IMMEDIATE fails at once while a writer holds the database); on
+    PostgreSQL a row lock wait of at most 200 ms on the usage counter."""
+    if db.is_sqlite:
+        path = db.engine.url.database
+        assert path
+        other = sqlite3.connect(path, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+        finally:
+            other.close()
+        return
+    with db.transaction() as session:
+        session.execute(text("SET LOCAL lock_timeout = '200ms'"))
+        service.count(session, 0, "page_views")
+
+
+@pytest.mark.parametrize("caller", ["anonymous", "logged-in", "key"])
 def test_generating_a_download_blocks_no_other_writer(
-    client: TestClient, db: Database, codes: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    client: TestClient,
+    db: Database,
+    codes: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    caller: str,
 ) -> None:
-    """The file is generated in a read-only session; the count and the audit entry are written after it in
-    one short transaction. Another writer of the node (here: a page view counted in its own transaction,
-    with no patience for a lock) succeeds while the generation runs."""
+    """The file is generated, and the caller identified, in a read-only session; the count and the audit
+    entry are written after it in one short transaction. Another writer of the node succeeds while the
+    generation runs, whoever downloads."""
+    headers: dict[str, str] = {}
+    if caller == "logged-in":
+        factories.login(client, "mz.admin")
+    elif caller == "key":
+        headers = factories.bearer(factories.application_key(db, "mz-open", "MZ"))
     generate = downloads._generate
     wrote: list[str] = []
 
     def generate_while_someone_writes(*args: object, **kwargs: object) -> None:
-        with db.transaction() as other:
-            if db.is_sqlite:
-                other.execute(text("PRAGMA busy_timeout = 0"))  # locked → fails at once
-            else:
-                other.execute(text("SET LOCAL lock_timeout = '200ms'"))
-            service.count(other, 0, "page_views")
-        wrote.append("page view")
+        _write_elsewhere(db)
+        wrote.append("elsewhere")
         generate(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(downloads, "_generate", generate_while_someone_writes)
-    response = client.get(f"{API}/datasets/{codes['open']}/download", params={"format": "csv"})
+    url = f"{API}/datasets/{codes['open']}/download"
+    response = client.get(url, params={"format": "csv"}, headers=headers)
     assert response.status_code == 200, response.text
-    assert wrote == ["page view"]
+    assert wrote == ["elsewhere"]
     with db.transaction(readonly=True) as session:
         usage = session.scalars(select(OpenUsageDaily).where(OpenUsageDaily.resource_id != 0)).one()
         audited = session.scalars(select(AuditEntry).where(AuditEntry.action == "open.download")).all()
     assert usage.downloads_csv == 1 and len(audited) == 1  # written after the generation, not lost
+    expected = {"anonymous": "anonymous", "logged-in": "user", "key": "application"}[caller]
+    assert audited[0].actor_type == expected
 
 
 # --- the public API ---------------------------------------------------------------------------------------

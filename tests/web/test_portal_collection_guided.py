@@ -236,11 +236,12 @@ def test_step_one_refuses_what_it_cannot_read(client: TestClient, db: Database, 
         ("样例.pdf", b"%PDF-1.4", "样例文件须为"),
         ("样例.csv", b"\x00\x01\x02" * 100, "样例文件无法读取：文件 样例.csv 不是文本文件"),
         ("样例.xlsx", b"PK\x03\x04 broken", "样例文件无法读取"),
+        ("样例.json", b'{"data": [{"a": 1,', "样例文件无法读取"),  # DuckDB names its staging file
     ):
         refused = send_sample(client, start, content, filename=filename, resource=code)
         text = html.unescape(refused.text)
         assert refused.status_code == 422 and reason in text, filename
-        assert "tmp" not in text  # the reader's copy is never named to the person
+        assert "tmp" not in text and str(db.config.work_dir) not in text  # no path of the node is shown
         assert 'value="人口月报表"' in text  # what the person typed is kept
     refused = send_sample(client, start, gbk_sample(tmp_path), resource="NOT-OURS")
     assert refused.status_code == 422 and "请选择目标信息资源" in html.unescape(refused.text)
@@ -322,4 +323,21 @@ def test_csrf_and_permission_come_first(client: TestClient, db: Database, tmp_pa
     )
     assert refused.status_code == 403 and "表单已失效" not in refused.text
     portal_login(client, "ga.steward")
+    assert api(client, "/sources") == []
+
+
+@pytest.mark.usefixtures("steward")
+def test_a_json_key_with_spaces_around_it_is_refused_not_silently_lost(
+    client: TestClient, db: Database
+) -> None:
+    """Mapping column names are read trimmed; a JSON key "姓名 " would then match nothing, and every batch
+    would load the item empty without a word. The guided form refuses it instead."""
+    records = [{("姓名 " if k == "姓名" else k): v for k, v in zip(HEADER, row, strict=True)} for row in ROWS]
+    content = json.dumps({"data": records}, ensure_ascii=False).encode()
+    start = page(client, "/collection/sources/guided")
+    step = send_sample(client, start, content, filename="样例.json", resource=resource_code(db, RESOURCE))
+    assert step.status_code == 200, step.text
+    refused = submit(client, step.text, col_xm="姓名 ", col_jzdz="住址", map_xb="0=1, 1=2", action="register")
+    assert refused.status_code == 422
+    assert "来源列“姓名 ”的名称首尾有空格" in html.unescape(refused.text)
     assert api(client, "/sources") == []

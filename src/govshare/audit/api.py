@@ -39,8 +39,8 @@ def list_entries(
         actor_name=actor_name,
         target_id=target_id,
         outcome=outcome,
-        department_code=department,
-        action_prefix=action_prefix,
+        department_code=department.strip().upper() if department else None,  # codes are upper case
+        action_prefix=action_prefix.lower() if action_prefix else None,  # actions are lower case
         since=assume_beijing(since, "since"),
         until=assume_beijing(until, "until"),
     )

@@ -27,8 +27,10 @@ from __future__ import annotations
 
 import os
 import re
+from contextlib import suppress
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import parse_qsl, urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -48,8 +50,15 @@ CONSISTENCY_CHECKS = {
 }
 NORMALIZERS = ("trim", "text", "nfkc", "upper", "lower")
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-# query parameters that carry a secret in the drivers we connect with (psycopg, PyMySQL)
-SECRET_PARAMETERS = frozenset({"password", "passwd", "pwd", "sslpassword", "token", "secret"})
+# query parameters that carry a secret in the drivers we connect with (libpq: password, sslpassword,
+# oauth_client_secret; PyMySQL: passwd): any name holding one of these words
+SECRET_WORDS = ("password", "passwd", "pwd", "secret", "token")
+
+
+def _secret_parameter(name: str) -> bool:
+    return any(word in name.lower() for word in SECRET_WORDS)
+
+
 _FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 
@@ -92,19 +101,23 @@ class SourceSpec(_Strict):
     @classmethod
     def _no_password(cls, value: str | None) -> str | None:
         """A password is never written into a mapping (mappings are stored with sources and batches): not
-        in the URL's user part, whatever characters it holds, nor in a password-like query parameter. Parsed
-        as SQLAlchemy parses it when connecting (`urlsplit` stops the user part at a "/")."""
+        in the URL's user part, whatever characters it holds, nor in a password-like query parameter. The
+        user part is read both ways the readers' drivers read it: up to the first "@" (SQLAlchemy's URL,
+        which also takes a "/" inside a password) and up to the last "@" (`urlsplit`, the MySQL reader)."""
         if not value or _ENV.fullmatch(value.strip()):
             return value
         try:
-            url = make_url(value)
-        except ArgumentError:
+            split = urlsplit(value)
+            secrets = [split.password] if split.password is not None else []
+            parameters = parse_qsl(split.query, keep_blank_values=True)
+        except ValueError:
             raise ValueError("数据库连接地址格式不正确") from None
-        secrets = [url.password] if url.password is not None else []
-        for name, given in url.query.items():
-            if name.lower() in SECRET_PARAMETERS:
-                secrets.extend([given] if isinstance(given, str) else given)
-        if any(not _ENV.fullmatch(str(secret)) for secret in secrets):
+        with suppress(ArgumentError, ValueError):  # e.g. libpq's multi-host URLs, which make_url refuses
+            password = make_url(value).password
+            if password is not None:
+                secrets.append(password)
+        secrets += [given for name, given in parameters if _secret_parameter(name)]
+        if any(not _ENV.fullmatch(secret) for secret in secrets):
             raise ValueError(
                 "数据库口令不能写在映射中：请写作环境变量，如 url: ${GA_DB} 或 mysql://用户:${GA_DB_PW}@主机/库"
             )

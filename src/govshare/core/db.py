@@ -32,8 +32,10 @@ class Database:
         self.engine = _create_engine(self.url, echo=echo)
         info = {"node": config}
         self._writer = sessionmaker(bind=self.engine, expire_on_commit=False, info=info)
-        reader_engine = (
-            self.engine.execution_options(sqlite_begin="DEFERRED") if self.is_sqlite else self.engine
+        # Read-only sessions refuse writes (SQLite: query_only; PostgreSQL: a READ ONLY transaction), so a
+        # write that strays into one fails loudly instead of being rolled back unseen when it closes.
+        reader_engine = self.engine.execution_options(
+            **({"sqlite_begin": "DEFERRED"} if self.is_sqlite else {"postgresql_readonly": True})
         )
         self._reader = sessionmaker(bind=reader_engine, expire_on_commit=False, info=info)
         # Short write transactions of this process queue here, in order, instead of in SQLite's busy
@@ -100,7 +102,8 @@ def _configure_sqlite(engine: Engine) -> None:
 
     pysqlite's own transaction handling begins lazily and DEFERRED: a transaction that has read and then
     writes after another connection committed fails with SQLITE_BUSY_SNAPSHOT. Writers therefore begin
-    IMMEDIATE (they queue for the write lock up front); read-only sessions begin DEFERRED.
+    IMMEDIATE (they queue for the write lock up front); read-only sessions begin DEFERRED, with
+    `query_only` on (a write in them is an error).
     """
 
     @event.listens_for(engine, "connect")
@@ -116,6 +119,8 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        # a pooled connection serves readers and writers in turn: each transaction sets its own mode
+        connection.exec_driver_sql(f"PRAGMA query_only = {'ON' if mode == 'DEFERRED' else 'OFF'}")
         connection.exec_driver_sql(f"BEGIN {mode}")
 
 

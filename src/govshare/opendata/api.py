@@ -1,8 +1,9 @@
 """The public open-data API (/api/open/v1): no login, rate-limited per client address.
 
-Every route is public (`public_actor`), counts itself in the usage statistics, and first takes a token
-from the caller's address's bucket (`GOVSHARE_OPEN_RATE_PER_SECOND`, twice that as a burst): past it, 429
-with Retry-After and a Chinese problem document.
+Every route is public (`public_reader`: the caller, if any, is identified in the read-only session), counts
+itself in the usage statistics, and first takes a token from the caller's address's bucket
+(`GOVSHARE_OPEN_RATE_PER_SECOND`, twice that as a burst): past it, 429 with Retry-After and a Chinese
+problem document.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from govshare.errors import RateLimited
 from govshare.opendata import dcat, downloads, service
 from govshare.opendata.schemas import DatasetOut, DatasetPageOut, RecordsOut, StatsOut
 from govshare.sharing.ratelimit import TokenBucket
-from govshare.web.deps import READ_THEN_WRITE, client_addr, public_actor
+from govshare.web.deps import READ_THEN_WRITE, client_addr, public_reader
 
 router = APIRouter(prefix="/api/open/v1", tags=["数据开放"])
 
@@ -58,7 +59,7 @@ def list_datasets(
     page_size: int = Query(service.PAGE_SIZE, ge=1, le=100),
     _limited: None = LIMITED,
     session: Session = READ_THEN_WRITE,
-    actor: Actor = public_actor(PUBLIC),
+    actor: Actor = public_reader(PUBLIC),
 ) -> DatasetPageOut:
     found = service.search(
         session, actor, q=q, provider=provider, classification=classification, page=page, page_size=page_size
@@ -72,7 +73,7 @@ def get_dataset(
     code: str = CODE,
     _limited: None = LIMITED,
     session: Session = READ_THEN_WRITE,
-    actor: Actor = public_actor(PUBLIC),
+    actor: Actor = public_reader(PUBLIC),
 ) -> DatasetOut:
     found = service.dataset(session, actor, code)
     service.count(session, found.resource_id, "api_calls")
@@ -90,7 +91,7 @@ def get_records(
     page_size: int = Query(service.RECORDS_PAGE_SIZE, ge=1, le=service.RECORDS_PAGE_MAX),
     _limited: None = LIMITED,
     session: Session = READ_THEN_WRITE,
-    actor: Actor = public_actor(PUBLIC),
+    actor: Actor = public_reader(PUBLIC),
 ) -> RecordsOut:
     return RecordsOut.of(service.records(session, actor, code, page=page, page_size=page_size))
 
@@ -106,7 +107,7 @@ def download(
     fmt: Literal["csv", "xlsx", "json"] = Query("csv", alias="format"),
     _limited: None = LIMITED,
     session: Session = READ_THEN_WRITE,
-    actor: Actor = public_actor(PUBLIC),
+    actor: Actor = public_reader(PUBLIC),
 ) -> FileResponse:
     dataset, path = downloads.download(session, actor, code, fmt)
     return FileResponse(
@@ -128,7 +129,7 @@ def dcat_export(
     fmt: Literal["jsonld", "turtle"] | None = Query(None, alias="format"),
     _limited: None = LIMITED,
     session: Session = READ_THEN_WRITE,
-    actor: Actor = public_actor(PUBLIC),
+    actor: Actor = public_reader(PUBLIC),
 ) -> Response:
     chosen = fmt or negotiate(request.headers.get("accept"))
     graph = dcat.open_catalog(session, actor, base_url=str(request.base_url), fmt=chosen)
@@ -144,7 +145,7 @@ def dcat_export(
 def get_stats(
     _limited: None = LIMITED,
     session: Session = READ_THEN_WRITE,
-    actor: Actor = public_actor(PUBLIC),
+    actor: Actor = public_reader(PUBLIC),
 ) -> StatsOut:
     result = service.stats(session, actor)
     service.count(session, 0, "api_calls")

@@ -274,3 +274,26 @@ def public_actor(reason: str) -> Any:
         return actor
 
     return _mark(check, f"public:{reason}")
+
+
+def public_reader(reason: str) -> Any:
+    """A public route that reads in the read-only session of `read_then_write` (the open-data API), and
+    identifies its caller (cookie, key or nobody) in that session too: resolving the caller in a writer
+    session would, on SQLite, hold the database's write lock for the whole request. A key's use is
+    recorded by `read_then_write` afterwards."""
+
+    def check(request: Request, session: Session = READ_THEN_WRITE) -> Actor:
+        authorization = request.headers.get("authorization")
+        if authorization is not None:
+            actor = _key_actor(request, session, authorization, touch=False)
+        else:
+            user_actor = _user_actor(request, session)
+            actor = (
+                _with_purpose(request, user_actor)
+                if user_actor is not None
+                else Actor.anonymous(request_id=request.state.request_id, client_addr=client_addr(request))
+            )
+        request.state.actor = actor
+        return actor
+
+    return _mark(check, f"public:{reason}")

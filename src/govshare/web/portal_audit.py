@@ -58,6 +58,7 @@ ACTIONS = {
     "data.person": "一人一档查询",
     "applications.create": "登记应用系统",
     "applications.key.issue": "签发接口密钥",
+    "applications.key.revoke_reason": "吊销接口密钥的理由（旧版记录）",
     "applications.key.revoke": "吊销接口密钥",
     "audit.read": "查看审计记录",
     "audit.verify": "校验审计链",

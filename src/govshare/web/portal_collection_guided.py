@@ -46,7 +46,7 @@ from govshare.collection.policies import RUN
 from govshare.collection.readers import ORD, ReaderOptions, SourceUnreadable, open_file
 from govshare.collection.schemas import SourceCreate
 from govshare.collection.service import CYCLES
-from govshare.errors import Conflict, InvalidInput, NotFound
+from govshare.errors import Conflict, GovshareError, InvalidInput, NotFound
 from govshare.models import CodeSet
 from govshare.standards import service as standards
 from govshare.standards.validators import CodeTable, in_code_set
@@ -170,7 +170,10 @@ def read_sample(upload: UploadFile, kind: str, expected: list[str], work_dir: Fi
         encoding = reader.encoding
     except SourceUnreadable as exc:  # the reader names the copy; the person knows the file by its own name
         shown = FilePath(upload.filename or "").name or "样例文件"
-        raise SourceUnreadable(exc.message.replace(str(path), shown).replace(path.name, shown)) from None
+        message = exc.message.replace(str(path), shown).replace(path.name, shown)
+        # a reader's staging files live under the work directory too: never show the node's paths
+        message = re.sub(re.escape(str(work_dir)) + r"[^\s\"']*", shown, message)
+        raise SourceUnreadable(message) from None
     finally:
         path.unlink(missing_ok=True)
     if not columns:
@@ -216,7 +219,10 @@ def _code_table(session: Session, actor: Actor, standard: str | None) -> CodeTab
     code_set = found if isinstance(found, CodeSet) else getattr(found, "code_set", None)
     if not isinstance(code_set, CodeSet):
         return None
-    return standards.code_table(session, actor, code_set.code, include_abolished=True)
+    try:
+        return standards.code_table(session, actor, code_set.code, include_abolished=True)
+    except GovshareError:  # no version in force: the item can still be mapped, without a value map
+        return None
 
 
 def _comparable(text: str) -> str:
@@ -340,6 +346,13 @@ def build_mapping(rows: list[ItemRow], sample: Sample, allow_shared: bool) -> st
             continue
         if row.column not in sample.columns:
             row.error = f"所选的列“{row.column}”不在样例文件中，请重新选择"
+            continue
+        if (
+            row.column != row.column.strip()
+        ):  # a mapping's column names are read trimmed: it would never match
+            row.error = (
+                f"来源列“{row.column}”的名称首尾有空格，映射无法引用它；请去掉文件中该键名的空格后重新上传"
+            )
             continue
         users.setdefault(row.column, []).append(row)
         try:

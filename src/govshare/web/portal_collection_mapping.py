@@ -31,7 +31,7 @@ MODE_TEXT = {
 MAP_OPEN = 8  # value maps up to this many entries are shown open; longer ones fold (<details>)
 # a password-like parameter of the URL's query (…?password=…) or of a libpq keyword string (password='…')
 _SECRET_PARAM = re.compile(
-    r"(?i)\b(password|passwd|pwd|pass|secret|token|access_key|api_key)=('[^']*'|\"[^\"]*\"|[^&;\s]*)"
+    r"(?i)\b(\w*(?:password|passwd|pwd|pass|secret|token|access_key|api_key)\w*)=('[^']*'|\"[^\"]*\"|[^&;\s]*)"
 )
 _ENV = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*\}$")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")

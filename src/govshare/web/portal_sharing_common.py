@@ -17,7 +17,7 @@ from govshare.auth.actor import Actor
 from govshare.auth.permissions import Permission, Scope
 from govshare.catalog import service as catalog
 from govshare.catalog.schemas import ResourceOut
-from govshare.core.clock import utcnow
+from govshare.core.clock import BEIJING, utcnow
 from govshare.core.node import node_config
 from govshare.errors import NotFound
 from govshare.identity import service as identity
@@ -192,6 +192,12 @@ def countdown(session: Session) -> Callable[[RequestOut], str]:
         left = calendar.working_days_left(now, r.due_at)
         if r.overdue:
             return f"已超期 {-left} 个工作日" if left < 0 else "已超期"
-        return "今天到期" if left == 0 else f"剩余 {left} 个工作日"
+        if left > 0:
+            return f"剩余 {left} 个工作日"
+        due_day = r.due_at.astimezone(BEIJING).date()
+        # no working day left: due today, or on a coming day off (a deadline moved onto a holiday)
+        if due_day == now.astimezone(BEIJING).date():
+            return "今天到期"
+        return f"{due_day.month}月{due_day.day}日到期，之前已无工作日"
 
     return text

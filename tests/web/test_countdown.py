@@ -1,0 +1,44 @@
+"""The working-day countdown of the sharing inbox and request page (`portal_sharing_common.countdown`): every
+branch, with the calendar's answer fixed so that the wording alone is under test."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+
+import pytest
+
+from govshare.sharing.vocabulary import RequestState
+from govshare.web import portal_sharing_common as common
+
+NOW = datetime(2026, 12, 4, 2, 0, tzinfo=UTC)  # Friday 10:00 in Beijing
+
+
+@pytest.mark.parametrize(
+    ("left", "due", "overdue", "state", "shown"),
+    [
+        (3, NOW + timedelta(days=5), False, RequestState.PENDING, "剩余 3 个工作日"),
+        (0, NOW + timedelta(hours=5), False, RequestState.PENDING, "今天到期"),
+        # due on Saturday: no working day left, but not today either
+        (0, NOW + timedelta(days=1), False, RequestState.PENDING, "12月5日到期，之前已无工作日"),
+        (-2, NOW - timedelta(days=3), True, RequestState.PENDING, "已超期 2 个工作日"),
+        (0, NOW - timedelta(hours=1), True, RequestState.NEGOTIATING, "已超期"),
+        (3, NOW + timedelta(days=5), False, RequestState.APPROVED, ""),  # decided: no clock
+        (3, None, False, RequestState.PENDING, ""),
+    ],
+)
+def test_countdown_wording(
+    monkeypatch: pytest.MonkeyPatch,
+    left: int,
+    due: datetime | None,
+    overdue: bool,
+    state: RequestState,
+    shown: str,
+) -> None:
+    calendar = SimpleNamespace(working_days_left=lambda now, due_at: left)
+    monkeypatch.setattr(common, "WorkCalendar", lambda rules: calendar)
+    monkeypatch.setattr(common, "utcnow", lambda: NOW)
+    node = SimpleNamespace(jurisdiction=SimpleNamespace(sharing=None))
+    monkeypatch.setattr(common, "node_config", lambda session: node)
+    request = SimpleNamespace(due_at=due, state=state, overdue=overdue)
+    assert common.countdown(None)(request) == shown  # type: ignore[arg-type]
