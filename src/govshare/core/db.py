@@ -119,8 +119,15 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
-        # a pooled connection serves readers and writers in turn: each transaction sets its own mode
-        connection.exec_driver_sql(f"PRAGMA query_only = {'ON' if mode == 'DEFERRED' else 'OFF'}")
+        # A pooled connection serves readers and writers in turn: a transaction switches query_only when
+        # the connection's last one was of the other kind. Set on the driver's connection, like the PRAGMAs
+        # above: connection configuration, not a statement of the unit of work.
+        read_only = mode == "DEFERRED"
+        if connection.info.get("query_only") != read_only:
+            connection.connection.driver_connection.execute(
+                f"PRAGMA query_only = {'ON' if read_only else 'OFF'}"
+            )
+            connection.info["query_only"] = read_only
         connection.exec_driver_sql(f"BEGIN {mode}")
 
 
