@@ -34,7 +34,7 @@ MAX_ADDRESSES = 100_000  # buckets kept per process; beyond it they start afresh
 
 def _bucket(request: Request) -> TokenBucket:
     bucket: TokenBucket | None = getattr(request.app.state, "open_rate", None)
-    if bucket is None or len(bucket._state) > MAX_ADDRESSES:
+    if bucket is None or len(bucket) > MAX_ADDRESSES:
         bucket = TokenBucket(request.app.state.settings.open_rate_per_second)
         request.app.state.open_rate = bucket
     return bucket

@@ -20,6 +20,10 @@ class TokenBucket:
         self._state: dict[str, tuple[float, float]] = {}  # key -> (tokens, last refill time)
         self._lock = threading.Lock()
 
+    def __len__(self) -> int:
+        """How many keys the bucket holds (a caller bounds its memory with it)."""
+        return len(self._state)
+
     def take(self, key: str, now: float | None = None) -> int | None:
         """None if the call may go ahead, else the whole seconds to wait (Retry-After)."""
         moment = time.monotonic() if now is None else now

@@ -26,9 +26,8 @@ from govshare.errors import InvalidInput, NotFound
 from govshare.identity import service as identity
 from govshare.sharing import stats_service
 from govshare.web.deps import DB_SESSION, require
-from govshare.web.forms import check_csrf
+from govshare.web.forms import beijing, check_csrf
 from govshare.web.portal import render
-from govshare.web.portal_sharing import beijing
 
 router = APIRouter(include_in_schema=False)
 

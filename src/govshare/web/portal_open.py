@@ -20,8 +20,8 @@ from govshare.opendata import service
 from govshare.opendata.service import FORMAT_LABELS, FORMATS, OpenPage
 from govshare.web import charts
 from govshare.web.deps import DB_SESSION, public_actor
+from govshare.web.forms import beijing
 from govshare.web.portal import render
-from govshare.web.portal_sharing import beijing
 
 router = APIRouter(include_in_schema=False)
 
