@@ -293,15 +293,19 @@ def item_rows(
     """The rows of step 2; `choices` None on the first showing (then pre-selected)."""
     items = _items(resource)
     chosen = preselect(items, sample.columns) if choices is None else choices
+    tables: dict[str, CodeTable | None] = {}  # items often share a standard (GB/T 2260 three times)
     rows = []
     for item in items:
+        standard = item.get("standard") or ""
+        if standard not in tables:
+            tables[standard] = _code_table(session, actor, standard)
         row = ItemRow(
             field=item["field"],
             name=item["name"],
             type_label=_type_label(item.get("type", "")),
             key=bool(item.get("key")),
             required=bool(item.get("key")) or item.get("nullable") is False,
-            code_table=_code_table(session, actor, item.get("standard")),
+            code_table=tables[standard],
             column=chosen.get(item["field"], ""),
         )
         if row.code_table is not None:
