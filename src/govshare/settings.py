@@ -72,6 +72,17 @@ class Settings(BaseSettings):
         description="请求体（如推送的记录、上传的文件）的大小上限（MB），超出即拒绝（413）。",
     )
     api_page_max: int = Field(500, ge=1, le=10_000, description="分页接口（如审计记录）单页最大条数。")
+    xlsx_max_unpacked_mb: int = Field(
+        256,
+        ge=1,
+        le=65_536,
+        description="Excel 工作簿解压后的大小上限（MB）：超过即在解析前拒绝（防压缩炸弹）；"
+        ".xls 文件本身也以此为上限。",
+    )
+    xlsx_max_entries: int = Field(10_000, ge=1, le=1_000_000, description="Excel（.xlsx）压缩包条目数上限。")
+    xlsx_max_ratio: int = Field(
+        100, ge=2, le=100_000, description="Excel（.xlsx）单个条目（超过 1 MB 时）压缩比上限。"
+    )
     jurisdiction_file: Path | None = Field(
         None,
         description="辖区规则配置文件（YAML）：目录规则、安全级别、资源代码方案等，见 docs/jurisdiction.md；"

@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import math
 import re
-import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -36,6 +35,7 @@ from govshare.catalog.vocabulary import (
     ShareType,
     UpdateCycle,
 )
+from govshare.core.archives import WorkbookRefused, check_workbook, node_limits
 from govshare.errors import FieldError
 
 RESOURCES = "信息资源"
@@ -386,13 +386,10 @@ def _check_container(data: bytes) -> str | None:
         return "这是旧版 Excel（.xls）文件，请在 Excel 中“另存为” .xlsx 格式后再导入"
     if data[:4] != b"PK\x03\x04":
         return "不是有效的 Excel（.xlsx）文件，请使用平台提供的目录编制模板"
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            infos = archive.infolist()
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
-        return "文件已损坏或不完整，不是有效的 Excel（.xlsx）文件"
-    if len(infos) > MAX_ZIP_ENTRIES or sum(i.file_size for i in infos) > MAX_UNCOMPRESSED_BYTES:
-        return f"文件解压后超过 {MAX_UNCOMPRESSED_BYTES // 1024 // 1024} MB，请拆分为多个文件导入"
+    try:  # sizes, entry count and ratio from the central directory, then every entry unpacked and counted
+        check_workbook(data, node_limits().at_most(MAX_UNCOMPRESSED_BYTES, MAX_ZIP_ENTRIES))
+    except WorkbookRefused as exc:
+        return exc.message
     return None
 
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import csv
 import io
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from govshare.core.archives import WorkbookRefused, check_workbook, node_limits
 from govshare.core.inputs import text_problem
 from govshare.errors import FieldError
 from govshare.standards import validators
@@ -122,13 +122,10 @@ def _csv_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
 
 
 def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            infos = archive.infolist()
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
-        raise UnreadableFile("文件已损坏或不完整，不是有效的 Excel（.xlsx）文件") from None
-    if sum(i.file_size for i in infos) > MAX_UNCOMPRESSED_BYTES:
-        raise UnreadableFile(f"文件解压后超过 {MAX_UNCOMPRESSED_BYTES // 1024 // 1024} MB")
+    try:  # a zip bomb is refused here, before openpyxl unpacks anything
+        check_workbook(data, node_limits().at_most(MAX_UNCOMPRESSED_BYTES))
+    except WorkbookRefused as exc:
+        raise UnreadableFile(exc.message) from None
     from openpyxl import load_workbook
 
     try:

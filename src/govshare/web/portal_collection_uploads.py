@@ -19,8 +19,9 @@ from starlette.types import Message
 from govshare.auth.actor import Actor
 from govshare.collection import jobs
 from govshare.collection.service import Started
+from govshare.core.archives import WorkbookRefused, check_workbook
 from govshare.core.db import Database
-from govshare.errors import PayloadTooLarge
+from govshare.errors import InvalidInput, PayloadTooLarge
 from govshare.web.deps import database
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
@@ -89,8 +90,16 @@ def uploaded_file(form: FormData) -> UploadFile | None:
 
 
 def save_upload(upload: UploadFile, work_dir: FilePath, suffix: str) -> str:
+    """The upload copied to a file of its own (mode 0600) in the work directory. A workbook that would
+    unpack past the node's limits (a zip bomb) is refused here, before the batch is started."""
     work_dir.mkdir(parents=True, exist_ok=True)
     upload.file.seek(0)
     with tempfile.NamedTemporaryFile("wb", suffix=suffix, dir=work_dir, delete=False) as handle:
         shutil.copyfileobj(upload.file, handle)
+    if suffix in (".xlsx", ".xls"):
+        try:
+            check_workbook(FilePath(handle.name), name=FilePath(upload.filename or "").name or None)
+        except WorkbookRefused as exc:
+            FilePath(handle.name).unlink(missing_ok=True)
+            raise InvalidInput.on("file", exc.message) from None
     return handle.name

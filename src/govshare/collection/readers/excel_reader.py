@@ -11,7 +11,8 @@ time-only value (Excel day 0) becomes "HH:MM:SS". Fully blank rows are skipped; 
 sheet's own (1-based, as Excel shows them).
 
 Memory: calamine loads a whole sheet at once. That is acceptable: a sheet holds at most 1,048,576 rows
-(65,536 in XLS), and chunks are then cut from the loaded frame.
+(65,536 in XLS), chunks are then cut from the loaded frame, and `core.archives.check_workbook` has
+refused, before calamine opens it, a workbook that unpacks past GOVSHARE_XLSX_MAX_UNPACKED_MB.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from cryptography.hazmat.primitives import hashes
 from govshare.collection.readers.base import ReaderOptions, SourceUnreadable
 from govshare.collection.readers.common import HEADER_SEARCH_ROWS, ReaderState, clean_names, pick_header
 from govshare.collection.readers.lines import RowMap
+from govshare.core.archives import WorkbookRefused, check_workbook
 
 
 def _first_line(exc: Exception) -> str:
@@ -36,6 +38,14 @@ class ExcelReader(ReaderState):
     def __init__(self, path: Path, options: ReaderOptions) -> None:
         super().__init__()
         self.path, self.display, self.options = path, path.name, options
+        try:
+            check_workbook(path)  # a zip bomb is refused here, before calamine unpacks anything
+        except WorkbookRefused as exc:
+            if exc.damaged:
+                raise SourceUnreadable(
+                    f"工作簿 {self.display} 已损坏或不是有效的 Excel 文件：压缩包无法完整解开"
+                ) from None
+            raise SourceUnreadable(exc.message) from None
         try:
             self.book = fastexcel.read_excel(path)
         except fastexcel.FastExcelError as exc:
