@@ -156,6 +156,9 @@ class Settings(BaseSettings):
                 raise ValueError(f"GOVSHARE_{name.upper()} 至少需要 {MIN_SECRET_LENGTH} 个字符")
         if self.api_key_default_days > self.api_key_max_days:
             raise ValueError("GOVSHARE_API_KEY_DEFAULT_DAYS 不能大于 GOVSHARE_API_KEY_MAX_DAYS")
+        same_keys = self.secret_key.get_secret_value() == self.audit_key.get_secret_value()
+        if self.env != "development" and same_keys:
+            raise ValueError("GOVSHARE_SECRET_KEY 与 GOVSHARE_AUDIT_KEY 不能相同：请为审计日志设置单独的密钥")
         return self
 
     @property

@@ -32,7 +32,14 @@ def test_default_secrets_are_refused_outside_development(env: str) -> None:
         make(env=env, secret_key=STRONG, audit_key=SecretStr(DEV_AUDIT_KEY))
     with pytest.raises(ValidationError, match="至少需要 32 个字符"):
         make(env=env, secret_key=SecretStr("short"), audit_key=STRONG)
-    assert make(env=env, secret_key=STRONG, audit_key=STRONG).env == env
+    assert make(env=env, secret_key=STRONG, audit_key=SecretStr("y" * 40)).env == env
+
+
+@pytest.mark.parametrize("env", ["production", "test"])
+def test_equal_secret_and_audit_keys_are_refused_outside_development(env: str) -> None:
+    with pytest.raises(ValidationError, match="GOVSHARE_SECRET_KEY 与 GOVSHARE_AUDIT_KEY 不能相同"):
+        make(env=env, secret_key=STRONG, audit_key=STRONG)
+    assert make(env="development", secret_key=STRONG, audit_key=STRONG).env == "development"
 
 
 def test_invalid_values_are_refused() -> None:
