@@ -85,11 +85,11 @@ def test_the_demo_city_has_applications_in_every_state(
     with db.transaction(readonly=True) as session:
         requests = sharing.list_requests(session, SYSTEM)
         assert Counter(r.state for r in requests) == Counter(first.requests)
-        grant_of = sharing.grant_ids(session, SYSTEM, requests)
+        grant_of = sharing.grant_refs(session, SYSTEM, requests)
         decided = [r for r in requests if r.state in (S.APPROVED.value, S.PARTIAL.value)]
         assert len(decided) == 3
         for request in decided:
-            grant = sharing.get_grant(session, SYSTEM, grant_of[request.id])
+            grant = sharing.get_grant(session, SYSTEM, grant_of[request.id][0])
             assert grant.revoked_at is None and grant.valid_from <= now < grant.valid_to
             assert grant.items == request.approved_items
             assert set(grant.items) <= set(request.items)

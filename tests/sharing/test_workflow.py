@@ -202,7 +202,7 @@ def test_subscription_grants_only_unconditional_items_and_one_grant_per_pair(db:
         # the subscription's 无条件 items are carried over, in catalog order
         assert live[0].items == ["gmsfhm", "xm", "sjhm", "qx"]
         old = next(g for g in grants if g.id == subscription_id)
-        assert old.revoked_reason == "被新的授权取代"
+        assert old.revoked_reason == f"被授权 {live[0].id} 取代" and old.superseded_by == live[0].id
     # Subscribing again would replace the approval: refused.
     with db.transaction() as session, pytest.raises(Conflict, match="审批授权"):
         service.subscribe(

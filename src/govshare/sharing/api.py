@@ -42,8 +42,8 @@ GRANT = Path(ge=1, le=2**31 - 1)  # INTEGER ids
 
 
 def _request_out(session: Session, actor: Actor, request: ShareRequest) -> RequestOut:
-    grants = service.grant_ids(session, actor, [request])
-    return RequestOut.of(request, now=utcnow(), grant_id=grants.get(request.id))
+    grants = service.grant_refs(session, actor, [request])
+    return RequestOut.of(request, now=utcnow(), grant=grants.get(request.id))
 
 
 def _grant_out(grant: ShareGrant, number: str | None = None) -> GrantOut:
@@ -73,9 +73,9 @@ def list_requests(
     actor: Actor = require(Permission.SHARING_READ),
 ) -> list[RequestOut]:
     requests = service.list_requests(session, actor, side=side, state=state.value if state else None)
-    grants = service.grant_ids(session, actor, requests)
+    grants = service.grant_refs(session, actor, requests)
     now = utcnow()
-    return [RequestOut.of(r, now=now, grant_id=grants.get(r.id)) for r in requests]
+    return [RequestOut.of(r, now=now, grant=grants.get(r.id)) for r in requests]
 
 
 @router.get("/requests/{number}", summary="共享申请详情")

@@ -60,8 +60,8 @@ def _request_text(out: RequestOut) -> str:
 
 
 def _show_request(session: Session, actor: Actor, request: Any) -> RequestOut:
-    grants = service.grant_ids(session, actor, [request])
-    return RequestOut.of(request, now=utcnow(), grant_id=grants.get(request.id))
+    grants = service.grant_refs(session, actor, [request])
+    return RequestOut.of(request, now=utcnow(), grant=grants.get(request.id))
 
 
 def _grant_out(grant: Any) -> GrantOut:
@@ -129,8 +129,8 @@ def list_requests(
 
     def action(session: Session, actor: Actor) -> list[RequestOut]:
         requests = service.list_requests(session, actor, state=state)
-        grants = service.grant_ids(session, actor, requests)
-        return [RequestOut.of(r, now=utcnow(), grant_id=grants.get(r.id)) for r in requests]
+        grants = service.grant_refs(session, actor, requests)
+        return [RequestOut.of(r, now=utcnow(), grant=grants.get(r.id)) for r in requests]
 
     outs = run(action)
     emit(

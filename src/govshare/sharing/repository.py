@@ -88,13 +88,19 @@ class SharingRepository:
             )
         )
 
-    def grant_ids_for(self, request_ids: Sequence[int]) -> dict[int, int]:
-        rows = self.session.execute(
-            select(ShareGrant.request_id, func.max(ShareGrant.id))
+    def grant_refs_for(self, request_ids: Sequence[int]) -> dict[int, tuple[int, str | None]]:
+        """Each request's latest grant and, if it no longer applies, why (revoked or superseded)."""
+        latest = (
+            select(func.max(ShareGrant.id))
             .where(ShareGrant.request_id.in_(request_ids))
             .group_by(ShareGrant.request_id)
         )
-        return {int(r): int(g) for r, g in rows if r is not None}
+        rows = self.session.execute(
+            select(ShareGrant.request_id, ShareGrant.id, ShareGrant.revoked_reason).where(
+                ShareGrant.id.in_(latest)
+            )
+        )
+        return {int(r): (int(g), why) for r, g, why in rows if r is not None}
 
     # --- grants ---------------------------------------------------------------------------------------
 

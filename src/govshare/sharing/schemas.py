@@ -69,6 +69,11 @@ class DecisionIn(_In):
     valid_to: date | None = Field(None, description="授权截止日期；不晚于申请的使用期限")
     requests_per_day: int | None = Field(None, ge=1, le=10_000_000)
     rows_per_day: int | None = Field(None, ge=1, le=1_000_000_000)
+    existing_grant: Literal["merge", "replace"] | None = Field(
+        None,
+        description="该应用已持有此资源的授权且本次同意会收窄它时必选：merge（合并，保留原授权的范围）"
+        "或 replace（取代，原授权撤销并记录）",
+    )
 
 
 class PrereviewIn(_In):
@@ -125,9 +130,16 @@ class RequestOut(BaseModel):
     negotiation_reason: str | None
     negotiation_outcome: str | None
     grant_id: int | None = None
+    grant_ended: str | None = Field(None, description="授权已撤销或被取代时的原因")
 
     @classmethod
-    def of(cls, request: ShareRequest, *, now: datetime, grant_id: int | None = None) -> RequestOut:
+    def of(
+        cls,
+        request: ShareRequest,
+        *,
+        now: datetime,
+        grant: tuple[int, str | None] | None = None,
+    ) -> RequestOut:
         kind, state, purpose = (
             RequestKind(request.kind),
             RequestState(request.state),
@@ -145,7 +157,8 @@ class RequestOut(BaseModel):
             resource_code=request.resource.code,
             application=request.application.code,
             overdue=bool(request.due_at and request.due_at < now and state in _CLOCKED),
-            grant_id=grant_id,
+            grant_id=grant[0] if grant else None,
+            grant_ended=grant[1] if grant else None,
         )
 
 

@@ -24,6 +24,7 @@ from govshare.core.clock import BEIJING, utcnow
 from govshare.core.node import node_config
 from govshare.errors import Conflict, DenialContext, InvalidInput, NotFound, PermissionDenied
 from govshare.models import Application, ShareGrant, ShareRequest
+from govshare.sharing import overlap
 from govshare.sharing.policies import can_see, visible_department
 from govshare.sharing.repository import SharingRepository
 from govshare.sharing.schemas import ApplyIn, DecisionIn, SubscribeIn
@@ -222,28 +223,70 @@ def decide(session: Session, actor: Actor, number: str, data: DecisionIn) -> Sha
         and f in target.items
         and target.item_share(target.items[f]) == ShareType.UNCONDITIONAL
     ]
+    terms = overlap.Terms(
+        items=[f for f in target.items if f in items or f in kept],
+        clear=clear,
+        scope=scope,
+        valid_to=local_end(valid_to),
+        requests_per_day=min(requests_per_day, request.requests_per_day),
+        rows_per_day=min(rows_per_day, request.rows_per_day),
+    )
+    terms, superseded = _against_existing(session, request, target, terms, data.existing_grant, now)
     grant = _grant(
         session,
         actor,
         kind=GrantKind.APPROVAL,
         application=request.application,
         target=target,
-        items=[f for f in target.items if f in items or f in kept],
-        clear=clear,
-        scope=scope,
+        items=terms.items,
+        clear=terms.clear,
+        scope=terms.scope,
         purpose_kind=request.purpose_kind,
         purpose=request.purpose,
         valid_from=max(now, local_start(request.period_start)),
-        valid_to=local_end(valid_to),
-        requests_per_day=min(requests_per_day, request.requests_per_day),
-        rows_per_day=min(rows_per_day, request.rows_per_day),
+        valid_to=terms.valid_to,
+        requests_per_day=terms.requests_per_day,
+        rows_per_day=terms.rows_per_day,
         request=request,
+        superseding=superseded,
+        choice=data.existing_grant,
     )
     session.flush()
     audit_request(
         session, actor, "sharing.approve", request, grant=grant.id, items=",".join(items), partial=partial
     )
     return request
+
+
+def _against_existing(
+    session: Session,
+    request: ShareRequest,
+    target: Published,
+    terms: overlap.Terms,
+    choice: str | None,
+    now: datetime,
+) -> tuple[overlap.Terms, dict[int, overlap.Narrowing]]:
+    """The approval's terms after the approver's choice about the application's existing approval grants
+    (a subscription's 无条件 items are carried on by the caller). Refuses, before anything is written, an
+    approval that would narrow an existing grant unless the approver chose to merge or to replace it."""
+    existing = [
+        g
+        for g in SharingRepository(session).unrevoked_grants(request.application_id, request.resource_id)
+        if g.kind == GrantKind.APPROVAL.value and g.valid_to > now
+    ]
+    lost = {g.id: overlap.narrowing(g, terms) for g in existing}
+    narrowed = {gid: n for gid, n in lost.items() if n}
+    if narrowed and choice is None:
+        names = {name: item.name for name, item in target.items.items()}
+        what = "；".join(f"授权 {gid}：{n.describe(names)}" for gid, n in narrowed.items())
+        raise Conflict(
+            f"应用“{request.application.code}”已持有此资源的授权，本次同意将收窄它（{what}）。"
+            "请选择“合并”（保留原授权的范围并加入本次同意的内容）或“取代”（以本次同意为准，原授权撤销）"
+        )
+    if choice == "merge" and existing:
+        terms = overlap.merged(existing, terms, list(target.items))
+        lost = {g.id: overlap.narrowing(g, terms) for g in existing}
+    return terms, lost
 
 
 def _grant(
@@ -263,11 +306,13 @@ def _grant(
     requests_per_day: int,
     rows_per_day: int,
     request: ShareRequest | None = None,
+    superseding: dict[int, overlap.Narrowing] | None = None,
+    choice: str | None = None,
 ) -> ShareGrant:
-    """One grant per application and resource: a new one supersedes the one before."""
+    """One grant per application and resource: a new one supersedes the one before. Each superseded grant
+    is revoked as its own audited act, naming its successor and what (if anything) the consumer lost."""
     now = utcnow()
-    for old in SharingRepository(session).unrevoked_grants(application.id, target.resource.id):
-        old.revoked_at, old.revoked_by, old.revoked_reason = now, actor.name, "被新的授权取代"
+    previous = SharingRepository(session).unrevoked_grants(application.id, target.resource.id)
     grant = ShareGrant(
         kind=kind.value,
         request_id=request.id if request else None,
@@ -289,6 +334,28 @@ def _grant(
     )
     grant.resource, grant.application = target.resource, application
     session.add(grant)
+    session.flush()
+    names = {name: item.name for name, item in target.items.items()}
+    for old in previous:
+        lost = (superseding or {}).get(old.id)
+        how = "并入" if choice == "merge" else "取代"
+        reason = f"被授权 {grant.id} {how}" + (f"（{lost.describe(names)}）" if lost else "")
+        old.revoked_at, old.revoked_by, old.revoked_reason = now, actor.name, reason
+        old.superseded_by = grant.id
+        audit.record(
+            session,
+            actor,
+            "sharing.grant.merge" if choice == "merge" else "sharing.grant.supersede",
+            target_type="share_grant",
+            target_id=str(old.id),
+            detail={
+                "successor": grant.id,
+                "application": application.code,
+                "resource": target.resource.code,
+                "reason": reason,
+                **(lost.as_dict() if lost else {}),
+            },
+        )
     session.flush()
     return grant
 
@@ -413,8 +480,23 @@ def get_request(session: Session, actor: Actor, number: str) -> ShareRequest:
 
 
 @action(Permission.SHARING_READ)
-def grant_ids(session: Session, actor: Actor, requests: list[ShareRequest]) -> dict[int, int]:
-    return SharingRepository(session).grant_ids_for([r.id for r in requests])
+def grant_refs(
+    session: Session, actor: Actor, requests: list[ShareRequest]
+) -> dict[int, tuple[int, str | None]]:
+    """Each request's grant and, when it was revoked or superseded, the reason (shown beside the grant)."""
+    return SharingRepository(session).grant_refs_for([r.id for r in requests])
+
+
+@action(Permission.SHARING_READ)
+def existing_grants(session: Session, actor: Actor, request: ShareRequest) -> list[ShareGrant]:
+    """The live approval grants the request's application already holds on the resource: what the
+    provider sees side by side with the application before deciding (an approval may narrow them)."""
+    now = utcnow()
+    return [
+        g
+        for g in SharingRepository(session).unrevoked_grants(request.application_id, request.resource_id)
+        if g.kind == GrantKind.APPROVAL.value and g.valid_to > now and g.request_id != request.id
+    ]
 
 
 @action(Permission.SHARING_READ)

@@ -54,9 +54,9 @@ def sharing_list(
         requests = sorted(found.values(), key=lambda r: r.id, reverse=True)
     else:
         requests = service.list_requests(session, actor, side=side, state=None if chosen == "all" else chosen)
-    grants = service.grant_ids(session, actor, requests)
+    grants = service.grant_refs(session, actor, requests)
     now = utcnow()
-    rows = [RequestOut.of(r, now=now, grant_id=grants.get(r.id)) for r in requests]
+    rows = [RequestOut.of(r, now=now, grant=grants.get(r.id)) for r in requests]
     resources = Resources(session, actor)
     sides = {
         k: v for k, v in SIDES.items() if k != "supervise" or actor.scope_of(Permission.SHARING_SUPERVISE)

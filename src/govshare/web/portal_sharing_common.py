@@ -75,6 +75,7 @@ FIELD_LABELS = {
     "outcome": "办理结果",
     "passed": "审查结论",
     "decision": "审批结论",
+    "existing_grant": "对已有授权的处理",
 }
 _SPLIT = re.compile(r"[,，、;；\s]+")
 

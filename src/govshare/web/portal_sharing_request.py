@@ -130,11 +130,12 @@ def _detail(
     done: str | None = None,
 ) -> HTMLResponse:
     share = service.get_request(session, actor, number)
-    grants = service.grant_ids(session, actor, [share])
-    out = RequestOut.of(share, now=utcnow(), grant_id=grants.get(share.id))
+    grants = service.grant_refs(session, actor, [share])
+    out = RequestOut.of(share, now=utcnow(), grant=grants.get(share.id))
     resources = Resources(session, actor)
     resource = resources.get(out.resource_code)
     names = resources.items(out.resource_code)
+    existing = service.existing_grants(session, actor, share) if out.state == S.PENDING else []
     return render(
         request,
         "sharing_request.html",
@@ -148,6 +149,7 @@ def _detail(
         departments=department_names(session, actor),
         timeline=_timeline(share, out),
         forms=_forms(actor, out),
+        existing=existing,
         form=form or FormState(),
         done=DONE.get(done or ""),
         state_tags=STATE_TAGS,
@@ -201,12 +203,14 @@ def approve(
     requests_per_day: str = Form("", max_length=12),
     rows_per_day: str = Form("", max_length=12),
     reason: str = Form("", max_length=TEXT),
+    existing_grant: str = Form("", max_length=16),
     csrf_token: str = Form("", max_length=128),
     session: Session = DB_SESSION,
     actor: Actor = require(Permission.SHARING_APPROVE),
 ) -> Response:
     check_csrf(request, csrf_token)
     values = {
+        "existing_grant": existing_grant,
         "items": items,
         "clear_items": clear_items,
         "scope": scope,
@@ -237,6 +241,7 @@ def approve(
             valid_to=optional_day(valid_to, "valid_to"),
             requests_per_day=parse_count(requests_per_day, "requests_per_day"),
             rows_per_day=parse_count(rows_per_day, "rows_per_day"),
+            existing_grant=existing_grant or None,
         )
         service.decide(session, actor, number, data)
 
