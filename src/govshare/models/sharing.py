@@ -105,6 +105,8 @@ class ShareGrant(Base):
     revoked_at: Mapped[datetime | None]
     revoked_by: Mapped[str | None] = mapped_column(String(100))
     revoked_reason: Mapped[str | None] = mapped_column(Text)
+    # The grant that took this one's place when an approval superseded it (merged into or replaced by).
+    superseded_by: Mapped[int | None] = mapped_column(ForeignKey("share_grant.id", ondelete="RESTRICT"))
 
     resource: Mapped[Resource] = relationship(lazy="raise")
     application: Mapped[Application] = relationship(lazy="raise")
