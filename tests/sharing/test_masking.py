@@ -10,7 +10,20 @@ import polars as pl
 import pytest
 
 from govshare.catalog.vocabulary import MaskRule
-from govshare.sharing.masking import HIDDEN, RULES, is_rule, mask_frame, mask_record, mask_value
+from govshare.sharing.masking import (
+    BIRTH_DATE,
+    HIDDEN,
+    MOBILE_PREFIX,
+    REGION,
+    RULES,
+    SEX,
+    harden,
+    is_rule,
+    mask_frame,
+    mask_record,
+    mask_value,
+    reveals,
+)
 
 MASKING_RULES = ("id_number", "mobile", "name", "partial", "hide")
 CHINESE = "张王李赵刘陈杨黄欧阳娜北京市东城区华门街道上海浦新省县镇村路号楼单元室"
@@ -398,3 +411,35 @@ def test_mask_frame_rejects_unknown_rules() -> None:
         mask_frame(frame, {"a": "hidden"})
     with pytest.raises(ValueError, match="mask rule"):
         mask_frame(frame, {"a": "hidden"}, clear={"a"})
+
+
+# --- hardened against the grant's clear items ------------------------------------------------------------
+
+
+def test_strict_forms_hide_what_a_clear_birth_date_or_prefix_would_fill_in() -> None:
+    assert mask_value("id_number_strict", "110105199001010123") == "110105************"
+    assert mask_value("id_number_strict", "110105900101012") == "110105*********"
+    assert mask_value("id_number_strict", "1234567890") == "********90"
+    assert mask_value("mobile_strict", "13800138000") == "138********"
+    assert mask_value("mobile_strict", "1234567") == "*****67"
+    assert not is_rule("id_number_strict")  # not a catalog rule: chosen by `harden` only
+
+
+def test_harden_swaps_only_the_rules_the_revealed_facts_undo() -> None:
+    rules = {"gmsfhm": "id_number", "sjhm": "mobile", "xm": "name", "csrq": "none"}
+    assert harden(rules, set()) == rules
+    assert harden(rules, {BIRTH_DATE}) == {**rules, "gmsfhm": "id_number_strict"}
+    assert harden(rules, {MOBILE_PREFIX, REGION}) == {**rules, "sjhm": "mobile_strict"}
+    assert reveals("出生日期", "D", None) == {BIRTH_DATE}
+    assert reveals("出生地", "C", "GB/T 2260") == {REGION}
+    assert reveals("性别", "C", "GB/T 2261.1") == {SEX}
+    assert reveals("出生医学证明编号", "C", None) == frozenset()
+
+
+@pytest.mark.parametrize("rule", ["id_number_strict", "mobile_strict"])
+def test_mask_frame_agrees_with_mask_value_on_strict_forms(rule: str) -> None:
+    rng = random.Random(11)
+    values = [_digits(rng, rng.randint(0, 20)) for _ in range(2000)] + [None, ""]
+    frame = pl.DataFrame({"v": values}, schema={"v": pl.String})
+    masked = mask_frame(frame, {"v": rule})["v"].to_list()
+    assert masked == [mask_value(rule, v) for v in values]

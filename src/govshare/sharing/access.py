@@ -28,7 +28,7 @@ from govshare.core.node import node_config
 from govshare.core.sm import hmac_sm3_hex
 from govshare.errors import DenialContext, NotFound, PermissionDenied, RateLimited
 from govshare.models import Department, RecordTable, Resource, ResourceItem, ResourceVersion, ShareGrant
-from govshare.sharing.masking import mask_value
+from govshare.sharing.masking import harden, mask_value, reveals
 from govshare.sharing.repository import SharingRepository
 
 PERSON, ORG = "person", "org"
@@ -44,6 +44,7 @@ class ItemMeta:
     share_type: str
     is_key: bool
     subject: str | None  # person / org: the item holds a 公民身份号码 / 统一社会信用代码
+    reveals: frozenset[str] = frozenset()  # what the item in clear tells about others (masking.reveals)
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,19 @@ class Access:
 
     @property
     def mask_rules(self) -> dict[str, str]:
-        return {f: self.meta.items[f].mask_rule for f in self.items}
+        """Each granted item's mask rule, hardened against what the grant's clear items reveal (a birth
+        date in clear makes identity numbers hide their sequence and check digits too)."""
+        items, clear = self.items, self.clear
+        rules = {f: self.meta.items[f].mask_rule for f in items}
+        revealed: set[str] = set()
+        for f in items:
+            if rules[f] == "none" or f in clear:
+                revealed |= self.meta.items[f].reveals
+        return harden(rules, revealed)
+
+    def masked(self, name: str) -> bool:
+        """Whether the caller sees the granted item only masked."""
+        return self.meta.items[name].mask_rule != "none" and name not in self.clear
 
     @property
     def clear(self) -> set[str]:
@@ -98,8 +111,10 @@ class Access:
     def key_label(self, record: Mapping[str, Any]) -> str:
         """The record's key as the audit log keeps it: masked by the key items' rules (the exact subjects
         are in the digest index)."""
+        rules = self.mask_rules
         return "|".join(
-            str(mask_value(self.meta.items[k].mask_rule, record.get(k)) or "") for k in self.meta.key
+            str(mask_value(rules.get(k, self.meta.items[k].mask_rule), record.get(k)) or "")
+            for k in self.meta.key
         )
 
     def touch(self, records: Iterable[dict[str, Any]]) -> None:
@@ -177,6 +192,29 @@ def resource_meta(session: Session, code: str) -> ResourceMeta:
     return locate(session, code)[0]
 
 
+def item_meta(
+    field: str,
+    name: str,
+    data_type: str,
+    mask_rule: str,
+    share_type: str,
+    *,
+    is_key: bool,
+    standard_ref: str | None,
+) -> ItemMeta:
+    """What a data call needs of a catalog item, with what its standard and name say it holds."""
+    return ItemMeta(
+        field=field,
+        name=name,
+        data_type=data_type,
+        mask_rule=mask_rule,
+        share_type=share_type,
+        is_key=is_key,
+        subject=_subject_of(standard_ref),
+        reveals=reveals(name, data_type, standard_ref),
+    )
+
+
 def _meta(session: Session, code: str, resource_id: int, version_id: int) -> ResourceMeta:
     cache_key = (_database(session), resource_id)
     cached = _CACHE.get(cache_key)
@@ -198,14 +236,14 @@ def _meta(session: Session, code: str, resource_id: int, version_id: int) -> Res
         provider_name=department.name,
         share_type=version.share_type,
         items={
-            i.field_name: ItemMeta(
-                field=i.field_name,
-                name=i.name,
-                data_type=i.data_type,
-                mask_rule=i.mask_rule,
-                share_type=i.share_type or version.share_type,
+            i.field_name: item_meta(
+                i.field_name,
+                i.name,
+                i.data_type,
+                i.mask_rule,
+                i.share_type or version.share_type,
                 is_key=i.is_key,
-                subject=_subject_of(i.standard_ref),
+                standard_ref=i.standard_ref,
             )
             for i in items
         },

@@ -16,6 +16,19 @@ points), not bytes, and every masked character becomes ``*``:
 are unchanged under ``none``, ``******`` under ``hide`` and otherwise masked as the text ``str(value)``.
 An unknown rule name is a programming error and raises `ValueError`.
 
+A mask must also hold against the other items of the same grant. `harden` is the one place that decides
+it: given the kinds of facts the grant's clear items reveal (`reveals`: a birth date, a sex, a region code,
+a mobile number's prefix), it swaps a rule whose hidden part those facts would fill in for its strict form:
+
+- ``id_number_strict`` (``id_number`` when a birth date, age or birth year is in clear): more than 10
+  characters keep only the first 6 (the region, ``110105************``); shorter ones as ``id_number``.
+  Of an 18-digit number the birth date is then known, the 3 sequence digits are not (the sex halves
+  them) and the check digit follows from the rest, so at least 500 numbers fit what the caller sees; the
+  old form would have left one (the birth date was all it hid).
+- ``mobile_strict`` (``mobile`` when a 号段 or 归属地 is in clear, which gives the first 7 digits): more
+  than 7 characters keep only the first 3 (``138********``), so the last 4 digits (10,000 values) stay
+  hidden; shorter ones as ``mobile``.
+
 `mask_frame` does the same with Polars expressions on whole columns (the export path). Masked columns
 come out as ``pl.String`` holding the text Python's ``str`` gives for the value Polars hands back for the
 cell: ISO dates, ``2024-01-02 03:04:05[.123456][+08:00]`` datetimes, ``True``/``False``, integer digits
@@ -30,9 +43,31 @@ from collections.abc import Collection, Mapping
 
 import polars as pl
 
-__all__ = ["HIDDEN", "RULES", "is_rule", "mask_frame", "mask_record", "mask_value"]
+__all__ = [
+    "BIRTH_DATE",
+    "HIDDEN",
+    "MOBILE_PREFIX",
+    "REGION",
+    "RULES",
+    "SEX",
+    "STRICT",
+    "harden",
+    "is_rule",
+    "mask_frame",
+    "mask_record",
+    "mask_value",
+    "reveals",
+]
 
 RULES: frozenset[str] = frozenset({"none", "id_number", "mobile", "name", "partial", "hide"})
+# What a clear item can tell about another item's value.
+BIRTH_DATE, SEX, REGION, MOBILE_PREFIX = "birth_date", "sex", "region", "mobile_prefix"
+# rule -> (the facts that would fill in what the rule hides, the rule used instead when one is in clear)
+STRICT: dict[str, tuple[frozenset[str], str]] = {
+    "id_number": (frozenset({BIRTH_DATE}), "id_number_strict"),
+    "mobile": (frozenset({MOBILE_PREFIX}), "mobile_strict"),
+}
+_ALL_RULES = RULES | {strict for _, strict in STRICT.values()}
 HIDDEN = "******"
 _STAR = "*"
 
@@ -42,17 +77,46 @@ def is_rule(name: object) -> bool:
     return isinstance(name, str) and name in RULES
 
 
+def reveals(name: str, data_type: str, standard_ref: str | None) -> frozenset[str]:
+    """The facts an item shown in clear gives away about the other items of its record, by its name, data
+    type and standard. Erring on the side of more: a grant with any birth date in clear hardens every
+    identity number of the grant, since nothing says whose date it is."""
+    standard = (standard_ref or "").replace(" ", "").upper()
+    found: set[str] = set()
+    if any(word in name for word in ("出生日期", "出生年", "年龄")) or (
+        "出生" in name and data_type in ("D", "T")
+    ):
+        found.add(BIRTH_DATE)
+    if name.endswith("性别") or standard.startswith("GB/T2261.1"):
+        found.add(SEX)
+    if "行政区划" in name or standard.startswith("GB/T2260") or name in ("出生地", "籍贯"):
+        found.add(REGION)
+    if "号段" in name or "归属地" in name:
+        found.add(MOBILE_PREFIX)
+    return frozenset(found)
+
+
+def harden(rules: Mapping[str, str], revealed: Collection[str]) -> dict[str, str]:
+    """`rules` with each rule whose hidden part the `revealed` facts fill in replaced by its strict form."""
+    known = set(revealed)
+    out = {}
+    for name, rule in rules.items():
+        danger, strict = STRICT.get(rule, (frozenset(), rule))
+        out[name] = strict if danger & known else rule
+    return out
+
+
 def _check(rule: object) -> None:
-    if not is_rule(rule):
+    if not (isinstance(rule, str) and rule in _ALL_RULES):
         raise ValueError(f"unknown mask rule {rule!r}; expected one of {sorted(RULES)}")
 
 
 def _kept(rule: str, n: int) -> tuple[int, int]:
     """How many leading and trailing characters of an n-character text stay visible."""
-    if rule == "id_number":
-        return (6, 4) if n > 10 else (0, 2) if n > 2 else (0, 0)
-    if rule == "mobile":
-        return (3, 4) if n > 7 else (0, 2) if n > 2 else (0, 0)
+    if rule in ("id_number", "id_number_strict"):
+        return ((6, 4) if rule == "id_number" else (6, 0)) if n > 10 else (0, 2) if n > 2 else (0, 0)
+    if rule in ("mobile", "mobile_strict"):
+        return ((3, 4) if rule == "mobile" else (3, 0)) if n > 7 else (0, 2) if n > 2 else (0, 0)
     if rule == "name":
         return (1, 0) if n > 1 else (0, 0)
     if rule == "partial":
@@ -128,12 +192,12 @@ def _mask_expr(rule: str, text: pl.Expr) -> pl.Expr:
     zero = pl.lit(0, dtype=pl.Int64)
     head: pl.Expr
     tail: pl.Expr
-    if rule == "id_number":
+    if rule in ("id_number", "id_number_strict"):
         head = pl.when(n > 10).then(6).otherwise(zero)
-        tail = pl.when(n > 10).then(4).when(n > 2).then(2).otherwise(zero)
-    elif rule == "mobile":
+        tail = pl.when(n > 10).then(4 if rule == "id_number" else 0).when(n > 2).then(2).otherwise(zero)
+    elif rule in ("mobile", "mobile_strict"):
         head = pl.when(n > 7).then(3).otherwise(zero)
-        tail = pl.when(n > 7).then(4).when(n > 2).then(2).otherwise(zero)
+        tail = pl.when(n > 7).then(4 if rule == "mobile" else 0).when(n > 2).then(2).otherwise(zero)
     elif rule == "name":
         head = pl.when(n > 1).then(1).otherwise(zero)
         tail = zero
