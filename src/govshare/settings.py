@@ -40,6 +40,14 @@ class Settings(BaseSettings):
         description="审计日志哈希链的 HMAC-SM3 密钥，至少 32 个字符；"
         "保存在数据库之外，篡改者无法重算哈希链。",
     )
+    audit_checkpoint_dir: Path | None = Field(
+        None,
+        description="审计检查点（签名的链位置与哈希）写入的目录；默认 <数据目录>/audit-checkpoints。"
+        "生产环境应指向数据库管理员无权改写的位置（另一主机的挂载、WORM 存储）。",
+    )
+    audit_checkpoint_minutes: int = Field(
+        10, ge=0, le=1440, description="`govshare serve` 每隔多少分钟写一个审计检查点；0 表示不定期写。"
+    )
     node_name: str = Field("示例市政务信息资源共享交换平台", description="节点名称，显示在门户与接口文档中。")
     node_division_code: str = Field("990100", description="节点所在行政区划代码（6 位）。")
     host: str = Field("127.0.0.1", description="`govshare serve` 监听的地址。")
@@ -165,6 +173,11 @@ class Settings(BaseSettings):
     def work_dir(self) -> Path:
         """Scratch space for running batches (deleted after each batch)."""
         return self.data_dir / "work"
+
+    @property
+    def resolved_audit_checkpoint_dir(self) -> Path:
+        """Where audit checkpoints are written (outside the database; see docs/configuration.md)."""
+        return self.audit_checkpoint_dir or self.data_dir / "audit-checkpoints"
 
     @property
     def resolved_database_url(self) -> str:

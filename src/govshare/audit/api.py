@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from govshare.audit import service
 from govshare.audit.repository import AuditFilter
-from govshare.audit.schemas import AuditEntryOut, AuditPage, ChainReportOut
+from govshare.audit.schemas import AuditEntryOut, AuditPage, ChainReportOut, CheckpointOut
 from govshare.auth.actor import Actor
 from govshare.auth.permissions import Permission
 from govshare.core.clock import assume_beijing
@@ -55,3 +55,10 @@ def list_entries(
 @router.post("/verify", summary="校验审计哈希链")
 def verify(session: Session = DB_SESSION, actor: Actor = require(Permission.AUDIT_VERIFY)) -> ChainReportOut:
     return ChainReportOut(**service.verify(session, actor).as_dict())
+
+
+@router.post("/checkpoint", summary="写入审计检查点（签名的链位置，写到数据库之外）")
+def checkpoint(
+    session: Session = DB_SESSION, actor: Actor = require(Permission.AUDIT_VERIFY)
+) -> CheckpointOut:
+    return CheckpointOut(**service.write_checkpoint(session, actor).as_dict())

@@ -1,4 +1,5 @@
-"""`govshare audit verify`: check the whole hash chain; exit non-zero naming the first broken entry."""
+"""`govshare audit verify`: check the whole hash chain, its head and its checkpoints; exit non-zero naming
+the first problem. `govshare audit checkpoint`: write the next checkpoint (for cron)."""
 
 from __future__ import annotations
 
@@ -22,3 +23,16 @@ def verify(as_json: bool = JsonOption) -> None:
     )
     if not report.ok:
         raise typer.Exit(1)
+
+
+@audit_app.command("checkpoint")
+def checkpoint(as_json: bool = JsonOption) -> None:
+    """写入审计检查点：校验上一个检查点之后的记录，把链头（序号与哈希）签名写到检查点目录。"""
+    result = run(lambda session, actor: service.write_checkpoint(session, actor))
+    emit(
+        as_json,
+        result.as_dict(),
+        f"已写入第 {result.number} 个审计检查点（链头第 {result.seq} 条）"
+        if result.written
+        else f"自第 {result.number} 个检查点以来没有新的审计记录，未写入新检查点",
+    )

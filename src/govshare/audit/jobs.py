@@ -1,11 +1,33 @@
-"""Background work for the audit log."""
+"""Background work for the audit log: nightly verification and periodic checkpoints.
+
+Checkpoints are written every `GOVSHARE_AUDIT_CHECKPOINT_MINUTES` by a task in the web app's lifespan
+(`periodic_checkpoints`), by one process per node: whichever holds the writer lock in the checkpoint
+directory (`WriterLock`, an flock released by the OS when the process dies, so another worker takes over).
+`govshare audit checkpoint` does the same from cron. The job runner of issue #13 can call
+`write_checkpoint_job` instead.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import fcntl
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import structlog
+
 from govshare.audit import service
-from govshare.audit.service import ChainReport
+from govshare.audit.service import ChainReport, CheckpointResult
 from govshare.auth.actor import Actor
 from govshare.core.db import Database
+from govshare.errors import GovshareError
+
+MINUTE_SECONDS = 60.0
+LOCK_FILE = ".writer.lock"
+
+log = structlog.get_logger(__name__)
 
 
 def verify_chain_job(db: Database) -> ChainReport:
@@ -13,3 +35,76 @@ def verify_chain_job(db: Database) -> ChainReport:
     actor = Actor.system("job:audit-verify")
     with db.transaction() as session:
         return service.verify(session, actor)
+
+
+def write_checkpoint_job(db: Database) -> CheckpointResult:
+    """Write the next checkpoint in a short transaction of its own (see `service.write_checkpoint`)."""
+    actor = Actor.system("job:audit-checkpoint")
+    with db.short_write() as session:
+        return service.write_checkpoint(session, actor)
+
+
+class WriterLock:
+    """An exclusive, non-blocking flock on `<checkpoint dir>/.writer.lock`, held until released.
+
+    Several workers of one node share the directory; the one holding the lock writes the checkpoints.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.path = directory / LOCK_FILE
+        self._fd: int | None = None
+
+    def acquire(self) -> bool:
+        if self._fd is not None:
+            return True
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        self._fd = fd
+        return True
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing the descriptor drops the flock
+            self._fd = None
+
+
+def _tick(db: Database, lock: WriterLock) -> None:
+    try:
+        if not lock.acquire():
+            return  # another process of this node writes the checkpoints
+        result = write_checkpoint_job(db)
+    except GovshareError as exc:
+        log.warning("audit_checkpoint_refused", code=exc.code, detail=exc.message)
+    except Exception:
+        log.exception("audit_checkpoint_failed")
+    else:
+        if result.written:
+            log.info("audit_checkpoint_written", number=result.number, seq=result.seq)
+
+
+async def _every(db: Database, minutes: int, lock: WriterLock) -> None:
+    while True:
+        await asyncio.sleep(minutes * MINUTE_SECONDS)
+        await asyncio.to_thread(_tick, db, lock)
+
+
+@contextlib.asynccontextmanager
+async def periodic_checkpoints(db: Database, minutes: int) -> AsyncIterator[None]:
+    """Write checkpoints every `minutes` while the block runs (0: never). For the web app's lifespan."""
+    if minutes <= 0:
+        yield
+        return
+    lock = WriterLock(db.config.audit_checkpoint_dir)
+    task = asyncio.create_task(_every(db, minutes, lock), name="audit-checkpoints")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        lock.release()

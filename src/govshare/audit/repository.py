@@ -47,9 +47,11 @@ class AuditRepository:
     def add(self, entry: AuditEntry) -> None:
         self.session.add(entry)
 
-    def iterate(self, chunk: int = 5000) -> Iterator[AuditEntry]:
-        """All entries in chain order, read in keyset pages so memory stays bounded."""
-        after = -1
+    def get(self, seq: int) -> AuditEntry | None:
+        return self.session.get(AuditEntry, seq)
+
+    def iterate(self, chunk: int = 5000, *, after: int = -1) -> Iterator[AuditEntry]:
+        """The entries after `after` in chain order, read in keyset pages so memory stays bounded."""
         while True:
             page = self.session.scalars(
                 select(AuditEntry).where(AuditEntry.seq > after).order_by(AuditEntry.seq).limit(chunk)

@@ -43,3 +43,14 @@ class ChainReportOut(BaseModel):
     first_bad_seq: int | None
     problem: str | None
     message: str
+    checkpoints: int
+    checkpoint_seq: int | None
+
+
+class CheckpointOut(BaseModel):
+    written: bool
+    number: int
+    seq: int
+    hash: str
+    written_at: str
+    alg: str

@@ -9,21 +9,28 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from govshare.audit import chain
+from govshare.audit import chain, checkpoints, verification
+from govshare.audit.checkpoints import Checkpoint
 from govshare.audit.repository import AuditFilter, AuditRepository
+from govshare.audit.verification import ChainReport
 from govshare.auth.actor import Actor
 from govshare.auth.guard import action, internal
 from govshare.auth.permissions import Permission
 from govshare.core.clock import utcnow
 from govshare.core.node import node_config
-from govshare.errors import PermissionDenied, ServiceUnavailable
+from govshare.errors import Conflict, PermissionDenied, ServiceUnavailable
 from govshare.models import AuditEntry
 
 SUCCESS, DENIED, FAILURE = "success", "denied", "failure"
+# Session.info key set once the session has appended to the chain (its head is then uncommitted).
+APPENDED = "govshare.audit.appended"
+
+__all__ = ["ChainReport", "CheckpointResult"]
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -55,13 +62,13 @@ def record(
 ) -> AuditEntry:
     repo = AuditRepository(session)
     head = repo.lock_head()
-    key = node_config(session).audit_key
+    config = node_config(session)
+    key = config.audit_key
+    refusal = verification.head_refusal(head, config)
+    if refusal is not None:
+        raise ServiceUnavailable(refusal)
     if head.key_check is None:
         head.key_check = chain.key_check(key)
-    elif head.key_check != chain.key_check(key):
-        raise ServiceUnavailable(
-            "审计密钥与本节点审计日志使用的不一致，已拒绝写入：请检查 GOVSHARE_AUDIT_KEY（操作未执行）"
-        )
     entry = AuditEntry(
         seq=head.seq + 1,
         occurred_at=utcnow(),
@@ -83,6 +90,8 @@ def record(
     entry.entry_hash = chain.entry_hash(key, head.entry_hash, entry)
     repo.add(entry)
     head.seq, head.entry_hash = entry.seq, entry.entry_hash
+    head.mac = chain.head_mac(key, head.seq, head.entry_hash, head.key_check)
+    session.info[APPENDED] = True
     session.flush()
     return entry
 
@@ -101,82 +110,19 @@ def record_denial(session: Session, actor: Actor, error: PermissionDenied) -> Au
     )
 
 
-@dataclass(frozen=True)
-class ChainReport:
-    ok: bool
-    checked: int
-    head_seq: int
-    first_bad_seq: int | None = None
-    problem: str | None = None  # modified / deleted / reordered / truncated / wrong_key
-    message: str = "审计日志哈希链完整"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "checked": self.checked,
-            "head_seq": self.head_seq,
-            "first_bad_seq": self.first_bad_seq,
-            "problem": self.problem,
-            "message": self.message,
-        }
-
-
-def _broken(checked: int, head_seq: int, seq: int, problem: str, message: str) -> ChainReport:
-    return ChainReport(False, checked, head_seq, seq, problem, message)
-
-
-def _walk_chain(session: Session) -> ChainReport:
-    """Walk the whole chain and name the first entry that was modified, deleted or reordered."""
-    repo = AuditRepository(session)
-    key = node_config(session).audit_key
-    head = repo.head()
-    head_seq, head_hash = (head.seq, head.entry_hash) if head else (0, chain.GENESIS_HASH)
-    if head and head.key_check and head.key_check != chain.key_check(key):
-        return ChainReport(
-            False,
-            0,
-            head_seq,
-            None,
-            "wrong_key",
-            "当前配置的审计密钥不是本节点审计日志使用的密钥，无法校验（请检查 GOVSHARE_AUDIT_KEY）",
-        )
-    prev_hash, expected_seq, checked = chain.GENESIS_HASH, 1, 0
-    for entry in repo.iterate():
-        if chain.entry_hash(key, entry.prev_hash, entry) != entry.entry_hash:
-            return _broken(checked, head_seq, entry.seq, "modified", f"第 {entry.seq} 条审计记录的内容被修改")
-        if entry.prev_hash != prev_hash:
-            successor = repo.first_with_prev_hash(prev_hash, entry.seq)
-            if successor is not None:
-                return _broken(
-                    checked,
-                    head_seq,
-                    entry.seq,
-                    "reordered",
-                    f"第 {entry.seq} 条审计记录的位置被调换（原应在其后的第 {successor} 条之后）",
-                )
-            missing = expected_seq if entry.seq > expected_seq else entry.seq
-            return _broken(checked, head_seq, missing, "deleted", f"第 {missing} 条审计记录被删除")
-        if entry.seq != expected_seq:
-            return _broken(
-                checked, head_seq, expected_seq, "reordered", f"第 {expected_seq} 条起审计记录被重新编号"
-            )
-        prev_hash, expected_seq, checked = entry.entry_hash, entry.seq + 1, checked + 1
-    if head_seq != expected_seq - 1 or head_hash != prev_hash:
-        return _broken(
-            checked,
-            head_seq,
-            expected_seq,
-            "truncated",
-            f"第 {expected_seq} 条及之后的审计记录被删除（链头记录为第 {head_seq} 条）",
-        )
-    return ChainReport(True, checked, head_seq)
+@internal("a read-only check: called by `verify` and `write_checkpoint`, and after a restore by the backup")
+def verify_chain(session: Session, *, checkpoint_dir: Path | None = None) -> ChainReport:
+    """The whole chain, its keyed head and every checkpoint (see audit/verification.py); writes nothing."""
+    return verification.verify_chain(session, checkpoint_dir=checkpoint_dir)
 
 
 @action(Permission.AUDIT_VERIFY)
-def verify(session: Session, actor: Actor) -> ChainReport:
-    report = _walk_chain(session)
-    if report.problem == "wrong_key":
-        return report  # nothing can be appended under a foreign key
+def verify(session: Session, actor: Actor, *, checkpoint_dir: Path | None = None) -> ChainReport:
+    """Verify the chain and record the outcome (unless the head refuses appends: then only report)."""
+    report = verification.verify_chain(session, checkpoint_dir=checkpoint_dir)
+    config = node_config(session)
+    if verification.head_refusal(AuditRepository(session).head(), config) is not None:
+        return report  # nothing can be appended onto a foreign-keyed or forged head
     record(
         session,
         actor,
@@ -186,6 +132,96 @@ def verify(session: Session, actor: Actor) -> ChainReport:
         detail=report.as_dict(),
     )
     return report
+
+
+@dataclass(frozen=True)
+class CheckpointResult:
+    written: bool  # False when nothing was appended since the newest checkpoint (it is returned instead)
+    number: int
+    seq: int
+    hash: str
+    written_at: str
+    alg: str
+    file_name: str
+
+    @classmethod
+    def of(cls, checkpoint: Checkpoint, *, written: bool) -> CheckpointResult:
+        doc = checkpoint.doc
+        return cls(written, doc.n, doc.seq, doc.hash, doc.written_at, doc.alg, checkpoint.file_name)
+
+    def as_dict(self) -> dict[str, Any]:
+        """For answers and the audit entry: the file's directory is never shown."""
+        return {k: v for k, v in vars(self).items() if k != "file_name"}
+
+
+def _is_own_entry(session: Session, seq: int, checkpoint: Checkpoint) -> bool:
+    entry = AuditRepository(session).get(seq)
+    return (
+        entry is not None
+        and entry.action == verification.CHECKPOINT_ACTION
+        and entry.detail.get("checkpoint") == checkpoint.number
+    )
+
+
+@action(Permission.AUDIT_VERIFY)
+def write_checkpoint(session: Session, actor: Actor) -> CheckpointResult:
+    """Anchor the committed head outside the database: check the entries since the newest checkpoint, sign
+    the head's (seq, hash) into the next checkpoint file, and record that in the log.
+
+    Call it first in its transaction: the head it anchors must already be committed (the file outlives a
+    rollback, and a checkpoint ahead of the log reads as a truncation).
+    """
+    if session.info.get(APPENDED):
+        raise RuntimeError("write_checkpoint must run before anything is appended in its transaction")
+    config = node_config(session)
+    repo = AuditRepository(session)
+    head = repo.lock_head()
+    refusal = verification.head_refusal(head, config)
+    if refusal is not None:
+        raise Conflict(refusal.replace("已拒绝写入（操作未执行）", "未写入新检查点"))
+    loaded = checkpoints.load(config.audit_checkpoint_dir, checkpoints.verifiers(config.audit_key))
+    if loaded.forged:
+        bad = loaded.forged[0]
+        raise Conflict(
+            f"第 {bad.number} 个检查点{bad.reason}，未写入新检查点：请审计员运行 govshare audit verify"
+        )
+    latest = loaded.latest
+    broken = verification.verify_since(session, latest, head)
+    if broken is not None:
+        raise Conflict(f"{broken.message}；未写入新检查点，请审计员运行 govshare audit verify")
+    if latest is not None and (
+        (head.seq, head.entry_hash) == (latest.seq, latest.hash)
+        or (head.seq == latest.seq + 1 and _is_own_entry(session, head.seq, latest))
+    ):
+        return CheckpointResult.of(latest, written=False)
+    anchored = repo.get(head.seq) if head.seq else None
+    try:
+        checkpoint = checkpoints.write_checkpoint(
+            config.audit_checkpoint_dir,
+            checkpoints.HmacSm3Signer.from_audit_key(config.audit_key),
+            node=config.node_name,
+            seq=head.seq,
+            entry_hash=head.entry_hash,
+            occurred_at=anchored.occurred_at if anchored else None,
+            previous=latest,
+        )
+    except FileExistsError as exc:
+        raise Conflict("另一进程刚写入了同一编号的审计检查点，请稍后重试") from exc
+    except OSError as exc:
+        raise ServiceUnavailable(
+            "审计检查点目录不可写：请检查 GOVSHARE_AUDIT_CHECKPOINT_DIR 的位置与权限（未写入检查点）"
+        ) from exc
+    result = CheckpointResult.of(checkpoint, written=True)
+    detail = {"checkpoint": checkpoint.number, "seq": checkpoint.seq, "hash": checkpoint.hash}
+    record(
+        session,
+        actor,
+        "audit.checkpoint",
+        target_type="audit_chain",
+        target_id=str(checkpoint.number),
+        detail={**detail, "digest": checkpoint.digest, "alg": checkpoint.doc.alg},
+    )
+    return result
 
 
 @action(Permission.AUDIT_READ)

@@ -30,6 +30,7 @@ class NodeConfig:
     page_max: int
     jurisdiction: Jurisdiction
     work_dir: Path = Path("data/work")
+    audit_checkpoint_dir: Path = Path("data/audit-checkpoints")
     collection_memory_mb: int = 1024
     collection_chunk_rows: int = 100_000
     collection_dead_after_minutes: int = 10
@@ -55,6 +56,7 @@ class NodeConfig:
             page_max=settings.api_page_max,
             jurisdiction=load_jurisdiction(settings.jurisdiction_file),
             work_dir=settings.work_dir,
+            audit_checkpoint_dir=settings.resolved_audit_checkpoint_dir,
             collection_memory_mb=settings.collection_memory_mb,
             collection_chunk_rows=settings.collection_chunk_rows,
             collection_dead_after_minutes=settings.collection_dead_after_minutes,

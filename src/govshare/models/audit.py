@@ -36,7 +36,8 @@ class AuditEntry(Base):
 
 class AuditHead(Base):
     """The chain's newest position, one row. Appends lock it, so entries are written one at a time,
-    and verification compares it with the last entry to notice a truncated tail."""
+    and verification compares it with the last entry to notice a truncated tail. Its MAC keeps someone
+    without the audit key from rewinding it; checkpoints outside the database catch a replayed old head."""
 
     __tablename__ = "audit_head"
 
@@ -46,3 +47,7 @@ class AuditHead(Base):
     # HMAC-SM3 of a fixed text under the audit key, set by the first append: a node started with another
     # key refuses to write instead of appending entries that would break the chain.
     key_check: Mapped[str | None] = mapped_column(String(64))
+    # HMAC-SM3 over (seq, entry_hash, key_check) under a key derived from the audit key (audit/chain.py
+    # `head_mac`): someone who rewinds the head without the key cannot make it match. NULL only on a node
+    # that has never appended since migration 0009; the next append keys it (unless checkpoints exist).
+    mac: Mapped[str | None] = mapped_column(String(64))

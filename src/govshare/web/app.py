@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
@@ -10,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 import govshare
 from govshare import logging as node_logging
 from govshare.applications.api import router as applications_router
+from govshare.audit import jobs as audit_jobs
 from govshare.audit.api import router as audit_router
 from govshare.catalog.api import router as catalog_router
 from govshare.catalog.dcat_api import router as dcat_router
@@ -48,7 +51,14 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     settings = settings or get_settings()
     node_logging.configure(settings.log_level, settings.log_json)
     db = db or Database.from_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        async with audit_jobs.periodic_checkpoints(db, settings.audit_checkpoint_minutes):
+            yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title=f"govshare · {settings.node_name}",
         version=govshare.__version__,
         description="政务信息资源共享交换平台接口。应用以 `Authorization: Bearer <接口密钥>` 调用；"

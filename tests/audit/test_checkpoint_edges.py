@@ -1,0 +1,134 @@
+"""Checkpoints at the edges: the periodic writer in the web app, one writer per node, the API and the CLI."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from govshare.audit import jobs
+from govshare.audit import service as audit
+from govshare.auth.actor import Actor
+from govshare.auth.permissions import Role
+from govshare.cli.main import app as cli_app
+from govshare.core.db import Database
+from govshare.settings import Settings
+from govshare.web.app import create_app
+from tests import factories
+
+AUDITOR = Actor.system("test:auditor")
+
+
+def _entries(db: Database, count: int) -> None:
+    with db.transaction() as session:
+        for i in range(count):
+            audit.record(session, AUDITOR, "test.event", target_type="test", target_id=str(i))
+
+
+def _files(directory: Path) -> list[Path]:
+    return sorted(directory.glob("checkpoint-*.json"))
+
+
+def _wait_for(directory: Path, count: int, seconds: float = 15.0) -> list[Path]:
+    deadline = time.monotonic() + seconds
+    while len(_files(directory)) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return _files(directory)
+
+
+def test_the_web_app_writes_checkpoints_periodically(
+    settings: Settings, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(jobs, "MINUTE_SECONDS", 0.1)
+    _entries(db, 3)
+    app = create_app(settings.model_copy(update={"audit_checkpoint_minutes": 1}), db)
+    with TestClient(app):
+        first = _wait_for(db.config.audit_checkpoint_dir, 1)
+        assert len(first) == 1
+        _entries(db, 2)
+        assert len(_wait_for(db.config.audit_checkpoint_dir, 2)) == 2
+    with db.transaction(readonly=True) as session:
+        actors = set(
+            session.scalars(text("SELECT actor_name FROM audit_entry WHERE action = 'audit.checkpoint'"))
+        )
+    assert actors == {"job:audit-checkpoint"}
+    with db.transaction() as session:
+        assert audit.verify(session, AUDITOR).ok
+
+
+def test_zero_minutes_turns_the_periodic_writer_off(
+    settings: Settings, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(jobs, "MINUTE_SECONDS", 0.01)
+    _entries(db, 3)
+    app = create_app(settings.model_copy(update={"audit_checkpoint_minutes": 0}), db)
+    with TestClient(app):
+        time.sleep(0.5)
+    assert _files(db.config.audit_checkpoint_dir) == []
+
+
+def test_one_writer_per_node(tmp_path: Path) -> None:
+    first, second = jobs.WriterLock(tmp_path / "cp"), jobs.WriterLock(tmp_path / "cp")
+    try:
+        assert first.acquire() and first.acquire()  # the leader keeps its lock
+        assert not second.acquire()
+        first.release()
+        assert second.acquire()
+    finally:
+        first.release()
+        second.release()
+
+
+def test_the_job_writes_a_checkpoint(db: Database) -> None:
+    _entries(db, 2)
+    result = jobs.write_checkpoint_job(db)
+    assert (result.written, result.seq) == (True, 2)
+    assert len(_files(db.config.audit_checkpoint_dir)) == 1
+
+
+def test_the_auditor_writes_a_checkpoint_through_the_api(client: TestClient, db: Database) -> None:
+    factories.department(db, "GA")
+    factories.user(db, "auditor1", "GA", Role.AUDITOR)
+    factories.user(db, "admin1", "GA", Role.PLATFORM_ADMIN)
+    headers = factories.login(client, "admin1")
+    denied = client.post("/api/v1/audit/checkpoint", headers=headers)
+    assert (denied.status_code, denied.json()["code"]) == (403, "permission_denied")
+    assert _files(db.config.audit_checkpoint_dir) == []
+    headers = factories.login(client, "auditor1")
+    response = client.post("/api/v1/audit/checkpoint", headers=headers)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["written"] is True and body["number"] == 1 and body["alg"] == "HMAC-SM3"
+    assert str(db.config.audit_checkpoint_dir) not in response.text
+    assert len(_files(db.config.audit_checkpoint_dir)) == 1
+    assert client.post("/api/v1/audit/verify", headers=headers).json()["checkpoints"] == 1
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_the_cli_writes_a_checkpoint_and_verify_exits_1_on_truncation(
+    db: Database, settings: Settings
+) -> None:
+    runner = CliRunner()
+    _entries(db, 8)
+    result = runner.invoke(cli_app, ["audit", "checkpoint", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert (data["written"], data["number"], data["seq"]) == (True, 1, 8)
+    assert len(_files(settings.data_dir / "audit-checkpoints")) == 1
+    with db.transaction() as session:
+        if db.is_sqlite:
+            session.execute(text("DROP TRIGGER audit_entry_no_delete"))
+        else:
+            session.execute(text("ALTER TABLE audit_entry DISABLE TRIGGER audit_entry_append_only"))
+        session.execute(text("DELETE FROM audit_entry WHERE seq > 3"))
+        h3 = session.scalar(text("SELECT entry_hash FROM audit_entry WHERE seq = 3"))
+        session.execute(text("UPDATE audit_head SET seq = 3, entry_hash = :h"), {"h": h3})
+    result = runner.invoke(cli_app, ["audit", "verify", "--json"])
+    assert result.exit_code == 1
+    report = json.loads(result.output)
+    assert (report["ok"], report["problem"], report["first_bad_seq"]) == (False, "truncated", 4)
