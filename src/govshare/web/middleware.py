@@ -3,6 +3,7 @@ access log line. Pure ASGI (not BaseHTTPMiddleware) so streaming responses pass 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import time
@@ -76,16 +77,21 @@ class NodeMiddleware:
                 message["headers"] = headers
             await send(message)
 
+        limit = self.max_body_bytes // 1024 // 1024
+        too_large = f"请求体超过 {limit} MB 上限，请分批提交"
+        body = _BodyLimit(receive, send_with_headers, self.max_body_bytes)
         try:
             if _has_control_characters(scope):
                 await _reject(scope, send_with_headers, request_id)
             elif _declared_length(scope) > self.max_body_bytes:
                 # refused before the body is read: a JSON body is parsed whole in memory
-                limit = self.max_body_bytes // 1024 // 1024
-                detail = f"请求体超过 {limit} MB 上限，请分批提交"
-                await _reject(scope, send_with_headers, request_id, 413, "payload_too_large", detail)
+                await _reject(scope, send_with_headers, request_id, 413, "payload_too_large", too_large)
             else:
-                await self.app(scope, receive, send_with_headers)
+                with contextlib.suppress(BodyTooLarge):  # answered below; the rest is never read
+                    await self.app(scope, body.receive, body.send)
+                if body.exceeded and not body.answered:
+                    body.answered = True
+                    await _reject(scope, send_with_headers, request_id, 413, "payload_too_large", too_large)
         finally:
             elapsed = time.perf_counter() - started
             route = scope.get("route")
@@ -104,6 +110,40 @@ class NodeMiddleware:
                 actor=getattr(actor, "name", None),
             )
             structlog.contextvars.unbind_contextvars("request_id")
+
+
+class BodyTooLarge(Exception):
+    """Raised into the application by `receive` once the body passes the limit: it stops reading."""
+
+
+class _BodyLimit:
+    """Counts the bytes of the request body as the application receives them, whatever Content-Length said
+    (a chunked body has none). Past the limit `receive` raises BodyTooLarge, and whatever the application
+    makes of that (FastAPI turns an error while reading a JSON body into a 400) is replaced by the 413."""
+
+    def __init__(self, receive: Receive, send: Send, limit: int) -> None:
+        self._receive, self._send, self.limit = receive, send, limit
+        self.received = 0
+        self.exceeded = False
+        self.answered = False  # the 413 (or, before the limit was passed, the application's answer) began
+
+    async def receive(self) -> Message:
+        if self.exceeded:
+            raise BodyTooLarge
+        message = await self._receive()
+        if message["type"] == "http.request":
+            self.received += len(message.get("body", b""))
+            if self.received > self.limit:
+                self.exceeded = True
+                raise BodyTooLarge
+        return message
+
+    async def send(self, message: Message) -> None:
+        if self.exceeded:
+            return  # the application's answer to a body it could not finish reading is replaced by the 413
+        if message["type"] == "http.response.start":
+            self.answered = True
+        await self._send(message)
 
 
 def _has_control_characters(scope: Scope) -> bool:
@@ -140,6 +180,8 @@ async def _reject(
         ensure_ascii=False,
     ).encode()
     headers = [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())]
+    if status == 413:  # the server closes the connection after answering instead of reading the rest
+        headers.append((b"connection", b"close"))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
