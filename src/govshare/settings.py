@@ -114,6 +114,21 @@ class Settings(BaseSettings):
     collection_dead_after_minutes: int = Field(
         10, ge=1, le=1440, description="运行中的归集批次超过多少分钟没有心跳即判定为已中断（进程被终止）。"
     )
+    source_dirs: str = Field(
+        "",
+        description="SQLite 数据源连接的文件只能位于这些目录之内（以“:”分隔的绝对路径）；"
+        "节点自己的数据库与数据目录始终拒绝。为空时不允许 SQLite 数据源。",
+    )
+    source_connect_timeout_seconds: int = Field(
+        10, ge=1, le=300, description="连接数据源数据库的超时（秒），含握手与认证。"
+    )
+    source_read_timeout_seconds: int = Field(
+        300,
+        ge=1,
+        le=86_400,
+        description="读取数据源数据库的超时（秒）：一条语句（PostgreSQL statement_timeout）或一次等待"
+        "（MariaDB/MySQL 读写超时、SQLite 忙等）超过即失败。",
+    )
 
     data_rate_per_second: int = Field(
         200,
@@ -178,6 +193,11 @@ class Settings(BaseSettings):
     def resolved_audit_checkpoint_dir(self) -> Path:
         """Where audit checkpoints are written (outside the database; see docs/configuration.md)."""
         return self.audit_checkpoint_dir or self.data_dir / "audit-checkpoints"
+
+    @property
+    def source_directories(self) -> tuple[Path, ...]:
+        """GOVSHARE_SOURCE_DIRS as paths (empty entries skipped)."""
+        return tuple(Path(part) for part in self.source_dirs.split(":") if part.strip())
 
     @property
     def resolved_database_url(self) -> str:

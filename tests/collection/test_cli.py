@@ -115,16 +115,20 @@ def test_a_registered_source_runs_on_its_cycle_from_the_scheduler(
                 (ROWS[1][0], "李四", "1", "2024-01-02 08:00:00"),
             ],
         )
-    monkeypatch.setenv("GA_TEST_DB", f"sqlite:///{source_db}")
+    monkeypatch.setenv("GOVSHARE_SOURCE_DIRS", str(tmp_path))
+    code, output = invoke(
+        "connection", "add", "公安人口库", "--kind", "sqlite", "-d", "GA", "--ref", str(source_db), "-t", "rk"
+    )
+    assert code == 0, output
     mapping = tmp_path / "db.yaml"
     mapping.write_text(
-        'source: {url: "${GA_TEST_DB}", table: rk}\nmode: incremental\ncursor: gxsj\n'
+        "source: {connection: 公安人口库, table: rk}\nmode: incremental\ncursor: gxsj\n"
         "columns: {gmsfhm: sfzh, xm: xm, xb: {from: xb, map: {'0': '1', '1': '2'}}, gxsj: gxsj}\n",
         encoding="utf-8",
     )
     code, output = invoke("sources", "add", "测试人口信息", "公安人口库", "--mapping", str(mapping), "--json")
     assert code == 0 and json.loads(output)["kind"] == "sqlite"
-    assert "GA_TEST_DB" in (tmp_path / "db.yaml").read_text(encoding="utf-8")
+    assert "公安人口库" in (tmp_path / "db.yaml").read_text(encoding="utf-8")
     code, output = invoke("sources", "scheduler", "--once")
     assert code == 0 and "成功" in output
     assert sorted(r["xm"] for r in current(db)) == ["张三", "李四"]

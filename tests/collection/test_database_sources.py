@@ -1,8 +1,9 @@
 """Database sources end to end, through `collection.service` and `collection.jobs`: tables and queries in
 real MariaDB and PostgreSQL servers (tests/collection/readers/conftest.py; never skipped) loaded into the
-PEOPLE resource of a node on SQLite and on PostgreSQL. Full loads, incremental runs of a registered source
-from its saved cursor, versions and as-of reads, tombstones and full-load removals, failures that change
-nothing, what registration refuses and stores, and scheduling by update cycle."""
+PEOPLE resource of a node on SQLite and on PostgreSQL, through a connection the platform administrator
+registered (`collection/connections.py`; the mappings name it, never a URL). Full loads, incremental runs of
+a registered source from its saved cursor, versions and as-of reads, tombstones and full-load removals,
+failures that change nothing, what registration refuses and stores, and scheduling by update cycle."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
-from govshare.collection import jobs, service
+from govshare.collection import connections, jobs, service
+from govshare.collection.connections import ConnectionCreate
 from govshare.collection.schemas import BatchOut, SourceCreate, SourceOut
 from govshare.core.clock import utcnow
 from govshare.core.db import Database
@@ -31,6 +33,7 @@ from tests.collection.helpers import MAPPING, OPERATOR, current, ingest, person_
 from tests.collection.readers.conftest import MARIADB_URL, PG_URL
 
 ENV = "GA_RKGL_DB"
+CONNECTION = "公安人口库连接"
 RESOURCE = "测试人口信息"
 COLUMNS = ("身份证号", "姓名", "性别", "出生日期", "地址", "更新时间", "czbz")
 T0 = datetime(2026, 1, 5, 9, 30, 0)  # the first extract
@@ -133,6 +136,10 @@ class SourceTable:
     def delete(self, person: Person) -> None:
         self.execute(f"DELETE FROM {self.table} WHERE 身份证号 = %s", [person.id])
 
+    @property
+    def allowed(self) -> list[str]:
+        return [self.table] if self.dialect == "mariadb" else [f"{self.schema}.*"]
+
     def drop(self) -> None:
         try:
             if self.dialect == "mariadb":
@@ -143,19 +150,39 @@ class SourceTable:
             self.conn.close()
 
 
+def connect(db: Database, table: SourceTable) -> None:
+    """The platform administrator registers the source database for GA: its URL in ${GA_RKGL_DB}."""
+    with db.transaction() as session:
+        connections.add_connection(
+            session,
+            OPERATOR,
+            ConnectionCreate(
+                name=CONNECTION,
+                kind=table.kind,
+                department="GA",
+                reference=f"env:{ENV}",
+                allowed_tables=table.allowed,
+            ),
+        )
+
+
 @pytest.fixture(params=["mariadb", "postgresql"])
-def source_table(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[SourceTable]:
-    """A source table on each source server; ${GA_RKGL_DB} points at its database."""
+def source_table(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, node: Database
+) -> Iterator[SourceTable]:
+    """A source table on each source server, registered as GA's connection; ${GA_RKGL_DB} holds its URL."""
     table = SourceTable(request.param)
     monkeypatch.setenv(ENV, table.url)
+    connect(node, table)
     yield table
     table.drop()
 
 
 @pytest.fixture
-def maria(monkeypatch: pytest.MonkeyPatch) -> Iterator[SourceTable]:
+def maria(monkeypatch: pytest.MonkeyPatch, node: Database) -> Iterator[SourceTable]:
     table = SourceTable("mariadb")
     monkeypatch.setenv(ENV, table.url)
+    connect(node, table)
     yield table
     table.drop()
 
@@ -174,13 +201,13 @@ def db_mapping(
     query: str | None = None,
     mode: str = "full",
     deleted: bool = False,
-    url: str = f"${{{ENV}}}",
+    connection: str = CONNECTION,
 ) -> str:
-    """helpers.MAPPING reading a database table or query instead of a file."""
+    """helpers.MAPPING reading a database table or query (through the connection) instead of a file."""
     data = yaml.safe_load(MAPPING)
     data["source"] = {
         **({"kind": kind} if kind else {}),
-        "url": url,
+        "connection": connection,
         **({"table": table} if table is not None else {"query": query}),
     }
     data["mode"] = mode
@@ -407,10 +434,9 @@ BAD_URLS = {
     "wrong-password": (
         f"mysql://{_MY.username or 'root'}:Wr0ng-Secret@{_MY.hostname}:{_MY.port or 3306}{_MY.path}",
         "Wr0ng-Secret",
-        "无法连接数据库",
+        f"无法连接数据源“{CONNECTION}”",
     ),
-    "unreachable": ("postgresql://postgres:S3cret-Pw@127.0.0.1:1/postgres", "S3cret-Pw", "无法连接数据库"),
-    "unset-variable": (None, None, f"环境变量 {ENV} 未设置"),
+    "unreachable": ("mysql://root:S3cret-Pw@127.0.0.1:1/test", "S3cret-Pw", f"无法连接数据源“{CONNECTION}”"),
 }
 
 
@@ -427,18 +453,13 @@ def test_an_unreachable_database_fails_the_batch_and_changes_nothing(
     maria.update(B, address=address(B, 2), updated=T1)  # there would be something to load
 
     url, password, message = BAD_URLS[case]
-    if url is None:
-        monkeypatch.delenv(ENV)
-    else:
-        monkeypatch.setenv(ENV, url)
+    monkeypatch.setenv(ENV, url)
     failed_run = run_source(node, registered.id)
     failed_ingest = ingest(node, None, db_mapping(maria.kind, table=maria.table))
     for failed in (failed_run, failed_ingest):
         assert failed.status == "failed" and failed.phase == "done"
-        assert failed.error is not None and message in failed.error, failed.error
-        if password is not None:
-            assert password not in failed.error
-            assert "***@" in failed.error  # the URL is shown, without its password
+        assert failed.error == message, failed.error  # the connection's name only: no URL, host or cause
+        assert password not in _stored_text(node)
         assert counts(failed) == expect()
         assert quarantined(node, failed.id) == []
     assert current(node) == before_records
@@ -460,6 +481,18 @@ def test_an_unreachable_database_fails_the_batch_and_changes_nothing(
     monkeypatch.setenv(ENV, maria.url)
     fixed = run_source(node, registered.id)
     assert counts(fixed) == expect(read=1, updated=1)
+
+
+def test_an_unset_connection_url_starts_no_batch(
+    node: Database, maria: SourceTable, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    registered = register(node, db_mapping(maria.kind, table=maria.table))
+    monkeypatch.delenv(ENV)
+    with pytest.raises(InvalidInput, match=f"数据源连接“{CONNECTION}”不可用") as caught:
+        run_source(node, registered.id)
+    assert ENV not in caught.value.message
+    with node.transaction(readonly=True) as session:
+        assert session.scalar(select(func.count()).select_from(Batch)) == 0
 
 
 # --- registration ----------------------------------------------------------------------------------------
@@ -493,11 +526,12 @@ def _stored_text(db: Database) -> str:
     return "\n".join(parts)
 
 
-def test_the_stored_mapping_names_the_variable_never_the_password(
+def test_the_stored_mapping_names_the_connection_never_the_url(
     node: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     source = SourceTable("postgresql")
     try:
+        connect(node, source)
         source.insert(A.row(address(A), T0), B.row(address(B), T0))
         # PostgreSQL trusts local connections: the password is carried and ignored, so the run succeeds.
         secret = "S3cret-Pw-9f2c"
@@ -508,21 +542,19 @@ def test_the_stored_mapping_names_the_variable_never_the_password(
         registered = register(node, db_mapping(source.kind, table=source.table))
         with node.transaction(readonly=True) as session:
             stored = session.scalars(select(Source.mapping).where(Source.id == registered.id)).one()
-        assert yaml.safe_load(stored)["source"]["url"] == f"${{{ENV}}}"
+        assert yaml.safe_load(stored)["source"]["connection"] == CONNECTION
         batch = run_source(node, registered.id)
         assert batch.status == "succeeded", batch.error
         assert batch.inserted == 2
         everything = _stored_text(node)
-        assert f"${{{ENV}}}" in everything
-        assert secret not in everything
+        assert CONNECTION in everything
+        assert secret not in everything and ENV not in everything and "postgres:" not in everything
     finally:
         source.drop()
 
 
-def test_the_database_kind_comes_from_the_url_in_the_environment(
-    node: Database, source_table: SourceTable
-) -> None:
-    """docs/collection.md: `source: {url: ${GA_DB}, table: rk_jbxx}` — no kind: the URL's scheme tells."""
+def test_the_database_kind_comes_from_the_connection(node: Database, source_table: SourceTable) -> None:
+    """docs/collection.md: `source: {connection: 公安人口库, table: rk_jbxx}` — no kind: the connection's."""
     source_table.insert(A.row(address(A), T0), B.row(address(B), T0))
     batch = ingest(node, None, db_mapping(None, table=source_table.table))
     assert batch.status == "succeeded", batch.error
@@ -531,16 +563,38 @@ def test_the_database_kind_comes_from_the_url_in_the_environment(
     assert registered.kind == source_table.kind
 
 
-def test_a_password_written_into_the_mapping_is_refused(node: Database) -> None:
-    """docs/collection.md: 口令不写进映射、不入库 — only ${VAR} may carry it."""
-    literal = db_mapping(None, table="rk_jbxx", url="mysql://root:Wr0ng-Secret@127.0.0.1:3306/test")
-    with pytest.raises(InvalidInput, match="环境变量"):
+@pytest.mark.parametrize(
+    "url",
+    [
+        "mysql://root:Wr0ng-Secret@127.0.0.1:3306/test",
+        "mysql://root:${GA_DB_PW}@127.0.0.1:3306/test",  # the form accepted before connections
+        "${GA_RKGL_DB}",
+    ],
+)
+def test_a_url_written_into_the_mapping_is_refused(node: Database, url: str) -> None:
+    """docs/collection.md: a mapping names a connection; a URL, with or without ${…}, is refused."""
+    data = yaml.safe_load(db_mapping(None, table="rk_jbxx"))
+    data["source"] = {"url": url, "table": "rk_jbxx"}
+    literal = yaml.safe_dump(data, allow_unicode=True)
+    with pytest.raises(InvalidInput, match=r"source\.connection") as caught:
         register(node, literal)
+    assert caught.value.errors[0].field == "source.url"
     with contextlib.suppress(InvalidInput):
-        ingest(node, None, literal)  # refused, or run without keeping the password
+        ingest(node, None, literal)
     assert "Wr0ng-Secret" not in _stored_text(node)
-    # the documented form with the password alone from the environment stays accepted
-    register(node, db_mapping(None, table="rk_jbxx", url="mysql://root:${GA_DB_PW}@127.0.0.1:3306/test"))
+    with node.transaction(readonly=True) as session:
+        assert session.scalar(select(func.count()).select_from(Source)) == 0
+
+
+def test_a_table_outside_the_connection_is_refused_at_registration(
+    node: Database, source_table: SourceTable
+) -> None:
+    with pytest.raises(InvalidInput, match="允许读取的范围") as caught:
+        register(node, db_mapping(None, table="public.app_user"))
+    assert caught.value.errors[0].field == "source.table"
+    with pytest.raises(InvalidInput, match="允许读取的范围") as caught:
+        register(node, db_mapping(None, query=f"SELECT * FROM {source_table.table} JOIN app_user ON true"))
+    assert caught.value.errors[0].field == "source.query"
 
 
 # --- scheduling ------------------------------------------------------------------------------------------

@@ -70,9 +70,10 @@ def test_not_yaml_or_not_an_object() -> None:
     ],
 )
 def test_a_password_written_into_the_url_is_refused(url: str) -> None:
-    with pytest.raises(InvalidInput, match="环境变量") as caught:
+    with pytest.raises(InvalidInput, match=r"source\.connection") as caught:
         load_mapping(f"source: {{kind: postgresql, url: '{url}', table: t}}\ncolumns: {{xb: 性别}}")
     assert any(e.field.startswith("source.url") for e in caught.value.errors)
+    assert "Secret-1" not in caught.value.message
 
 
 @pytest.mark.parametrize(
@@ -83,23 +84,27 @@ def test_a_password_written_into_the_url_is_refused(url: str) -> None:
         "postgresql://u:${PW}@db.example/rk?sslmode=require&password=${PW}",
         "postgresql://u@db.example/rk",
         "postgresql://u:${PW}@h1:5432,h2:5433/rk",  # libpq's multi-host form
+        "sqlite:////var/lib/govshare/govshare.db",
     ],
 )
-def test_passwords_from_the_environment_are_accepted(url: str) -> None:
-    mapping = load_mapping(f"source: {{kind: postgresql, url: '{url}', table: t}}\ncolumns: {{xb: 性别}}")
-    assert mapping.source.url == url
+def test_no_url_is_accepted_even_from_the_environment(url: str) -> None:
+    """Issue #12: a mapping names a registered connection; a URL in any form is refused, naming the field."""
+    with pytest.raises(InvalidInput, match=r"source\.connection") as caught:
+        load_mapping(f"source: {{kind: postgresql, url: '{url}', table: t}}\ncolumns: {{xb: 性别}}")
+    assert [e.field for e in caught.value.errors] == ["source.url"]
 
 
-def test_database_urls_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    mapping = load_mapping(
-        "source: {url: 'postgresql://u:${GS_TEST_PW}@h/db', table: t}\ncolumns: {xb: 性别}"
-    )
-    with pytest.raises(InvalidInput, match="GS_TEST_PW"):
-        mapping.source.resolved_url()
-    monkeypatch.setenv("GS_TEST_PW", "s3cret")
-    assert mapping.source.resolved_url() == "postgresql://u:s3cret@h/db"
-    assert "s3cret" not in mapping.to_yaml()
-    assert kind_of(mapping, None) == "postgresql"
+def test_a_database_source_names_a_connection() -> None:
+    mapping = load_mapping("source: {connection: 公安人口库, table: t}\ncolumns: {xb: 性别}")
+    assert mapping.source.connection == "公安人口库"
+    assert kind_of(mapping, None, "postgresql") == "postgresql"
+    assert "公安人口库" in mapping.to_yaml()
+    declared = load_mapping("source: {kind: mysql, connection: 公安人口库, table: t}\ncolumns: {xb: 性别}")
+    with pytest.raises(InvalidInput, match="类型"):
+        kind_of(declared, None, "postgresql")
+    bare = load_mapping("source: {kind: sqlite, table: t}\ncolumns: {xb: 性别}")
+    with pytest.raises(InvalidInput, match=r"source\.connection"):
+        kind_of(bare, None)
 
 
 def test_the_plan_uses_the_catalog_for_defaults(db: Database) -> None:

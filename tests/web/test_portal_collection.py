@@ -17,7 +17,9 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import update
 
-from govshare.collection import jobs, service
+from govshare.auth.actor import Actor
+from govshare.collection import connections, jobs, service
+from govshare.collection.connections import ConnectionCreate
 from govshare.core.db import Database
 from govshare.models import Source
 from govshare.web import portal_collection_uploads
@@ -327,7 +329,7 @@ def test_the_source_page_summarizes_what_the_mapping_does(client: TestClient, db
 
 DATABASE_MAPPING = """source:
   kind: postgresql
-  url: "{url}"
+  {source}
   table: rk_jbxx
 mode: incremental
 key: [gmsfhm]
@@ -344,15 +346,27 @@ columns:
 """
 
 
-def test_the_mapping_summary_never_shows_a_database_password(client: TestClient, db: Database) -> None:
+def test_the_mapping_summary_never_shows_a_database_url(client: TestClient, db: Database) -> None:
     setup(db)
+    with db.transaction() as session:
+        connections.add_connection(
+            session,
+            Actor.system("test:admin"),
+            ConnectionCreate(
+                name="公安人口库",
+                kind="postgresql",
+                department="GA",
+                reference="env:GA_RK_DB",
+                allowed_tables=["rk_jbxx"],
+            ),
+        )
     portal_login(client, "ga.steward")
     secret = "s3cr3t-Pw"
-    # a password written into the URL is refused at registration: in a query parameter, or holding a "/"
-    # (which a plain URL split would take for the end of the user part)
+    # a URL in the mapping is refused at registration (issue #12), whatever holds its password
     for url in (
         f"postgresql://ga_reader:${{GA_DB_PW}}@db.example:5432/rk?password={secret}",
         f"postgresql://ga_reader:{secret}/x@db.example/rk",
+        "postgresql://ga_reader:${GA_DB_PW}@db.example:5432/rk?sslmode=require",
     ):
         form = page(client, "/collection/sources/new")
         refused = post(
@@ -362,28 +376,24 @@ def test_the_mapping_summary_never_shows_a_database_password(client: TestClient,
             resource=resource_code(db, RESOURCE),
             name="人口库",
             update_cycle="monthly",
-            mapping=DATABASE_MAPPING.format(url=url),
+            mapping=DATABASE_MAPPING.format(source=f'url: "{url}"'),
         )
-        assert refused.status_code == 422 and "数据库口令不能写在映射中" in html.unescape(refused.text), url
-    # the documented form: the password alone comes from an environment variable, whose name is not shown
-    in_query = register(
-        client,
-        db,
-        "人口库",
-        DATABASE_MAPPING.format(url="postgresql://ga_reader:${GA_DB_PW}@db.example:5432/rk?sslmode=require"),
-    )
-    section = mapping_section(client, in_query)
-    assert "GA_DB_PW" not in section
-    assert "postgresql://ga_reader:******@db.example:5432/rk?sslmode=require" in section
+        text = html.unescape(refused.text)
+        assert refused.status_code == 422 and "source.connection" in text, url
+    # the mapping names the connection the platform administrator registered; where its URL is, is not shown
+    registered = register(client, db, "人口库", DATABASE_MAPPING.format(source="connection: 公安人口库"))
+    section = mapping_section(client, registered)
+    assert "GA_RK_DB" not in section
+    assert "数据源连接 公安人口库" in cells(section)
     assert "rk_jbxx" in cells(section) and "增量" in cells(section)
     assert "主键 公民身份号码（gmsfhm）" in cells(section) and "按目录的主键" not in section
     xb = cells(section.split("<td>xb", 1)[1].split("</tr>", 1)[0])
     assert "“男” → “1”；“女” → “2”；“未知” → 空值" in xb and "值映射表以外的值一律隔离" in xb
     assert "校验：代码集（code）" in xb and "代码集 GB-T-2261.1" in xb
-    # a mapping stored with the password written out (before the check, or by hand) is not shown at all
+    # a mapping stored with a URL written out (before connections, or by hand) is not shown at all
     with db.transaction() as session:
-        written_out = DATABASE_MAPPING.format(url=f"postgresql://ga_reader:{secret}@db.example/rk")
-        session.execute(update(Source).where(Source.id == in_query).values(mapping=written_out))
-    text = html.unescape(page(client, f"/collection/sources/{in_query}"))
-    assert "登记的映射已无法读取" in text and "数据库口令不能写在映射中" in text
+        written_out = DATABASE_MAPPING.format(source=f'url: "postgresql://ga_reader:{secret}@db.example/rk"')
+        session.execute(update(Source).where(Source.id == registered).values(mapping=written_out))
+    text = html.unescape(page(client, f"/collection/sources/{registered}"))
+    assert "登记的映射已无法读取" in text and "映射中不能填写数据库连接地址" in text
     assert secret not in text

@@ -34,6 +34,7 @@ class Permission(StrEnum):
     COLLECTION_READ = "collection:read"  # batches, counts and sources (not the quarantined records)
     COLLECTION_RUN = "collection:run"  # sources, runs, quarantine download and reprocessing
     COLLECTION_PUSH = "collection:push"  # a department's system pushes records to its own sources
+    CONNECTION_MANAGE = "connection:manage"  # source database connections (the platform admin)
     SHARING_READ = "sharing:read"  # applications and grants (own department: as consumer or provider)
     SHARING_APPLY = "sharing:apply"  # apply for / subscribe to data for the department's applications
     SHARING_APPROVE = "sharing:approve"  # the provider department decides and revokes
@@ -91,6 +92,7 @@ ROLE_PERMISSIONS: dict[Role, dict[Permission, Scope]] = {
         P.INVENTORY_EDIT: S.ALL,
         P.STANDARDS_EDIT: S.ALL,  # data elements and code sets of the node
         P.COLLECTION_READ: S.ALL,  # monitors every department's batches; never sees quarantined records
+        P.CONNECTION_MANAGE: S.ALL,  # registers the departments' source database connections
         P.SHARING_READ: S.ALL,
         P.SHARING_STATS: S.ALL,
     },

@@ -19,6 +19,7 @@ from govshare.catalog import dcat_cli, excel_cli  # noqa: F401 - they register t
 from govshare.catalog.cli import catalog_app
 from govshare.cli.context import JsonOption, database, emit, fail, run, settings
 from govshare.collection import cli as collection_cli
+from govshare.collection.connections_cli import connection_app
 from govshare.core import migrations
 from govshare.demo import jobs as demo_jobs
 from govshare.demo import service as demo
@@ -47,6 +48,7 @@ app.command("records")(collection_cli.records_command)
 app.add_typer(collection_cli.batches_app, name="batches")
 app.add_typer(collection_cli.quarantine_app, name="quarantine")
 app.add_typer(collection_cli.sources_app, name="sources")
+app.add_typer(connection_app, name="connection")
 app.add_typer(db_app, name="db")
 
 

@@ -170,6 +170,17 @@ def show(batch_id: int = typer.Argument(...), as_json: bool = JsonOption) -> Non
     emit(as_json, summary(out), lambda: describe(out))
 
 
+@batches_app.command("watchdog")
+def watchdog(as_json: bool = JsonOption) -> None:
+    """把已中断（进程已不在或超时无心跳）的运行中批次标为失败并释放资源；适合由 cron 每几分钟调用。"""
+    failed = run(lambda s, a: service.detect_dead_batches(s, a))
+    emit(
+        as_json,
+        {"failed": failed},
+        lambda: f"已将批次 {'、'.join(map(str, failed))} 标为中断" if failed else "没有中断的批次",
+    )
+
+
 @quarantine_app.command("export")
 def quarantine_export(
     batch_id: int = typer.Argument(..., help="批次号"),

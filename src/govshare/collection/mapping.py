@@ -7,8 +7,8 @@ the value maps, normalizers and validators per item, the key, the cursor and the
       path: ga_rk.csv                 # files, relative to the mapping file (the CLI's SOURCE argument wins)
       encoding: auto                  # auto utf-8 gbk gb18030
       header_row: auto                # or the 1-based row of the header
-      url: ${GA_RKGL_DB}              # databases: ${NAME} reads the environment, so no password is stored
-      table: rk_jbxx                  # or query: select …
+      connection: 公安人口库          # databases: a connection the platform administrator registered
+      table: rk_jbxx                  # or query: select … (only the connection's allowed tables)
     mode: full                        # full | incremental
     key: [gmsfhm]                     # default: the catalog's key items
     cursor: gxsj                      # the item that orders rows (incremental reads, collapse by key)
@@ -20,22 +20,20 @@ the value maps, normalizers and validators per item, the key, the cursor and the
       hjdz: {from: 住址, normalize: [text]}
     warnings: [sex_vs_id, birth_vs_id]
 
+A mapping never holds a database URL or an environment reference: `source.url` and any `${…}` are refused
+with the field named (issue #12); the registry (`collection/connections.py`) alone reads URLs.
+
 The full reference, with what runs by default per data type and standard, is docs/collection.md.
 """
 
 from __future__ import annotations
 
-import os
 import re
-from contextlib import suppress
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import parse_qsl, urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from govshare.errors import FieldError, InvalidInput
 from govshare.standards import registry
@@ -49,15 +47,8 @@ CONSISTENCY_CHECKS = {
     "birth_vs_id": "出生日期与公民身份号码中的出生日期不一致",
 }
 NORMALIZERS = ("trim", "text", "nfkc", "upper", "lower")
-_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-# query parameters that carry a secret in the drivers we connect with (libpq: password, sslpassword,
-# oauth_client_secret; PyMySQL: passwd): any name holding one of these words
-SECRET_WORDS = ("password", "passwd", "pwd", "secret", "token")
-
-
-def _secret_parameter(name: str) -> bool:
-    return any(word in name.lower() for word in SECRET_WORDS)
-
+URL_REFUSED = "映射中不能填写数据库连接地址：请改用 source.connection 填写平台管理员登记的数据源连接名称"
+REFERENCE_REFUSED = "映射中不能用 ${…} 引用环境变量：数据库连接请用 source.connection"
 
 _FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
@@ -73,7 +64,8 @@ class SourceSpec(_Strict):
     delimiter: str | None = Field(None, min_length=1, max_length=1)
     header_row: int | Literal["auto"] | None = None
     sheet: str | int | None = None
-    url: str | None = None
+    connection: str | None = Field(None, min_length=1, max_length=100)
+    url: str | None = None  # refused: kept only to name the field in the error
     table: str | None = None
     query: str | None = None
 
@@ -99,28 +91,11 @@ class SourceSpec(_Strict):
 
     @field_validator("url")
     @classmethod
-    def _no_password(cls, value: str | None) -> str | None:
-        """A password is never written into a mapping (mappings are stored with sources and batches): not
-        in the URL's user part, whatever characters it holds, nor in a password-like query parameter. The
-        user part is read both ways the readers' drivers read it: up to the first "@" (SQLAlchemy's URL,
-        which also takes a "/" inside a password) and up to the last "@" (`urlsplit`, the MySQL reader)."""
-        if not value or _ENV.fullmatch(value.strip()):
-            return value
-        try:
-            split = urlsplit(value)
-            secrets = [split.password] if split.password is not None else []
-            parameters = parse_qsl(split.query, keep_blank_values=True)
-        except ValueError:
-            raise ValueError("数据库连接地址格式不正确") from None
-        with suppress(ArgumentError, ValueError):  # e.g. libpq's multi-host URLs, which make_url refuses
-            password = make_url(value).password
-            if password is not None:
-                secrets.append(password)
-        secrets += [given for name, given in parameters if _secret_parameter(name)]
-        if any(not _ENV.fullmatch(secret) for secret in secrets):
-            raise ValueError(
-                "数据库口令不能写在映射中：请写作环境变量，如 url: ${GA_DB} 或 mysql://用户:${GA_DB_PW}@主机/库"
-            )
+    def _no_url(cls, value: str | None) -> str | None:
+        """Mappings are written by department stewards: a URL would let them reach any database the node
+        can reach, the node's own included. Databases are reached through registered connections."""
+        if value is not None:
+            raise ValueError(URL_REFUSED)
         return value
 
     @model_validator(mode="after")
@@ -128,19 +103,6 @@ class SourceSpec(_Strict):
         if self.table and self.query:
             raise ValueError("table 与 query 只能填一个")
         return self
-
-    def resolved_url(self) -> str | None:
-        """`url` with ${NAME} read from the environment; a missing variable is an error naming it."""
-        if self.url is None:
-            return None
-
-        def value(match: re.Match[str]) -> str:
-            name = match.group(1)
-            if name not in os.environ:
-                raise InvalidInput.on("source.url", f"环境变量 {name} 未设置")
-            return os.environ[name]
-
-        return _ENV.sub(value, self.url)
 
 
 class ColumnSpec(_Strict):
@@ -256,10 +218,32 @@ class Mapping(_Strict):
         return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
 
 
+def _references(value: Any, path: str) -> list[FieldError]:
+    """Every place a `${…}` is written (keys and values), by field path."""
+    found: list[FieldError] = []
+    if isinstance(value, str):
+        if "${" in value:
+            found.append(FieldError(path, REFERENCE_REFUSED))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str) and "${" in key:
+                found.append(FieldError(where, REFERENCE_REFUSED))
+            found += _references(item, where)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _references(item, f"{path}.{index}")
+    return found
+
+
 def parse_mapping(data: Any, *, base_dir: Path | None = None, where: str = "mapping") -> Mapping:
     """A Mapping from parsed YAML/JSON; errors name the field path."""
     if not isinstance(data, dict):
         raise InvalidInput.on(where, "映射文件须是一个 YAML 对象（键: 值）")
+    references = _references(data, "")[:20]
+    if references:
+        detail = "；".join(f"{e.field}：{e.message}" for e in references)
+        raise InvalidInput(f"映射文件有误：{detail}", errors=references)
     try:
         mapping = Mapping.model_validate(data)
     except ValidationError as exc:
@@ -291,10 +275,22 @@ def read_mapping(path: Path) -> Mapping:
     return load_mapping(text, base_dir=path.parent)
 
 
-def kind_of(mapping: Mapping, path: Path | None) -> str:
-    """The source kind: declared, else from the file's extension."""
-    if mapping.source.kind:
-        return mapping.source.kind
+def kind_of(mapping: Mapping, path: Path | None, connection_kind: str | None = None) -> str:
+    """The source kind: a file's declared kind or extension, or the kind of the named connection (which
+    a declared database kind must match)."""
+    declared = mapping.source.kind
+    if path is None and mapping.source.connection:
+        if connection_kind is None:
+            raise InvalidInput.on("source.connection", "数据源连接未解析")
+        if declared not in (None, connection_kind):
+            raise InvalidInput.on(
+                "source.kind", f"source.kind 为 {declared}，而数据源连接的类型为 {connection_kind}"
+            )
+        return connection_kind
+    if declared in DATABASE_KINDS and path is None:
+        raise InvalidInput.on("source.connection", "数据库来源须用 source.connection 指定数据源连接")
+    if declared:
+        return declared
     if path is not None:
         suffix = path.suffix.lower().lstrip(".")
         if suffix in FILE_KINDS:
@@ -304,16 +300,4 @@ def kind_of(mapping: Mapping, path: Path | None) -> str:
         raise InvalidInput.on(
             "source.kind", f"无法从扩展名“.{suffix}”判断文件类型，请在映射中填写 source.kind"
         )
-    if mapping.source.url:
-        try:
-            url = mapping.source.resolved_url() or mapping.source.url
-        except InvalidInput:
-            url = mapping.source.url  # the variable is not set here; the scheme may still be written out
-        scheme = url.split(":", 1)[0].lower()
-        if scheme.startswith("postgres"):
-            return "postgresql"
-        if scheme in ("mysql", "mariadb") or scheme.startswith("mysql+"):
-            return "mysql"
-        if scheme == "sqlite":
-            return "sqlite"
-    raise InvalidInput.on("source", "映射未说明数据来源（source.path、source.url 或命令行的 SOURCE）")
+    raise InvalidInput.on("source", "映射未说明数据来源（source.path、source.connection 或命令行的 SOURCE）")

@@ -19,8 +19,8 @@ from govshare.auth.actor import Actor
 from govshare.auth.guard import action
 from govshare.catalog.repository import CatalogRepository
 from govshare.catalog.vocabulary import UpdateCycle, VersionState
-from govshare.collection import pipeline, policies, store
-from govshare.collection.mapping import Mapping, kind_of, load_mapping
+from govshare.collection import connections, pipeline, policies, store
+from govshare.collection.mapping import DATABASE_KINDS, Mapping, kind_of, load_mapping
 from govshare.collection.plan import build_plan
 from govshare.collection.repository import CollectionRepository
 from govshare.collection.schemas import BatchOut, DueSource, QuarantineOut, SourceCreate, SourceOut
@@ -50,6 +50,7 @@ class Started:
     mapping: Mapping
     kind: str  # the source kind (csv, postgresql, push …)
     cursor_after: str | None  # incremental database reads start after this
+    opened: connections.Opened | None = None  # a database source's connection, table or checked query
 
 
 def _published(session: Session, reference: str) -> tuple[Resource, ResourceVersion]:
@@ -135,10 +136,21 @@ def _start(
 ) -> Started:
     policies.check(actor, permission, resource.department_id, "collection.start", resource.code or "")
     plan, items = build_plan(session, actor, version, mapping)
+    opened = None
+    if kind in DATABASE_KINDS:
+        if not mapping.source.connection:
+            raise InvalidInput.on("source.connection", "数据库来源须用 source.connection 指定数据源连接")
+        opened = connections.open_for(
+            session,
+            mapping.source.connection,
+            resource.department_id,
+            mapping.source.table,
+            mapping.source.query,
+        )
     repo = CollectionRepository(session)
-    running = repo.running(resource.id)
-    dead = _fail_dead(session, actor, running)
-    running = [b for b in running if b.id not in dead]
+    # the watchdog: every start fails the node's stuck batches (any resource), releasing their resources
+    dead = set(_fail_dead(session, Actor.system("watchdog"), repo.running()))
+    running = [b for b in repo.running(resource.id) if b.id not in dead]
     if running:
         raise Conflict(f"该资源正在归集（批次 {running[0].id}），请待其完成后再运行")
     mode = mode or mapping.mode
@@ -182,7 +194,7 @@ def _start(
         full=mode == "full",
         parent_id=parent_id,
     )
-    return Started(prepared, mapping, kind, cursor_after)
+    return Started(prepared, mapping, kind, cursor_after, opened)
 
 
 @action(RUN)
@@ -194,12 +206,19 @@ def start_ingest(
     *,
     source_path: str | None = None,
     mode: str | None = None,
+    node_file: bool = False,
 ) -> Started:
-    """Start a batch from a mapping given by hand (the CLI's `govshare ingest`)."""
+    """Start a batch from a mapping given by hand (the CLI's `govshare ingest`). A file named at the console
+    may be anywhere but the node's own database and data directory, unless the node wrote it itself
+    (`node_file`: the demo's generated files)."""
     found, version = _published(session, resource or mapping.resource or "")
     path = mapping.source_path(source_path)
-    kind = kind_of(mapping, path)
-    origin = str(path) if path is not None else f"{kind}:{mapping.source.table or 'query'}"
+    if path is not None and not node_file:
+        connections.check_operator_file(session, str(path))
+    kind = kind_of(mapping, path, _connection_kind(session, mapping, path, found.department_id))
+    origin = (
+        str(path) if path is not None else f"{mapping.source.connection}:{mapping.source.table or '查询'}"
+    )
     return _start(
         session,
         actor,
@@ -223,8 +242,11 @@ def register_source(session: Session, actor: Actor, data: SourceCreate) -> Sourc
             "mapping", "登记的数据源不能引用本机文件路径：文件请用 govshare ingest 归集，或推送"
         )
     build_plan(session, actor, version, mapping)  # the mapping must fit the catalog now
+    pushed = mapping.source.kind in (None, "push") and not mapping.source.connection
     kind = (
-        "push" if mapping.source.kind in (None, "push") and not mapping.source.url else kind_of(mapping, None)
+        "push"
+        if pushed
+        else kind_of(mapping, None, _connection_kind(session, mapping, None, resource.department_id))
     )
     if data.update_cycle is not None and data.update_cycle not in CYCLES:
         raise InvalidInput.on("update_cycle", f"更新周期须为：{'、'.join(CYCLES)}")
@@ -245,6 +267,14 @@ def register_source(session: Session, actor: Actor, data: SourceCreate) -> Sourc
         detail={"resource": resource.code, "name": data.name, "kind": kind},
     )
     return SourceOut.model_validate(source)
+
+
+def _connection_kind(session: Session, mapping: Mapping, path: Any, department_id: int) -> str | None:
+    """The kind of the mapping's connection (its table or query checked against it), if it names one."""
+    spec = mapping.source
+    if path is not None or not spec.connection:
+        return None
+    return connections.check_mapping(session, spec.connection, department_id, spec.table, spec.query)
 
 
 def _source(session: Session, source_id: int) -> tuple[Source, Resource, ResourceVersion]:

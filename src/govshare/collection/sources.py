@@ -1,4 +1,7 @@
-"""Opening the reader a started batch needs: a file, a database table or query, or pushed records."""
+"""Opening the reader a started batch needs: a file, a database table or query, or pushed records.
+
+A database batch reads through the connection `service._start` opened from the registry
+(`collection/connections.py`): the URL, the table or the query as checked there; the mapping holds no URL."""
 
 from __future__ import annotations
 
@@ -49,18 +52,22 @@ def open_reader(
             raise SourceUnreadable(f"文件 {file_path} 不存在或不可读")
         return open_file(Path(file_path), kind, options)
     if started.kind in DATABASE_KINDS:
-        url = mapping.source.resolved_url()
-        if not url:
-            raise SourceUnreadable("映射未给出数据库连接（source.url，如 ${GA_DB_URL}）")
+        opened = started.opened
+        if opened is None:
+            raise SourceUnreadable("映射未给出数据源连接（source.connection）")
         cursor_column = None
         if mapping.cursor:
             cursor_column = next(i.source for i in started.prepared.plan.items if i.field == mapping.cursor)
+        connection = opened.connection
         return open_database(
-            url,
-            table=mapping.source.table,
-            query=mapping.source.query,
+            connection.url,
+            table=opened.table,
+            query=opened.query,
             cursor_column=cursor_column,
             after=started.cursor_after,
             options=options,
+            name=connection.name,
+            connect_timeout=connection.connect_timeout,
+            read_timeout=connection.read_timeout,
         )
     raise SourceUnreadable(f"数据源类型 {started.kind} 需要推送数据")

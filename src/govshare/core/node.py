@@ -34,6 +34,10 @@ class NodeConfig:
     collection_memory_mb: int = 1024
     collection_chunk_rows: int = 100_000
     collection_dead_after_minutes: int = 10
+    data_dir: Path = Path("data")
+    source_dirs: tuple[Path, ...] = ()
+    source_connect_timeout_seconds: int = 10
+    source_read_timeout_seconds: int = 300
     data_rate_per_second: int = 200
     data_page_max: int = 1000
     data_query_timeout_ms: int = 3000
@@ -60,6 +64,10 @@ class NodeConfig:
             collection_memory_mb=settings.collection_memory_mb,
             collection_chunk_rows=settings.collection_chunk_rows,
             collection_dead_after_minutes=settings.collection_dead_after_minutes,
+            data_dir=settings.data_dir,
+            source_dirs=settings.source_directories,
+            source_connect_timeout_seconds=settings.source_connect_timeout_seconds,
+            source_read_timeout_seconds=settings.source_read_timeout_seconds,
             data_rate_per_second=settings.data_rate_per_second,
             data_page_max=settings.data_page_max,
             data_query_timeout_ms=settings.data_query_timeout_ms,

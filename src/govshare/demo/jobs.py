@@ -23,7 +23,7 @@ def load_sources(db: Database, actor: Actor, directory: Path) -> list[BatchOut]:
             if service.list_batches(session, actor, resource=source.resource, status="succeeded", limit=1):
                 continue
             started = service.start_ingest(
-                session, actor, source.resource, mapping, source_path=str(source.data_file)
+                session, actor, source.resource, mapping, source_path=str(source.data_file), node_file=True
             )
         batch = jobs.run_started(db, actor, started, path=str(source.data_file))
         with db.transaction(readonly=True) as session:

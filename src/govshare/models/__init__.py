@@ -10,7 +10,7 @@ from govshare.models.catalog import (
     SearchDocument,
     SearchToken,
 )
-from govshare.models.collection import Batch, QuarantineRow, RecordTable, Source
+from govshare.models.collection import Batch, QuarantineRow, RecordTable, Source, SourceConnection
 from govshare.models.identity import ApiKey, Application, Department, User, UserRole, WebSession
 from govshare.models.inventory import InfoSystem
 from govshare.models.opendata import OpenUsageDaily
@@ -43,6 +43,7 @@ __all__ = [
     "ShareGrant",
     "ShareRequest",
     "Source",
+    "SourceConnection",
     "UsageDaily",
     "User",
     "UserRole",

@@ -19,6 +19,27 @@ from govshare.models.base import Base
 RECORD_TABLE_PREFIX = "rs_"
 
 
+class SourceConnection(Base):
+    """A database connection (数据源连接) registered by the platform administrator for one department: the
+    only way a mapping reaches a database (`source.connection: <name>`). `reference` says where the URL is
+    read (`env:NAME` or `file:/path`; a SQLite connection's file path, inside GOVSHARE_SOURCE_DIRS): the URL
+    itself is never stored, returned or shown. `allowed_tables` lists the `table`, `schema.table` or
+    `schema.*` that mappings may read through it (docs/collection.md)."""
+
+    __tablename__ = "collection_connection"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # postgresql / mysql / sqlite
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id", ondelete="RESTRICT"), index=True)
+    reference: Mapped[str] = mapped_column(String(500))
+    allowed_tables: Mapped[list[str]] = mapped_column(JSON)
+    enabled: Mapped[bool] = mapped_column(default=True)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Source(Base):
     """A department's data source (数据源) bound to one resource: a file location, a database table or
     query, or a push endpoint, with its mapping."""

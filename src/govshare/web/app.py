@@ -18,6 +18,7 @@ from govshare.catalog.api import router as catalog_router
 from govshare.catalog.dcat_api import router as dcat_router
 from govshare.catalog.excel_api import router as excel_router
 from govshare.collection.api import router as collection_router
+from govshare.collection.connections_api import router as connections_router
 from govshare.core.db import Database
 from govshare.identity.api import router as identity_router
 from govshare.inventory.api import router as inventory_router
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         inventory_router,
         standards_router,
         collection_router,
+        connections_router,
         sharing_router,
         trace_router,
         data_router,

@@ -130,6 +130,8 @@ def _source_lines(mapping: Mapping) -> list[tuple[str, str]]:
         lines.append(("表头行", f"第 {spec.header_row} 行"))
     if spec.sheet is not None:
         lines.append(("工作表", str(spec.sheet)))
+    if spec.connection:
+        lines.append(("数据源连接", spec.connection))
     if spec.url:
         lines.append(("连接地址", mask_url(spec.url)))
     if spec.table:
