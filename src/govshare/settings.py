@@ -155,6 +155,27 @@ class Settings(BaseSettings):
         1_000_000, ge=1, description="无条件订阅授权的默认配额：每日返回记录数。"
     )
 
+    backup_key: SecretStr | None = Field(
+        None,
+        description="备份加密密钥（至少 32 个字符，不能与会话密钥或审计密钥相同）：由它经 HKDF-SM3 派生每个"
+        "备份文件的 SM4-GCM 密钥；保存在数据库与备份之外。未设置时不能备份。",
+    )
+    backup_dir: Path | None = Field(None, description="备份文件目录；不设置时为数据目录下的 backups。")
+    backup_offsite_dir: Path | None = Field(
+        None, description="异地备份目录（另一台机器或存储挂载的目录）：每个新备份复制到这里并核对字节。"
+    )
+    backup_keep: str = Field(
+        "7", pattern=r"^[1-9][0-9]{0,5}d?$", description="保留多少备份：份数（如 7）或天数（如 30d）。"
+    )
+    backup_verify_database_url: str | None = Field(
+        None,
+        description="校验 PostgreSQL 备份时创建临时数据库所用的服务器连接串（须有 CREATEDB 权限）；"
+        "不设置时用节点自己的数据库服务器。",
+    )
+    backup_pg_bin_dir: Path | None = Field(
+        None, description="pg_dump / pg_restore 所在目录（与数据库服务器同一大版本）；不设置时从 PATH 查找。"
+    )
+
     @field_validator("node_division_code")
     @classmethod
     def _division_is_six_digits(cls, value: str) -> str:
@@ -182,6 +203,17 @@ class Settings(BaseSettings):
         same_keys = self.secret_key.get_secret_value() == self.audit_key.get_secret_value()
         if self.env != "development" and same_keys:
             raise ValueError("GOVSHARE_SECRET_KEY 与 GOVSHARE_AUDIT_KEY 不能相同：请为审计日志设置单独的密钥")
+        return self
+
+    @model_validator(mode="after")
+    def _backup_key_is_its_own(self) -> Settings:
+        if self.backup_key is None or not self.backup_key.get_secret_value():
+            return self
+        value = self.backup_key.get_secret_value()
+        if len(value) < MIN_SECRET_LENGTH:
+            raise ValueError(f"GOVSHARE_BACKUP_KEY 至少需要 {MIN_SECRET_LENGTH} 个字符")
+        if value in (self.secret_key.get_secret_value(), self.audit_key.get_secret_value()):
+            raise ValueError("GOVSHARE_BACKUP_KEY 不能与 GOVSHARE_SECRET_KEY 或 GOVSHARE_AUDIT_KEY 相同")
         return self
 
     @property

@@ -42,6 +42,7 @@ class Permission(StrEnum):
     SHARING_STATS = "sharing:stats"  # usage statistics (calls, rows, refusals)
     DATA_READ = "data:read"  # an application key calls the data API (within its grants)
     ACCESS_TRACE = "audit:trace"  # "who looked at me": accesses to one person or organisation
+    BACKUP_MANAGE = "backup:manage"  # backups: the console (Actor.system) only; no role holds it
 
 
 class Scope(StrEnum):

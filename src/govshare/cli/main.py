@@ -15,6 +15,7 @@ from govshare.applications.cli import app_app
 from govshare.audit.cli import audit_app
 from govshare.auth.actor import Actor
 from govshare.auth.permissions import Role
+from govshare.backup.cli import backup_app
 from govshare.catalog import dcat_cli, excel_cli  # noqa: F401 - they register their commands
 from govshare.catalog.cli import catalog_app
 from govshare.cli.context import JsonOption, database, emit, fail, run, settings
@@ -49,6 +50,7 @@ app.add_typer(collection_cli.batches_app, name="batches")
 app.add_typer(collection_cli.quarantine_app, name="quarantine")
 app.add_typer(collection_cli.sources_app, name="sources")
 app.add_typer(connection_app, name="connection")
+app.add_typer(backup_app, name="backup")
 app.add_typer(db_app, name="db")
 
 

@@ -1,0 +1,1 @@
+"""Verified, encrypted, off-site backups (docs/backup.md)."""
