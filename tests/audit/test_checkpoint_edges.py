@@ -132,3 +132,17 @@ def test_the_cli_writes_a_checkpoint_and_verify_exits_1_on_truncation(
     assert result.exit_code == 1
     report = json.loads(result.output)
     assert (report["ok"], report["problem"], report["first_bad_seq"]) == (False, "truncated", 4)
+
+
+def test_the_portal_verification_names_the_checkpoints(client: TestClient, db: Database) -> None:
+    from tests.web.portal_helpers import page, portal_login, post
+
+    factories.department(db, "GA")
+    factories.user(db, "auditor1", "GA", Role.AUDITOR)
+    jobs.write_checkpoint_job(db)
+    portal_login(client, "auditor1")
+    verified = post(client, "/audit/verify", page(client, "/audit"))
+    assert verified.status_code == 200, verified.text
+    assert "校验通过：审计日志哈希链完整" in verified.text
+    assert "与 1 个审计检查点一致（最新的记到第 2 条）" in verified.text
+    assert "写入审计检查点" in page(client, "/audit?action=audit.checkpoint")

@@ -220,3 +220,15 @@ def test_the_checkpoint_directory_comes_from_settings(db: Database, tmp_path: Pa
     assert [p.name for p in (tmp_path / "worm").iterdir() if p.suffix == ".json"] == [
         "checkpoint-00000001.json"
     ]
+
+
+def test_no_checkpoint_is_chained_to_a_forged_newest_one(db: Database) -> None:
+    _entries(db, 2)
+    _checkpoint(db)
+    _entries(db, 2)
+    path = _files(db)[0]
+    doc = json.loads(path.read_text("utf-8"))
+    path.write_text(json.dumps({**doc, "seq": 1}), "utf-8")
+    with pytest.raises(Conflict, match="第 1 个检查点签名不符"):
+        _checkpoint(db)
+    assert len(_files(db)) == 1

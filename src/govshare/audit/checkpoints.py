@@ -208,6 +208,15 @@ def load(directory: Path, checkers: dict[str, Signer]) -> Loaded:
     return Loaded(valid, forged)
 
 
+def load_latest(directory: Path, checkers: dict[str, Signer]) -> Checkpoint | Forged | None:
+    """The newest checkpoint file only (the next one chains to it), checked; None when there is none."""
+    files = _numbered_files(directory)
+    if not files:
+        return None
+    number, path = files[-1]
+    return _read(path, number, checkers)
+
+
 def _timestamp(value: datetime | None) -> str | None:
     return value.isoformat(timespec="microseconds") if value else None
 

@@ -106,7 +106,11 @@ def record_denial(session: Session, actor: Actor, error: PermissionDenied) -> Au
         target_type=ctx.target_type if ctx else None,
         target_id=ctx.target_id if ctx else None,
         outcome=DENIED,
-        detail={"permission": ctx.permission if ctx else "", "message": error.message},
+        detail={
+            "permission": ctx.permission if ctx else "",
+            "message": error.message,
+            **(ctx.extra if ctx else {}),
+        },
     )
 
 
@@ -179,13 +183,11 @@ def write_checkpoint(session: Session, actor: Actor) -> CheckpointResult:
     refusal = verification.head_refusal(head, config)
     if refusal is not None:
         raise Conflict(refusal.replace("已拒绝写入（操作未执行）", "未写入新检查点"))
-    loaded = checkpoints.load(config.audit_checkpoint_dir, checkpoints.verifiers(config.audit_key))
-    if loaded.forged:
-        bad = loaded.forged[0]
+    latest = checkpoints.load_latest(config.audit_checkpoint_dir, checkpoints.verifiers(config.audit_key))
+    if isinstance(latest, checkpoints.Forged):
         raise Conflict(
-            f"第 {bad.number} 个检查点{bad.reason}，未写入新检查点：请审计员运行 govshare audit verify"
+            f"第 {latest.number} 个检查点{latest.reason}，未写入新检查点：请审计员运行 govshare audit verify"
         )
-    latest = loaded.latest
     broken = verification.verify_since(session, latest, head)
     if broken is not None:
         raise Conflict(f"{broken.message}；未写入新检查点，请审计员运行 govshare audit verify")

@@ -61,6 +61,7 @@ ACTIONS = {
     "applications.key.revoke": "吊销接口密钥",
     "audit.read": "查看审计记录",
     "audit.verify": "校验审计链",
+    "audit.checkpoint": "写入审计检查点",
     "audit.trace": "谁查看了我",
     "identity.login": "登录",
     "identity.logout": "退出登录",
