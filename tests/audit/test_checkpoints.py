@@ -232,3 +232,23 @@ def test_no_checkpoint_is_chained_to_a_forged_newest_one(db: Database) -> None:
     with pytest.raises(Conflict, match="第 1 个检查点签名不符"):
         _checkpoint(db)
     assert len(_files(db)) == 1
+
+
+def test_a_fifo_or_symlink_in_place_of_a_checkpoint_is_forged_not_followed(
+    db: Database, tmp_path: Path
+) -> None:
+    import os
+
+    _entries(db, 2)
+    _checkpoint(db)
+    _entries(db, 1)
+    directory = db.config.audit_checkpoint_dir
+    os.mkfifo(directory / "checkpoint-00000002.json")  # reading it would block verification forever
+    report = _verify(db)
+    assert (report.ok, report.problem) == (False, "checkpoint_forged")
+    assert "第 2 个检查点" in report.message and "不是普通文件" in report.message
+    (directory / "checkpoint-00000002.json").unlink()
+    outside = tmp_path / "elsewhere.json"
+    outside.write_bytes(_files(db)[0].read_bytes())
+    (directory / "checkpoint-00000002.json").symlink_to(outside)
+    assert _verify(db).problem == "checkpoint_forged"

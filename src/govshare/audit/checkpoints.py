@@ -30,6 +30,7 @@ import json
 import os
 import re
 import secrets
+import stat
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -182,8 +183,9 @@ def any_checkpoint(directory: Path) -> bool:
 
 def _read(path: Path, number: int, checkers: dict[str, Signer]) -> Checkpoint | Forged:
     try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_FILE_BYTES + 1)
+        raw = _read_regular_file(path)
+        if raw is None:
+            return Forged(number, path.name, "不是普通文件")
         if len(raw) > MAX_FILE_BYTES:
             return Forged(number, path.name, "文件过大")
         doc = CheckpointDoc.model_validate(json.loads(raw.decode("utf-8")))
@@ -197,6 +199,19 @@ def _read(path: Path, number: int, checkers: dict[str, Signer]) -> Checkpoint | 
     if not checker.verify(signed_bytes(doc.model_dump()), doc.sig):
         return Forged(number, path.name, "签名不符")
     return Checkpoint(doc, path.name)
+
+
+def _read_regular_file(path: Path) -> bytes | None:
+    """At most MAX_FILE_BYTES + 1 bytes of a regular file; None for a symlink, FIFO, device or directory
+    (a FIFO put in the directory must not hang verification)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read(MAX_FILE_BYTES + 1)
+    finally:
+        os.close(fd)
 
 
 def load(directory: Path, checkers: dict[str, Signer]) -> Loaded:
