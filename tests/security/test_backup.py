@@ -28,6 +28,7 @@ from govshare.backup.container import (
     EncryptedWriter,
 )
 from govshare.core.db import Database
+from govshare.core.sm import sm3_hex
 from govshare.errors import GovshareError
 from govshare.settings import Settings
 from tests import factories
@@ -174,6 +175,14 @@ def test_parts_the_manifest_does_not_list_or_that_differ_are_refused(tmp_path: P
         read_archive(io.BytesIO(blob), BACKUP_KEY, tmp_path / "again")
     with pytest.raises(BackupInvalid, match="没有清单"):
         read_archive(io.BytesIO(_crafted([(part, b"smuggled")])), BACKUP_KEY, tmp_path / "third")
+    body["parts"] = [{"name": "files/extra.txt", "size": 8, "sm3": sm3_hex(b"smuggled")}]
+    blob = _crafted([(part, b"smuggled"), (manifest, json.dumps(body).encode())])
+    with pytest.raises(BackupInvalid, match="没有数据库部分"):
+        read_archive(io.BytesIO(blob), BACKUP_KEY, tmp_path / "fourth")
+    body["database"]["part"] = "files/extra.txt"  # type: ignore[index]
+    blob = _crafted([(part, b"smuggled"), (manifest, json.dumps(body).encode())])
+    with pytest.raises(BackupInvalid, match="备份清单无效"):
+        read_archive(io.BytesIO(blob), BACKUP_KEY, tmp_path / "fifth")
 
 
 def _node(settings: Settings, tmp_path: Path) -> Settings:

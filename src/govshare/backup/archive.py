@@ -89,7 +89,7 @@ def write_archive(sink: BinaryIO, key: str, sources: Iterable[Source], manifest:
     writer = EncryptedWriter(sink, key)
     with (
         gzip.GzipFile(fileobj=writer, mode="wb", compresslevel=GZIP_LEVEL, mtime=0) as zipped,
-        tarfile.open(fileobj=zipped, mode="w|", format=tarfile.PAX_FORMAT) as tar,
+        tarfile.open(fileobj=zipped, mode="w|", format=tarfile.PAX_FORMAT, copybufsize=COPY_BUFFER) as tar,
     ):
         for source in sources:
             info = tarfile.TarInfo(source.name)
@@ -179,6 +179,8 @@ def read_archive(source: BinaryIO, key: str, into: Path | None) -> Manifest:
             raise BackupInvalid(f"备份中的 {name} 不在清单中")
         if listed[name] != seen[name]:
             raise BackupInvalid(f"{name} 的大小或 SM3 摘要与清单不符")
+    if manifest.database.part not in listed:
+        raise BackupInvalid(f"备份中没有数据库部分 {manifest.database.part}")
     return manifest
 
 

@@ -4,7 +4,8 @@ Every table of the database (the ORM tables, the `rs_*` record tables, `alembic_
 columns in name order and its rows in primary-key order (binary order for text keys on both databases:
 PostgreSQL is asked for `COLLATE "C"`); each value is written canonically (timestamps as naive UTC with
 microseconds, JSON with sorted keys, bytes in hex, decimals normalised, floats as Python writes them)
-as one JSON line per row, and the lines are hashed with SM3. The node's digest is the SM3 of the list `table, rows, table digest`.
+as one JSON line per row, and the lines are hashed with SM3. The node's digest is the SM3 of the list
+`table, rows, table digest`.
 
 Two nodes with the same digest hold the same rows, whatever their files, pages, WAL or TOAST look like:
 `govshare backup digest` prints it for a live node, and a restore is checked against it.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class Part(BaseModel):
@@ -38,6 +38,9 @@ class AuditHeadEntry(BaseModel):
     key_check: str | None = None
 
 
+DATABASE_PARTS = {"sqlite": "database/sqlite.db", "postgresql": "database/postgresql.dump"}
+
+
 class DatabaseEntry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -46,6 +49,12 @@ class DatabaseEntry(BaseModel):
     server_version: str
     tool: str
     revision: str | None
+
+    @model_validator(mode="after")
+    def _part_is_the_kinds_own(self) -> DatabaseEntry:
+        if self.part != DATABASE_PARTS[self.kind]:
+            raise ValueError(f"database.part must be {DATABASE_PARTS[self.kind]}")
+        return self
 
 
 class Manifest(BaseModel):
