@@ -120,7 +120,9 @@ def test_downloads_hold_exactly_the_opened_items_and_all_current_rows(
     _no_secrets(response.content)
     reader = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert list(reader[0]) == OPENED
-    assert {(r["tyshxydm"], r["mc"], r["clrq"], float(r["zczj"])) for r in reader} == EXPECTED_ROWS
+    # a name that looks like a formula is written with a leading ' in CSV (issue #12): never live in Excel
+    in_csv = {(c, "'=1+1" if n == "=1+1" else n, d, z) for c, n, d, z in EXPECTED_ROWS}
+    assert {(r["tyshxydm"], r["mc"], r["clrq"], float(r["zczj"])) for r in reader} == in_csv
 
     response = client.get(url, params={"format": "json"})
     assert response.status_code == 200

@@ -13,6 +13,7 @@ from openpyxl.cell import WriteOnlyCell
 
 from govshare.collection.pipeline import ROW_NUMBER_COLUMN
 from govshare.collection.schemas import QuarantineOut
+from govshare.core.csvsafe import neutralize
 
 LEAD = [ROW_NUMBER_COLUMN, "问题字段", "规则", "原因"]
 RAW_LINE = "原始内容"  # the column holding a line that could not be parsed at all
@@ -46,8 +47,8 @@ def to_csv(rows: list[QuarantineOut]) -> bytes:
     header, body = _table(rows)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(body)
+    writer.writerow([neutralize(v) for v in header])
+    writer.writerows([neutralize(v) for v in line] for line in body)  # no live formulas in Excel
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from govshare.auth.actor import Actor
 from govshare.auth.guard import public_action
+from govshare.core.csvsafe import neutralize_frame
 from govshare.core.node import node_config
 from govshare.errors import InvalidInput, NotFound
 from govshare.opendata import service
@@ -119,7 +120,7 @@ def _csv(frames: Iterator[pl.DataFrame], dataset: OpenDataset, out: BinaryIO) ->
     header = True
     for frame in frames:
         if header or frame.height:
-            out.write(frame.write_csv(include_header=header).encode())
+            out.write(neutralize_frame(frame).write_csv(include_header=header).encode())
         header = False
 
 

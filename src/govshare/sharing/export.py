@@ -15,6 +15,7 @@ import polars as pl
 import pyarrow.parquet as pq
 from sqlalchemy import Boolean, Date, DateTime, Float, Integer, select
 
+from govshare.core.csvsafe import neutralize_frame
 from govshare.core.db import Database
 from govshare.sharing.data_service import ExportPlan
 from govshare.sharing.masking import mask_frame
@@ -50,7 +51,7 @@ def stream(db: Database, plan: ExportPlan) -> Iterator[bytes]:
         any_rows = False
         for frame in _frames(db, plan):
             any_rows = True
-            yield frame.write_csv(include_header=header).encode()
+            yield neutralize_frame(frame).write_csv(include_header=header).encode()  # no live formulas
             header = False
         if not any_rows:
             yield (",".join(plan.columns) + "\n").encode()
