@@ -89,7 +89,7 @@ def write_archive(sink: BinaryIO, key: str, sources: Iterable[Source], manifest:
     writer = EncryptedWriter(sink, key)
     with (
         gzip.GzipFile(fileobj=writer, mode="wb", compresslevel=GZIP_LEVEL, mtime=0) as zipped,
-        tarfile.open(fileobj=zipped, mode="w|", format=tarfile.PAX_FORMAT, copybufsize=COPY_BUFFER) as tar,
+        tarfile.open(fileobj=zipped, mode="w|", format=tarfile.PAX_FORMAT) as tar,
     ):
         for source in sources:
             info = tarfile.TarInfo(source.name)
