@@ -114,6 +114,25 @@ class Settings(BaseSettings):
     collection_dead_after_minutes: int = Field(
         10, ge=1, le=1440, description="运行中的归集批次超过多少分钟没有心跳即判定为已中断（进程被终止）。"
     )
+    collection_quote_span_lines: int = Field(
+        5,
+        ge=2,
+        le=1000,
+        description="CSV 引号内的值最多跨多少行；超过即判定为未闭合的多余引号，"
+        "只隔离该行，其后各行单独解析。",
+    )
+    collection_quote_span_bytes: int = Field(
+        4096,
+        ge=256,
+        le=1_048_576,
+        description="CSV 引号内的值最多占多少字节；超过即判定为未闭合的多余引号（同上）。",
+    )
+    collection_max_removal_share: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="全量归集最多可关闭现有记录的比例；超过即拒绝该批次，除非运行时明确允许（--allow-removals）。",
+    )
     source_dirs: str = Field(
         "",
         description="SQLite 数据源连接的文件只能位于这些目录之内（以“:”分隔的绝对路径）；"

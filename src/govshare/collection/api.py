@@ -157,10 +157,11 @@ def run_source(
     tasks: BackgroundTasks,
     source_id: int = SOURCE_ID,
     mode: str | None = Query(None, pattern="^(full|incremental)$"),
+    allow_removals: bool = Query(False, description="全量时允许关闭超过设定比例的现有记录"),
     session: Session = DB_SESSION,
     actor: Actor = require(RUN),
 ) -> BatchOut:
-    started = service.start_source_run(session, actor, source_id, mode=mode)
+    started = service.start_source_run(session, actor, source_id, mode=mode, allow_removals=allow_removals)
     _in_background(tasks, database(request), actor, started)
     return _accepted(session, actor, started)
 

@@ -40,6 +40,12 @@ LABELS = {
     "removed": "全量移除",
 }
 STATUS = {"running": "运行中", "succeeded": "成功", "failed": "失败"}
+AllowRemovals = typer.Option(
+    False,
+    "--allow-removals",
+    help="全量方式下允许关闭超过 GOVSHARE_COLLECTION_MAX_REMOVAL_SHARE 比例的现有记录"
+    "（确认数据源确实已没有它们时）",
+)
 
 
 def summary(batch: BatchOut) -> dict[str, Any]:
@@ -58,11 +64,29 @@ def describe(batch: BatchOut) -> str:
         f"  {LABELS['warnings']} {batch.warnings}  {LABELS['removed']} {batch.removed}"
         + (f"  SM3 {batch.checksum}" if batch.checksum else ""),
     ]
+    lines += _notes(batch)
     if batch.rejected and batch.status == "succeeded":
         lines.append(f"  隔离数据下载：govshare quarantine export {batch.id} --output 隔离_{batch.id}.csv")
     if batch.error:
         lines.append(f"  错误：{batch.error}")
     return "\n".join(lines)
+
+
+def _notes(batch: BatchOut) -> list[str]:
+    """What the counts alone do not say: where the header was, stray quotes, records kept, same input."""
+    notes = []
+    if batch.header_row is not None:
+        notes.append(f"  表头：第{batch.header_row}行")
+    if batch.recovered:
+        notes.append(
+            f"  引号未闭合的行已单独隔离，其后本会被吞并的 {batch.recovered} 行已逐行读取"
+            "（见隔离数据 csv.quote）"
+        )
+    if batch.kept:
+        notes.append(f"  全量保留 {batch.kept} 条：其主键在本次数据中，但该行被隔离，原记录保持不变")
+    if batch.same_input_as is not None:
+        notes.append(f"  注意：本次输入与批次 {batch.same_input_as} 的输入完全相同（SM3 一致）")
+    return notes
 
 
 def _progress_printer(as_json: bool) -> Callable[[Batch], None] | None:
@@ -75,9 +99,10 @@ def _progress_printer(as_json: bool) -> Callable[[Batch], None] | None:
             percent = int(batch.bytes_done * 100 / max(batch.bytes_total, 1))
             filled = percent // 4
             bar = "█" * filled + "·" * (25 - filled)
-            text = f"\r  [{bar}] {percent:3d}%  已读 {batch.read} 行，隔离 {batch.rejected}"
+            counts = f"{LABELS['read']} {batch.read}，{LABELS['rejected']} {batch.rejected}"
+            text = f"\r  [{bar}] {percent:3d}%  {counts}"
         else:
-            text = f"\r  已读 {batch.read} 行，隔离 {batch.rejected}"
+            text = f"\r  {LABELS['read']} {batch.read}，{LABELS['rejected']} {batch.rejected}"
         if batch.read != state["shown"]:
             typer.echo(text, nl=False, err=True)
             state["shown"] = batch.read
@@ -121,6 +146,7 @@ def ingest(
     source: str = typer.Argument(None, help="数据文件（不填则用映射中的 source.path 或数据库）"),
     mapping: Path = typer.Option(..., "--mapping", "-m", help="映射文件（YAML），见 docs/collection.md"),
     mode: str = typer.Option(None, "--mode", help="full（全量替换）或 incremental（增量更新），默认按映射"),
+    allow_removals: bool = AllowRemovals,
     as_json: bool = JsonOption,
 ) -> None:
     """把一个文件或数据库表按映射归集到目录资源，打印批次统计。
@@ -133,7 +159,9 @@ def ingest(
     except GovshareError as exc:
         fail(exc.message, code=exc.code, exit_code=2)
     _run(
-        lambda s, a: service.start_ingest(s, a, resource, parsed, source_path=source, mode=mode),
+        lambda s, a: service.start_ingest(
+            s, a, resource, parsed, source_path=source, mode=mode, allow_removals=allow_removals
+        ),
         as_json,
         path=source,
     )
@@ -273,10 +301,14 @@ def sources_list(as_json: bool = JsonOption) -> None:
 def sources_run(
     source_id: int = typer.Argument(...),
     mode: str = typer.Option(None, "--mode"),
+    allow_removals: bool = AllowRemovals,
     as_json: bool = JsonOption,
 ) -> None:
     """立即运行一个数据源。"""
-    _run(lambda s, a: service.start_source_run(s, a, source_id, mode=mode), as_json)
+    _run(
+        lambda s, a: service.start_source_run(s, a, source_id, mode=mode, allow_removals=allow_removals),
+        as_json,
+    )
 
 
 @sources_app.command("run-due")
@@ -330,8 +362,14 @@ def records_command(
     conditions: dict[str, str] = {}
     for pair in where or []:
         field, sep, value = pair.partition("=")
-        if not sep or not field:
+        if not sep or not field.strip():
             fail(f"--where 须写作 字段=值：{pair}", code="invalid_input", exit_code=2)
+        if field.strip() in conditions:
+            fail(
+                f"--where 对信息项 {field.strip()} 给了不止一次；每个信息项只能给一个值",
+                code="invalid_input",
+                exit_code=2,
+            )
         conditions[field.strip()] = value
     moment = None
     if as_of:

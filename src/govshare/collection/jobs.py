@@ -37,6 +37,7 @@ def run_started(
             memory_mb=max(config.collection_memory_mb // 2, 64),
             path=path,
             records=records,
+            quote_span=(config.collection_quote_span_lines, config.collection_quote_span_bytes),
         )
     except SourceUnreadable as exc:
         return pipeline.fail(db, started.prepared.batch_id, exc.message)

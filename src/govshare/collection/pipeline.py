@@ -27,6 +27,7 @@ from govshare.audit import service as audit
 from govshare.auth.actor import Actor
 from govshare.collection import store
 from govshare.collection.readers.base import ORD, Malformed, SourceReader, SourceUnreadable
+from govshare.collection.repository import CollectionRepository
 from govshare.collection.scratch import Scratch
 from govshare.collection.transform import ChunkResult, Plan, transform
 from govshare.core.clock import utcnow
@@ -50,6 +51,7 @@ class PreparedBatch:
     table_fields: tuple[store.Field, ...]  # every item of the published version (the table's columns)
     full: bool
     parent_id: int | None = None
+    allow_removals: bool = False  # a full load may close more than GOVSHARE_COLLECTION_MAX_REMOVAL_SHARE
 
 
 @dataclass
@@ -65,6 +67,10 @@ def host_name() -> str:
 
 
 def _heartbeat(db: Database, batch_id: int, reader: SourceReader, tally: Tally, phase: str) -> None:
+    """Progress as the summary will count it: the records read so far plus the lines the reader could not
+    parse (a CSV reader knows all of those before its first chunk), so the last progress line and the
+    summary show the same number."""
+    malformed = len(reader.malformed) if phase == "reading" else 0
     with db.transaction() as session:
         session.execute(
             update(Batch)
@@ -72,8 +78,8 @@ def _heartbeat(db: Database, batch_id: int, reader: SourceReader, tally: Tally, 
             .values(
                 heartbeat_at=utcnow(),
                 phase=phase,
-                read=tally.read,
-                rejected=tally.rejected,
+                read=tally.read + malformed,
+                rejected=tally.rejected + malformed,
                 empty=tally.empty,
                 warnings=tally.warnings,
                 bytes_done=reader.progress.bytes_done,
@@ -197,9 +203,13 @@ def execute(
     try:
         memory = max(config.collection_memory_mb // 2, 64)  # the other half is the reader's
         with Scratch(config.work_dir, prepared.batch_id, memory_mb=memory) as scratch:
+            if reader.columns:  # known once the reader is open (files): check before reading the data
+                _missing_columns(reader, plan)
             any_chunk = False
             for chunk, result in _transformed(reader, plan):
                 any_chunk = True
+                if prepared.full and result.rejected.height:
+                    scratch.add_kept_keys(_keys_of(chunk, result.rejected, plan, reader.columns))
                 if prepared.parent_id is not None and ROW_NUMBER_COLUMN in chunk.columns:
                     pairs = chunk.select(ORD, pl.col(ROW_NUMBER_COLUMN).cast(pl.Int64, strict=False))
                     origin_rows.update(dict(pairs.drop_nulls().iter_rows()))
@@ -217,14 +227,19 @@ def execute(
                 _missing_columns(reader, plan)  # an empty source still needs the right header
             tally.read += len(reader.malformed)
             tally.rejected += len(reader.malformed)
+            if prepared.full and reader.malformed:
+                scratch.add_kept_keys(_malformed_keys(reader, plan))
             good = scratch.good_count()
             loaded_ords = scratch.good_ords() if origin_rows else set()
             unique = scratch.dedupe(plan.key, plan.cursor)
             cursor_to = _cursor_text(scratch.max_of(plan.cursor)) if plan.cursor else None
             _heartbeat(db, prepared.batch_id, reader, tally, "merging")
+            if on_progress is not None:
+                on_progress(_batch(db, prepared.batch_id))  # the final count, as the summary shows it
             loaded_rows = {row for o, row in origin_rows.items() if o in loaded_ords}
             with db.transaction() as session:
                 now = utcnow().replace(tzinfo=None)
+                share = None if prepared.allow_removals else config.collection_max_removal_share
                 table = store.ensure_table(session, prepared.resource_id, prepared.table_fields, plan.key)
                 counts = store.merge(
                     session,
@@ -237,6 +252,8 @@ def execute(
                     source_id=prepared.source_id,
                     full=prepared.full,
                     cursor=plan.cursor,
+                    kept_keys=scratch.kept_keys(config.collection_chunk_rows),
+                    max_removal_share=share,
                 )
                 _write_quarantine(session, prepared.batch_id, scratch, reader, config.collection_chunk_rows)
                 _resolve_parent(session, prepared, loaded_rows)
@@ -254,6 +271,8 @@ def execute(
                     "rejected": tally.rejected,
                     "warnings": tally.warnings,
                     "removed": counts.removed,
+                    "kept": counts.kept,
+                    "recovered": reader_figure(reader, "recovered") or 0,
                 }
                 for name, value in values.items():
                     setattr(batch, name, value)
@@ -262,6 +281,10 @@ def execute(
                 batch.checksum, batch.encoding = reader.checksum, reader.encoding
                 batch.bytes_done, batch.bytes_total = reader.progress.bytes_done, reader.progress.bytes_total
                 batch.cursor_to = cursor_to
+                batch.header_row = reader_figure(reader, "header_row")
+                previous = CollectionRepository(session).last_succeeded(prepared.resource_id, batch.id)
+                if previous is not None and reader.checksum and previous.checksum == reader.checksum:
+                    batch.same_input_as = previous.id
                 if prepared.source_id is not None:
                     source = session.get_one(Source, prepared.source_id)
                     source.last_success_at = batch.finished_at
@@ -277,13 +300,52 @@ def execute(
                 )
                 session.flush()
             return _batch(db, prepared.batch_id)
-    except SourceUnreadable as exc:
+    except (SourceUnreadable, store.TooManyRemovals) as exc:
         return fail(db, prepared.batch_id, exc.message)
     except Exception as exc:
         log.exception("batch %s failed", prepared.batch_id)
         message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
         fail(db, prepared.batch_id, f"归集失败：{message}"[:2000])
         raise
+
+
+def reader_figure(reader: SourceReader, name: str) -> int | None:
+    """A figure only some readers have (`header_row`, `recovered`; see readers.common.ReaderState)."""
+    value = getattr(reader, name, None)
+    return value if isinstance(value, int) else None
+
+
+def _key_plan(plan: Plan) -> Plan:
+    return Plan(items=tuple(i for i in plan.items if i.field in plan.key), key=plan.key)
+
+
+def _keys_of(chunk: pl.DataFrame, rejected: pl.DataFrame, plan: Plan, columns: list[str]) -> pl.DataFrame:
+    """The valid keys (typed as stored) of a chunk's rejected rows: present in the source, so a full load
+    must not take them for absent."""
+    rows = chunk.filter(pl.col(ORD).is_in(rejected.get_column(ORD).implode()))
+    present = [c for c in columns if c in rows.columns]
+    return transform(rows, _key_plan(plan), present).good.select(list(plan.key))
+
+
+def _malformed_keys(reader: SourceReader, plan: Plan) -> pl.DataFrame:
+    """The keys of CSV lines the reader could not parse, where the line still splits into the right number
+    of columns once its quotes are dropped (a stray quote, a line in another encoding)."""
+    delimiter, quote = getattr(reader, "delimiter", None), getattr(reader, "quote", "")
+    if not isinstance(delimiter, str) or not reader.columns:
+        return pl.DataFrame()
+    rows = []
+    for item in reader.malformed:
+        if "\n" in item.raw:
+            continue
+        text = item.raw.replace(quote, "") if isinstance(quote, str) and quote else item.raw
+        cells = text.split(delimiter)
+        if len(cells) == len(reader.columns):
+            rows.append(cells)
+    if not rows:
+        return pl.DataFrame()
+    frame = pl.DataFrame(rows, schema=dict.fromkeys(reader.columns, pl.String), orient="row")
+    frame = frame.with_columns(pl.int_range(1, frame.height + 1, dtype=pl.Int64).alias(ORD))
+    return transform(frame, _key_plan(plan), reader.columns).good.select(list(plan.key))
 
 
 def fail(db: Database, batch_id: int, message: str) -> Batch:

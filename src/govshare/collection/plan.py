@@ -5,13 +5,16 @@ key and cursor. Every mistake in the mapping is reported at once, naming the map
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
+import polars as pl
 from sqlalchemy.orm import Session
 
 from govshare.auth.actor import Actor
 from govshare.auth.permissions import Permission, Scope
 from govshare.collection.mapping import Mapping
-from govshare.collection.transform import ItemPlan, Plan
+from govshare.collection.readers.base import ORD
+from govshare.collection.transform import ItemPlan, Plan, transform
 from govshare.errors import FieldError, GovshareError, InvalidInput
 from govshare.models import CodeSet, ResourceItem, ResourceVersion
 from govshare.standards import registry
@@ -137,3 +140,38 @@ def build_plan(
         warnings=tuple(warnings),
     )
     return plan, list(version.items)
+
+
+def lookup_values(version: ResourceVersion, where: dict[str, str]) -> dict[str, Any]:
+    """Look-up values (`govshare records --where`) as collection stores them: each through its item's
+    validator and type (a 15-digit 公民身份号码 becomes its 18-digit form, a date in any accepted form a
+    date). A value the validator refuses is an error naming the item."""
+    items = {item.field_name: item for item in version.items}
+    values: dict[str, Any] = {}
+    errors: list[FieldError] = []
+    for name, raw in where.items():
+        item = items.get(name)
+        if item is None:
+            values[name] = raw
+            continue
+        validator = STANDARD_VALIDATORS.get((item.standard_ref or "").strip()) or TYPE_VALIDATORS.get(
+            item.data_type
+        )
+        step = ItemPlan(
+            field=name,
+            label=item.name,
+            data_type=item.data_type,
+            source=name,
+            check=registry.get(validator) if validator else None,
+        )
+        frame = pl.DataFrame({name: [raw], ORD: [1]}, schema={name: pl.String, ORD: pl.Int64})
+        result = transform(frame, Plan(items=(step,), key=(name,)), [name])
+        if result.rejected.height:
+            errors.append(FieldError(f"where.{name}", str(result.rejected.get_column("message")[0])))
+        elif result.good.height:
+            values[name] = result.good.get_column(name)[0]
+        else:
+            values[name] = None
+    if errors:
+        raise InvalidInput("；".join(e.message for e in errors), errors=errors)
+    return values

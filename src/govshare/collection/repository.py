@@ -32,6 +32,15 @@ class CollectionRepository:
             query = query.where(Batch.status == status)
         return list(self.session.scalars(query))
 
+    def last_succeeded(self, resource_id: int, before: int) -> Batch | None:
+        """The resource's latest succeeded batch before batch `before`."""
+        return self.session.scalars(
+            select(Batch)
+            .where(Batch.resource_id == resource_id, Batch.status == "succeeded", Batch.id < before)
+            .order_by(Batch.id.desc())
+            .limit(1)
+        ).first()
+
     def running(self, resource_id: int | None = None) -> list[Batch]:
         query = select(Batch).where(Batch.status == "running")
         if resource_id is not None:

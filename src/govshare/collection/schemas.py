@@ -46,6 +46,10 @@ class BatchOut(BaseModel):
     warnings: int
     removed: int
     cursor_to: str | None
+    header_row: int | None = None  # the header's row in the source file (CSV line, Excel sheet row)
+    recovered: int = 0  # CSV lines after a stray quote that it would have swallowed, read on their own
+    kept: int = 0  # full mode: current records kept because their keys are on quarantined rows
+    same_input_as: int | None = None  # an earlier batch whose input had the same SM3
 
     @property
     def accounted(self) -> int:

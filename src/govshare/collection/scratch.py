@@ -42,6 +42,7 @@ class Scratch:
         self._do(f"SET temp_directory = '{spill}'")
         self._do("SET preserve_insertion_order = false")
         self._good_created = False
+        self._kept_created = False
         self._do(
             "CREATE TABLE quarantine (_ord BIGINT, severity VARCHAR, "
             '"column" VARCHAR, rule VARCHAR, message VARCHAR, raw VARCHAR)'
@@ -89,6 +90,29 @@ class Scratch:
         if frame.height:
             columns = frame.select(list(QUARANTINE_SCHEMA))
             self._append("quarantine", columns, f"_ord, '{severity}', \"column\", rule, message, raw")
+
+    def add_kept_keys(self, frame: pl.DataFrame) -> None:
+        """Keys (typed, as the good rows hold them) that the source has on rows it could not load: a full
+        load must not take them for absent."""
+        if not frame.height:
+            return
+        if not self._kept_created:
+            self.con.register("incoming", frame.to_arrow())
+            try:
+                self._do("CREATE TABLE kept_keys AS SELECT * FROM incoming LIMIT 0")
+            finally:
+                self.con.unregister("incoming")
+            self._kept_created = True
+        self._append("kept_keys", frame)
+
+    def kept_keys(self, chunk_rows: int) -> Iterator[pl.DataFrame]:
+        """The kept keys, each once."""
+        if not self._kept_created:
+            return
+        for batch in self.con.sql("SELECT DISTINCT * FROM kept_keys").to_arrow_reader(chunk_rows):
+            frame = pl.from_arrow(batch)
+            assert isinstance(frame, pl.DataFrame)
+            yield frame
 
     def good_count(self) -> int:
         return int(self._scalar("SELECT count(*) FROM good")) if self._good_created else 0

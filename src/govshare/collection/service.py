@@ -21,7 +21,7 @@ from govshare.catalog.repository import CatalogRepository
 from govshare.catalog.vocabulary import UpdateCycle, VersionState
 from govshare.collection import connections, pipeline, policies, store
 from govshare.collection.mapping import DATABASE_KINDS, Mapping, kind_of, load_mapping
-from govshare.collection.plan import build_plan
+from govshare.collection.plan import build_plan, lookup_values
 from govshare.collection.repository import CollectionRepository
 from govshare.collection.schemas import BatchOut, DueSource, QuarantineOut, SourceCreate, SourceOut
 from govshare.collection.scratch import remove_leftovers
@@ -66,10 +66,22 @@ def _published(session: Session, reference: str) -> tuple[Resource, ResourceVers
             raise InvalidInput.on("resource", f"名称为“{reference}”的资源不止一个，请使用资源代码")
         resource = repo.by_id(matches[0].id) if matches else None
     if resource is None:
+        unpublished = session.scalars(
+            select(ResourceVersion)
+            .where(ResourceVersion.name == reference)
+            .order_by(ResourceVersion.id.desc())
+        ).first()
+        if unpublished is not None:
+            state = VersionState(unpublished.state).label
+            raise Conflict(
+                f"信息资源“{reference}”尚未发布（目录中为“{state}”），不能归集：须经审核发布后才能归集数据"
+            )
         raise NotFound(f"信息资源“{reference}”不存在")
     version = next((v for v in resource.versions if v.state == VersionState.PUBLISHED.value), None)
+    if resource.status == "withdrawn":
+        raise Conflict(f"信息资源“{reference}”已下架（撤销），不能归集")
     if version is None or resource.status != "active":
-        raise Conflict(f"信息资源“{reference}”未发布或已撤销，不能归集")
+        raise Conflict(f"信息资源“{reference}”尚未发布，不能归集：须经审核发布后才能归集数据")
     return resource, version
 
 
@@ -133,6 +145,7 @@ def _start(
     parent_id: int | None = None,
     mode: str | None = None,
     batch_kind: str = "run",
+    allow_removals: bool = False,
 ) -> Started:
     policies.check(actor, permission, resource.department_id, "collection.start", resource.code or "")
     plan, items = build_plan(session, actor, version, mapping)
@@ -193,6 +206,7 @@ def _start(
         table_fields=table_fields,
         full=mode == "full",
         parent_id=parent_id,
+        allow_removals=allow_removals,
     )
     return Started(prepared, mapping, kind, cursor_after, opened)
 
@@ -207,6 +221,7 @@ def start_ingest(
     source_path: str | None = None,
     mode: str | None = None,
     node_file: bool = False,
+    allow_removals: bool = False,
 ) -> Started:
     """Start a batch from a mapping given by hand (the CLI's `govshare ingest`). A file named at the console
     may be anywhere but the node's own database and data directory, unless the node wrote it itself
@@ -229,6 +244,7 @@ def start_ingest(
         kind=kind,
         permission=RUN,
         mode=mode,
+        allow_removals=allow_removals,
     )
 
 
@@ -288,7 +304,13 @@ def _source(session: Session, source_id: int) -> tuple[Source, Resource, Resourc
 
 @action(RUN)
 def start_source_run(
-    session: Session, actor: Actor, source_id: int, *, mode: str | None = None, upload_name: str | None = None
+    session: Session,
+    actor: Actor,
+    source_id: int,
+    *,
+    mode: str | None = None,
+    upload_name: str | None = None,
+    allow_removals: bool = False,
 ) -> Started:
     """Run a registered source; `upload_name` names the file a person uploaded for a file source (kept in
     the batch's origin for provenance, never a path on the node)."""
@@ -307,6 +329,7 @@ def start_source_run(
         permission=RUN,
         source=source,
         mode=mode,
+        allow_removals=allow_removals,
     )
 
 
@@ -490,6 +513,8 @@ def records(
     for name in where or {}:
         if name not in table.c:
             raise InvalidInput.on("where", f"没有信息项 {name}")
+    if where:  # as stored: through each item's validator (a 15-digit ID finds its 18-digit record)
+        where = lookup_values(_version, {k: str(v) for k, v in where.items()})
     rows = store.records(session, table, where=where, as_of=as_of, limit=limit)
     audit.record(
         session,

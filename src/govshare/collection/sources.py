@@ -13,7 +13,11 @@ from govshare.collection.service import Started
 
 
 def reader_options(
-    mapping: Mapping, chunk_rows: int, scratch_dir: Path | None = None, memory_mb: int = 1024
+    mapping: Mapping,
+    chunk_rows: int,
+    scratch_dir: Path | None = None,
+    memory_mb: int = 1024,
+    quote_span: tuple[int, int] = (5, 4096),
 ) -> ReaderOptions:
     spec = mapping.source
     return ReaderOptions(
@@ -25,6 +29,8 @@ def reader_options(
         chunk_rows=chunk_rows,
         scratch_dir=scratch_dir,
         memory_mb=memory_mb,
+        quote_span_lines=quote_span[0],
+        quote_span_bytes=quote_span[1],
     )
 
 
@@ -36,11 +42,12 @@ def open_reader(
     memory_mb: int = 1024,
     path: str | None = None,
     records: list[object] | None = None,
+    quote_span: tuple[int, int] = (5, 4096),
 ) -> SourceReader:
     from govshare.collection.readers import open_database, open_file, open_records
 
     mapping = started.mapping
-    options = reader_options(mapping, chunk_rows, scratch_dir, memory_mb)
+    options = reader_options(mapping, chunk_rows, scratch_dir, memory_mb, quote_span)
     if records is not None:
         return open_records(records, options)
     if started.kind in FILE_KINDS or path is not None:

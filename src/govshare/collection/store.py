@@ -150,6 +150,11 @@ class MergeCounts:
     unchanged: int = 0
     deleted: int = 0
     removed: int = 0
+    kept: int = 0  # full mode: current records not closed because their keys are on quarantined rows
+
+
+class TooManyRemovals(Conflict):
+    """A full load would close a larger share of the current records than the node allows."""
 
 
 def _is_postgres(session: Session) -> bool:
@@ -275,8 +280,15 @@ def merge(
     source_id: int | None,
     full: bool,
     cursor: str | None,
+    kept_keys: Iterable[pl.DataFrame] = (),
+    max_removal_share: float | None = None,
 ) -> MergeCounts:
-    """Apply one batch's deduplicated rows (one per key) to the record table; see the module docstring."""
+    """Apply one batch's deduplicated rows (one per key) to the record table; see the module docstring.
+
+    Full mode closes the current records whose keys the batch does not have, except those in `kept_keys`
+    (keys the source has on rows that were quarantined: present, not absent). When that would close more
+    than `max_removal_share` of the current records, TooManyRemovals is raised (the caller rolls back)."""
+
     postgres = _is_postgres(session)
     if session.execute(select(table.c._sid).limit(1)).first() is None:
         return _first_load(session, table, fields, chunks, now=now, batch_id=batch_id, source_id=source_id)
@@ -317,15 +329,7 @@ def merge(
         {"now": stamp},
     )
     if full:
-        absent = " AND ".join(f"s.{_quote(k)} = {name}.{_quote(k)}" for k in key)
-        result = session.execute(
-            text(
-                f"UPDATE {name} SET _valid_to = :now WHERE _valid_to IS NULL AND _batch_id <> :batch "
-                f"AND NOT EXISTS (SELECT 1 FROM stage_rows AS s WHERE {absent})"
-            ),
-            {"now": stamp, "batch": batch_id},
-        )
-        counts.removed = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        _full_removal(session, table, key, kept_keys, counts, stamp, batch_id, max_removal_share)
     field_sql = ", ".join(_quote(f) for f in fields)
     session.execute(
         text(
@@ -336,6 +340,61 @@ def merge(
     )
     session.execute(text("DROP TABLE stage_rows"))
     return counts
+
+
+def _full_removal(
+    session: Session,
+    table: Table,
+    key: Sequence[str],
+    kept_keys: Iterable[pl.DataFrame],
+    counts: MergeCounts,
+    stamp: Any,
+    batch_id: int,
+    max_share: float | None,
+) -> None:
+    """Close the current records whose keys are neither in the batch (`stage_rows`) nor kept."""
+    name = _quote(table.name)
+    postgres = _is_postgres(session)
+    columns = ", ".join(
+        f"{_quote(k)} {table.c[k].type.compile(dialect=session.get_bind().dialect)}" for k in key
+    )
+    if not postgres:
+        session.execute(text("DROP TABLE IF EXISTS stage_kept"))
+    session.execute(text(f"CREATE TEMP TABLE stage_kept ({columns}){' ON COMMIT DROP' if postgres else ''}"))
+    _bulk_load(session, "stage_kept", (chunk.select(list(key)) for chunk in kept_keys))
+    session.execute(text(f"CREATE INDEX stage_kept_key ON stage_kept ({', '.join(_quote(k) for k in key)})"))
+    in_stage = " AND ".join(f"s.{_quote(k)} = {name}.{_quote(k)}" for k in key)
+    in_kept = " AND ".join(f"k.{_quote(k)} = {name}.{_quote(k)}" for k in key)
+    kept_sql = f"EXISTS (SELECT 1 FROM stage_kept AS k WHERE {in_kept})"
+    gone = (
+        f"{name}._valid_to IS NULL AND {name}._batch_id <> :batch "
+        f"AND NOT EXISTS (SELECT 1 FROM stage_rows AS s WHERE {in_stage})"
+    )
+    row = session.execute(
+        text(
+            f"SELECT SUM(CASE WHEN {kept_sql} THEN 1 ELSE 0 END), COUNT(*), "
+            f"(SELECT COUNT(*) FROM {name} WHERE _valid_to IS NULL) FROM {name} WHERE {gone}"
+        ),
+        {"batch": batch_id},
+    ).one()
+    kept, absent, current = (int(v or 0) for v in row)
+    counts.kept = kept
+    removing = absent - kept
+    before = current + counts.updated + counts.deleted  # the changed ones were closed just before
+    if max_share is not None and before and removing > max_share * before:
+        raise TooManyRemovals(
+            f"全量归集将关闭现有 {before} 条记录中的 {removing} 条（{removing * 100 // before}%，"
+            f"上限 {round(max_share * 100)}%）：数据源中没有这些记录的主键。"
+            "若映射或资源选错，请更正后再运行；"
+            "确属全量替换时，请允许移除后再运行（命令行 --allow-removals，门户勾选“允许大量移除”）"
+        )
+    if removing:
+        result = session.execute(
+            text(f"UPDATE {name} SET _valid_to = :now WHERE {gone} AND NOT {kept_sql}"),
+            {"now": stamp, "batch": batch_id},
+        )
+        counts.removed = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    session.execute(text("DROP TABLE stage_kept"))
 
 
 def records(

@@ -34,6 +34,9 @@ class NodeConfig:
     collection_memory_mb: int = 1024
     collection_chunk_rows: int = 100_000
     collection_dead_after_minutes: int = 10
+    collection_quote_span_lines: int = 5
+    collection_quote_span_bytes: int = 4096
+    collection_max_removal_share: float = 0.5
     data_dir: Path = Path("data")
     source_dirs: tuple[Path, ...] = ()
     source_connect_timeout_seconds: int = 10
@@ -64,6 +67,9 @@ class NodeConfig:
             collection_memory_mb=settings.collection_memory_mb,
             collection_chunk_rows=settings.collection_chunk_rows,
             collection_dead_after_minutes=settings.collection_dead_after_minutes,
+            collection_quote_span_lines=settings.collection_quote_span_lines,
+            collection_quote_span_bytes=settings.collection_quote_span_bytes,
+            collection_max_removal_share=settings.collection_max_removal_share,
             data_dir=settings.data_dir,
             source_dirs=settings.source_directories,
             source_connect_timeout_seconds=settings.source_connect_timeout_seconds,

@@ -68,7 +68,8 @@ class Source(Base):
 class Batch(Base):
     """One run of the pipeline. read = inserted + updated + unchanged + superseded + deleted + empty +
     rejected; warnings count records loaded with a consistency warning; removed counts records a full
-    load closed because the source no longer has them."""
+    load closed because the source no longer has them (kept: those it did not close because their keys
+    are in the source, on quarantined rows)."""
 
     __tablename__ = "collection_batch"
     __table_args__ = (Index("ix_collection_batch_status", "status", "heartbeat_at"),)
@@ -114,6 +115,14 @@ class Batch(Base):
     removed: Mapped[int] = mapped_column(BigInteger, default=0)
     cursor_from: Mapped[str | None] = mapped_column(String(100))
     cursor_to: Mapped[str | None] = mapped_column(String(100))
+    # the header's row in the source file (CSV line, Excel sheet row), as found or given
+    header_row: Mapped[int | None]
+    # CSV lines after a stray (unclosed) quote that it would have swallowed, read on their own
+    recovered: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # full mode: current records kept although the rows of their keys were quarantined (not absent)
+    kept: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # an earlier succeeded batch of the same resource whose input had the same SM3 (a warning)
+    same_input_as: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class QuarantineRow(Base):

@@ -20,6 +20,7 @@ from govshare.errors import InvalidInput, NotFound, QueryTimeout
 from govshare.sharing import access as acc
 from govshare.sharing.access import Access, ItemMeta
 from govshare.sharing.masking import mask_record
+from govshare.standards import validators
 
 MAX_SID = 2**62  # record ids are BIGINT
 
@@ -53,6 +54,10 @@ def coerce(item: ItemMeta, raw: str, where: str) -> Any:
             return raw.lower() in ("true", "1")
     except ValueError:
         raise InvalidInput.on(where, f"“{raw[:50]}”不是信息项“{item.name}”的有效取值") from None
+    if item.subject in (acc.PERSON, acc.ORG):  # as collection stored it: 15 digits upgraded, x upper-cased
+        checked = (validators.id_number if item.subject == acc.PERSON else validators.uscc)(raw)
+        if checked.ok and checked.value is not None:
+            return str(checked.value)
     return raw
 
 

@@ -24,6 +24,7 @@ from govshare.collection.mapping import DATABASE_KINDS, FILE_KINDS
 from govshare.collection.policies import READ, RUN
 from govshare.collection.schemas import BatchOut, SourceCreate, SourceOut
 from govshare.collection.service import CYCLES
+from govshare.core.node import node_config
 from govshare.errors import Conflict, InvalidInput, NotFound
 from govshare.identity import service as identity
 from govshare.web import portal_collection_batches, portal_collection_guided
@@ -223,6 +224,7 @@ def _source_page(
         suffixes="、".join(SUFFIXES.get(source.kind, ())),
         accept=",".join(SUFFIXES.get(source.kind, ())),
         max_mb=MAX_UPLOAD_BYTES // 1024 // 1024,
+        removal_share=round(node_config(session).collection_max_removal_share * 100),
         **page_helpers(),
     )
 
@@ -252,6 +254,7 @@ def source_upload(
     source = _visible_source(session, actor, source_id)
     upload = uploaded_file(form)
     mode = form.get("mode")
+    allow_removals = form.get("allow_removals") == "1"
     allowed = SUFFIXES.get(source.kind, ())
     error = None
     if source.kind not in FILE_KINDS:
@@ -273,6 +276,7 @@ def source_upload(
             source_id,
             mode=mode if isinstance(mode, str) and mode else None,
             upload_name=upload.filename,
+            allow_removals=allow_removals,
         )
     except (InvalidInput, Conflict, NotFound) as exc:
         FilePath(path).unlink(missing_ok=True)
@@ -289,6 +293,7 @@ def source_run(
     tasks: BackgroundTasks,
     source_id: int = SOURCE_ID,
     mode: str = Form("", pattern="^(|full|incremental)$"),
+    allow_removals: str = Form("", pattern="^(|1)$"),
     csrf_token: str = Form("", max_length=128),
     session: Session = DB_SESSION,
     actor: Actor = require(RUN),
@@ -301,7 +306,9 @@ def source_run(
             request, session, actor, source_id, status=422, error="文件型数据源请上传文件归集"
         )
     try:
-        started = service.start_source_run(session, actor, source_id, mode=mode or None)
+        started = service.start_source_run(
+            session, actor, source_id, mode=mode or None, allow_removals=allow_removals == "1"
+        )
     except (InvalidInput, Conflict, NotFound) as exc:
         session.rollback()
         return _source_page(request, session, actor, source_id, status=422, error=explain(exc))

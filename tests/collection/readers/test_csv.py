@@ -125,7 +125,7 @@ def test_wrong_column_counts_and_quotes_are_kept_as_malformed(tmp_path: Path) ->
         "",  # 7 blank
         '12,"a"b,13',  # 8 text after a closing quote
         "14,15,16",  # 9
-        '17,"never closed,18',  # 10 runaway quote, closed by the quote on line 12
+        '17,"never closed,18',  # 10 stray quote: alone in quarantine, the lines after it read on their own
         "19,20,21",  # 11
         '22,"23",24',  # 12
         "25,26,27",  # 13
@@ -136,28 +136,33 @@ def test_wrong_column_counts_and_quotes_are_kept_as_malformed(tmp_path: Path) ->
         ("1", "2", "3"),
         ("多行\n值", "10", "11"),
         ("14", "15", "16"),
+        ("19", "20", "21"),
+        ("22", "23", "24"),
         ("25", "26", "27"),
     ]
-    assert rows_of(reader, frame) == [2, 5, 9, 13]
+    assert rows_of(reader, frame) == [2, 5, 9, 11, 12, 13]
     found = [(m.row, m.rule, m.message) for m in reader.malformed]
     assert found == [
         (3, "csv.columns", "第3行：应有3列，实有2列"),
         (4, "csv.columns", "第4行：应有3列，实有4列"),
         (8, "csv.quote", "第8行：引号不成对（引号未闭合，或闭合引号后紧跟其他字符）"),
-        (10, "csv.quote", "第10–12行：引号未闭合"),
+        (10, "csv.quote", "第10行：引号未闭合"),
     ]
     assert reader.malformed[0].raw == "4,5"
-    assert reader.malformed[3].raw.startswith('17,"never closed,18\n19,20,21')
+    assert reader.malformed[3].raw == '17,"never closed,18'
+    assert reader.recovered == 1  # line 11, which the quote would have swallowed up to line 12's quote
 
 
 def test_a_quote_open_until_the_end_is_reported_not_dropped(tmp_path: Path) -> None:
     data = 'a,b\n1,2\n3,"open\n4,5\n6,7\n'
     reader = open_file(_write(tmp_path, "q.csv", data.encode()), "csv", ReaderOptions())
     frame = read_all(reader)
-    assert frame.drop(ORD).rows() == [("1", "2")]
+    assert frame.drop(ORD).rows() == [("1", "2"), ("4", "5"), ("6", "7")]  # not swallowed by the quote
+    assert rows_of(reader, frame) == [2, 4, 5]
     assert [(m.row, m.rule) for m in reader.malformed] == [(3, "csv.quote")]
-    assert reader.malformed[0].message == "第3–5行：引号未闭合（一直到文件末尾）"
-    assert reader.malformed[0].raw == '3,"open\n4,5\n6,7'
+    assert reader.malformed[0].message == "第3行：引号未闭合"
+    assert reader.malformed[0].raw == '3,"open'
+    assert reader.recovered == 2
 
 
 def test_a_clean_file_without_final_newline(tmp_path: Path) -> None:

@@ -85,3 +85,5 @@ class ReaderOptions:
     chunk_rows: int = CHUNK_ROWS
     scratch_dir: Path | None = None  # where parsing spills (the node's work directory); None: the system's
     memory_mb: int = 1024  # the parser's memory limit before it spills
+    quote_span_lines: int = 5  # CSV: a quoted field running over more lines than this is a stray quote
+    quote_span_bytes: int = 4096  # … or over more bytes than this

@@ -58,6 +58,7 @@ class ReaderState:
     progress: Progress = field(default_factory=Progress)
     rows: RowMap = field(default_factory=lambda: RowMap(0))
     produced: int = 0  # good records handed out so far (the last `_ord`)
+    recovered: int = 0  # lines a stray quote would have swallowed, read on their own (CSV, see `quotes`)
 
     def row_numbers(self, ords: pl.Series) -> pl.Series:
         return self.rows(ords)

@@ -42,6 +42,7 @@ from govshare.collection.readers.common import (
 )
 from govshare.collection.readers.encoding import CR_MARK, MARKER, Transcoder, sniff
 from govshare.collection.readers.lines import RowMap, line_numbers
+from govshare.collection.readers.quotes import StrayQuotes
 from govshare.collection.readers.stage import Stage, sql_str
 
 
@@ -97,7 +98,7 @@ class CsvReader(ReaderState):
             raise SourceUnreadable(f"文件 {self.display} 的引号设置“{self.quote}”无效")
         self.sniffed = sniff(path, self.display, options.encoding)
         self.encoding = self.sniffed.encoding
-        cells, _, self.header_end = find_header(
+        cells, self.header_row, self.header_end = find_header(
             self.sniffed.text,
             self.delimiter,
             self.quote,
@@ -112,6 +113,19 @@ class CsvReader(ReaderState):
         # After the last line: a quote and a marker (see the module docstring).
         self.sentinel = self.quote + MARKER if self.quote else ""
         self.marker_line = MARKER if len(self.columns) > 1 else MARKER + self.delimiter + MARKER
+        # A stray quote is decided per line before DuckDB parses (see `quotes`); an ASCII quote only.
+        self.quotes = (
+            StrayQuotes(
+                self.delimiter,
+                self.quote,
+                len(self.columns),
+                self.marker_line.encode(),
+                span_lines=options.quote_span_lines,
+                span_bytes=options.quote_span_bytes,
+            )
+            if len(self.quote.encode()) == 1
+            else None
+        )
 
     def chunks(self) -> Iterator[pl.DataFrame]:
         stage = Stage(self.options.scratch_dir, self.options.memory_mb)
@@ -133,7 +147,11 @@ class CsvReader(ReaderState):
                 sentinel=self.sentinel,
                 lone_cr=CR_MARK,
                 progress=self.progress,
+                quotes=self.quotes,
             ).run(out)
+        if self.quotes is not None:
+            self.recovered = self.quotes.recovered
+            self.malformed.extend(self.quotes.malformed)
         self.checksum = passed.checksum
         internal = [f"c{i}" for i in range(len(self.columns))]
         columns = ", ".join(f"{sql_str(name)}: 'VARCHAR'" for name in internal)

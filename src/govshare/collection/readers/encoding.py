@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives import hashes
 
 from govshare.collection.readers.base import Malformed, Progress, SourceUnreadable
 from govshare.collection.readers.common import cut_raw
+from govshare.collection.readers.quotes import StrayQuotes
 
 BLOCK = 8 << 20  # bytes read at a time
 SAMPLE = 4 << 20  # bytes sniffed for the encoding and the header
@@ -173,6 +174,7 @@ class Transcoder:
         sentinel: str = "",
         lone_cr: str | None = None,
         progress: Progress | None = None,
+        quotes: StrayQuotes | None = None,
     ) -> None:
         self.path, self.display, self.sniffed = path, display, sniffed
         self.codec = _codec(sniffed.encoding)
@@ -182,6 +184,7 @@ class Transcoder:
         self.sentinel = sentinel.encode()
         self.lone_cr = lone_cr.encode() if lone_cr is not None and not sniffed.cr_only else None
         self.progress = progress or Progress()
+        self.quotes = quotes  # the stray-quote filter (CSV), run on the UTF-8 lines before they are written
         self.result = TextPass()
         self._line_no = 0  # source lines consumed so far (1-based numbering of what follows)
 
@@ -214,6 +217,8 @@ class Transcoder:
                         break
         except OSError as exc:
             raise SourceUnreadable(f"文件 {self.display} 读取失败：{exc.strerror or exc}") from None
+        if self.quotes is not None:
+            self._write(self.quotes.finish(), out, written)
         if self.sentinel:
             out.write(self.sentinel)
         self.result.checksum = digest.finalize().hex()
@@ -232,15 +237,22 @@ class Transcoder:
         if self.marker is not None and (converted.startswith(b"\n") or b"\n\n" in converted):
             converted = _BLANK_LINE.sub(self.marker[:-1].replace(b"\\", b"\\\\"), converted)
             self.result.marked = True
+        first_line = self._line_no + 1
+        self._line_no += converted.count(b"\n")
+        if self.quotes is not None:
+            converted = self.quotes.feed(converted, first_line)
+        return self._write(converted, out, offset)
+
+    def _write(self, converted: bytes, out: BinaryIO, offset: int) -> int:
+        if not converted:
+            return 0
         res = self.result
         if not res.first_char and converted.strip():
             res.first_char = chr(converted.lstrip()[0])
         if not res.has_quote and self.quote and self.quote in converted:
             res.has_quote = True
         res.blocks.append((offset, res.lines))
-        count = converted.count(b"\n")
-        res.lines += count
-        self._line_no += count
+        res.lines += converted.count(b"\n")
         out.write(converted)
         return len(converted)
 
