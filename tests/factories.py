@@ -46,6 +46,7 @@ def user(db: Database, username: str, department_code: str, *roles: Role) -> Non
                 password=PASSWORD,
                 roles=list(roles),
             ),
+            seeded=True,  # the documented test password: not forced to change at first login
         )
 
 

@@ -102,6 +102,13 @@ class PermissionDenied(GovshareError):
         self.context = context
 
 
+class PasswordChangeRequired(PermissionDenied):
+    """The session's password was chosen by someone else: it may only change it, read /api/v1/me, log out."""
+
+    code = "password_change_required"
+    title = "须先修改口令"
+
+
 class ServiceUnavailable(GovshareError):
     status = 503
     code = "service_unavailable"

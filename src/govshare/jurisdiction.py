@@ -85,12 +85,23 @@ class SharingRules(BaseModel):
     extra_workdays: tuple[date, ...] = ()
 
 
+class PasswordRules(BaseModel):
+    """Overrides of the node's password policy (GOVSHARE_PASSWORD_MIN_LENGTH / _MIN_SCORE) for places
+    whose rules are stricter; a value left out keeps the setting."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    min_length: int | None = Field(None, ge=8, le=128, description="口令最短长度")
+    min_score: int | None = Field(None, ge=0, le=4, description="口令强度下限（zxcvbn 评分 0–4）")
+
+
 class Jurisdiction(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str = "示例市"
     catalog: CatalogRules = CatalogRules()
     sharing: SharingRules = SharingRules()
+    passwords: PasswordRules = PasswordRules()
 
 
 def load_jurisdiction(path: Path | None) -> Jurisdiction:

@@ -59,15 +59,22 @@ class Settings(BaseSettings):
     cookie_secure: bool | None = Field(
         None, description="会话 Cookie 是否带 Secure 标志；未设置时按请求是否为 HTTPS 自动决定。"
     )
-    login_max_failures: int = Field(5, ge=1, le=100, description="连续登录失败多少次后锁定账号。")
-    login_lockout_minutes: int = Field(15, ge=1, le=24 * 60, description="账号锁定时长（分钟）。")
+    login_max_failures: int = Field(
+        5, ge=1, le=100, description="同一账号在同一地址连续登录失败多少次后开始逐次加倍的等待。"
+    )
+    login_lockout_minutes: int = Field(
+        15, ge=1, le=24 * 60, description="同一账号在同一地址登录失败后等待时间的上限（分钟）。"
+    )
     login_address_max_failures: int = Field(
         20, ge=1, le=10_000, description="同一客户端地址在时间窗内登录失败多少次后暂停其登录（按进程计）。"
     )
     login_address_window_minutes: int = Field(
         15, ge=1, le=24 * 60, description="按地址限制登录失败的时间窗（分钟）。"
     )
-    password_min_length: int = Field(10, ge=8, le=128, description="用户口令最短长度。")
+    password_min_length: int = Field(12, ge=8, le=128, description="用户口令最短长度。")
+    password_min_score: int = Field(
+        3, ge=0, le=4, description="口令强度（zxcvbn 评分 0–4）的最低要求；常见口令、弱口令评分低。"
+    )
     api_key_default_days: int = Field(180, ge=1, description="应用接口密钥默认有效期（天）。")
     api_key_max_days: int = Field(365, ge=1, description="应用接口密钥最长有效期（天）。")
     metrics_token: SecretStr | None = Field(

@@ -17,6 +17,7 @@ class Permission(StrEnum):
     USER_MANAGE = "user:manage"
     ROLE_ASSIGN = "role:assign"
     USER_UNLOCK = "user:unlock"
+    USER_RESET_PASSWORD = "user:reset_password"  # noqa: S105 - a one-time password the holder must change (not 三员)
     APPLICATION_READ = "application:read"
     APPLICATION_MANAGE = "application:manage"
     API_KEY_MANAGE = "api_key:manage"
@@ -103,6 +104,7 @@ ROLE_PERMISSIONS: dict[Role, dict[Permission, Scope]] = {
         P.USER_READ: S.ALL,
         P.ROLE_ASSIGN: S.ALL,
         P.USER_UNLOCK: S.ALL,
+        P.USER_RESET_PASSWORD: S.ALL,
         P.APPLICATION_READ: S.ALL,
         P.API_KEY_REVOKE: S.ALL,
         P.CATALOG_READ: S.ALL,

@@ -125,6 +125,7 @@ def init(
                 password=password,
                 roles=[Role.PLATFORM_ADMIN],
             ),
+            must_change=generated,  # a password shown on the console is changed at the first login
         )
         return password if generated else ""
 

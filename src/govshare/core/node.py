@@ -46,6 +46,7 @@ class NodeConfig:
     data_query_timeout_ms: int = 3000
     subscription_requests_per_day: int = 100_000
     subscription_rows_per_day: int = 1_000_000
+    password_min_score: int = 3
 
     @classmethod
     def from_settings(cls, settings: Settings) -> NodeConfig:
@@ -79,6 +80,7 @@ class NodeConfig:
             data_query_timeout_ms=settings.data_query_timeout_ms,
             subscription_requests_per_day=settings.subscription_requests_per_day,
             subscription_rows_per_day=settings.subscription_rows_per_day,
+            password_min_score=settings.password_min_score,
         )
 
 

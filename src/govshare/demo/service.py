@@ -125,6 +125,7 @@ def seed(session: Session, actor: Actor) -> DemoResult:
                     password=DEMO_PASSWORD,
                     roles=[role],
                 ),
+                seeded=True,  # the documented demo password: the demo's accounts are not forced to change it
             )
             result.users_created += 1
 

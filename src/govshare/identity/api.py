@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 from sqlalchemy.orm import Session
 
 from govshare.auth.actor import Actor
 from govshare.auth.permissions import Permission
+from govshare.core import security
 from govshare.errors import GovshareError
-from govshare.identity import service
+from govshare.identity import officer_service, password_service, service
 from govshare.identity.schemas import (
     ActorOut,
     DepartmentCreate,
     DepartmentOut,
     DepartmentUpdate,
     LoginRequest,
+    PasswordChange,
+    PasswordResetOut,
+    ProposalCreate,
+    ProposalOut,
     RoleChange,
     RoleName,
     RoleOut,
@@ -45,6 +50,21 @@ def me(actor: Actor = authenticated()) -> ActorOut:
         application_code=actor.application_code,
         roles=sorted(actor.roles),
         permissions={str(p): str(s) for p, s in actor.grants.items()},
+        must_change_password=actor.must_change_password,
+    )
+
+
+@router.post("/me/password", status_code=204, summary="修改自己的口令（其他会话随之退出）")
+def change_password(
+    body: PasswordChange,
+    request: Request,
+    session: Session = DB_SESSION,
+    actor: Actor = authenticated(),
+) -> None:
+    token = request.cookies.get(SESSION_COOKIE)
+    keep = security.token_digest(token) if token else None
+    password_service.change_password(
+        session, actor, body.current_password, body.new_password, keep_session=keep
     )
 
 
@@ -191,3 +211,54 @@ def enable_user(
     username: str, session: Session = DB_SESSION, actor: Actor = require(Permission.USER_MANAGE)
 ) -> UserOut:
     return UserOut.of(service.set_user_active(session, actor, username, True))
+
+
+@router.post(
+    "/users/{username}/password-reset", summary="重置口令：生成一次性口令（只显示一次），下次登录须修改"
+)
+def reset_password(
+    username: str, session: Session = DB_SESSION, actor: Actor = require(Permission.USER_RESET_PASSWORD)
+) -> PasswordResetOut:
+    return PasswordResetOut(
+        username=username, one_time_password=password_service.reset_password(session, actor, username)
+    )
+
+
+@router.get("/officer-proposals", summary="三员变更提议")
+def list_proposals(
+    status: str | None = None,
+    session: Session = DB_SESSION,
+    actor: Actor = require(Permission.ROLE_ASSIGN, Permission.USER_MANAGE),
+) -> list[ProposalOut]:
+    return [ProposalOut.of(p) for p in officer_service.list_proposals(session, actor, status)]
+
+
+@router.post("/officer-proposals", status_code=201, summary="提议三员变更（须另一角色的三员确认）")
+def propose(
+    body: ProposalCreate,
+    session: Session = DB_SESSION,
+    actor: Actor = require(Permission.ROLE_ASSIGN, Permission.USER_MANAGE),
+) -> ProposalOut:
+    proposal = officer_service.propose(session, actor, body.username, body.kind, body.role, body.reason)
+    return ProposalOut.of(proposal)
+
+
+PROPOSAL_ID = Path(ge=1, le=2**62, description="提议编号")  # bounded: 2**63 is a 422, not a 500
+
+
+@router.post("/officer-proposals/{proposal_id}/confirm", summary="确认三员变更提议")
+def confirm_proposal(
+    proposal_id: int = PROPOSAL_ID,
+    session: Session = DB_SESSION,
+    actor: Actor = require(Permission.ROLE_ASSIGN, Permission.USER_MANAGE),
+) -> ProposalOut:
+    return ProposalOut.of(officer_service.confirm(session, actor, proposal_id))
+
+
+@router.post("/officer-proposals/{proposal_id}/reject", summary="驳回或撤回三员变更提议")
+def reject_proposal(
+    proposal_id: int = PROPOSAL_ID,
+    session: Session = DB_SESSION,
+    actor: Actor = require(Permission.ROLE_ASSIGN, Permission.USER_MANAGE),
+) -> ProposalOut:
+    return ProposalOut.of(officer_service.reject(session, actor, proposal_id))

@@ -12,11 +12,12 @@ from sqlalchemy.orm import Session
 
 from govshare.auth.actor import Actor
 from govshare.cli.context import JsonOption, emit, fail, run
-from govshare.identity import service
+from govshare.identity import officer_service, password_service, service
 from govshare.identity.schemas import (
     DepartmentCreate,
     DepartmentOut,
     DepartmentUpdate,
+    ProposalOut,
     UserCreate,
     UserOut,
 )
@@ -171,3 +172,46 @@ def user_unlock(username: str, as_json: bool = JsonOption) -> None:
     """解锁因连续登录失败而锁定的账号。"""
     out = run(lambda session, actor: UserOut.of(service.unlock_user(session, actor, username)))
     emit(as_json, out.model_dump(mode="json"), f"已解锁 {out.username}")
+
+
+@user_app.command("passwd")
+def user_passwd(
+    username: str = typer.Argument(..., help="要设置口令的用户名"),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="从标准输入读取新口令"),
+    as_json: bool = JsonOption,
+) -> None:
+    """在控制台为用户设置新口令（含三员账号）：不给口令时在终端提示输入，非交互时生成一个并只显示这一次。
+
+    用户下次登录后必须修改这个口令；该用户已登录的会话全部退出，登录等待清除。用户修改自己的口令请用门户
+    “修改口令”页面或 POST /api/v1/me/password。"""
+    password, generated = read_password(password_stdin)
+    run(lambda session, actor: password_service.reset_password(session, actor, username, password))
+    emit(
+        as_json,
+        {"username": username, "must_change_password": True} | ({"password": password} if generated else {}),
+        f"已为 {username} 设置新口令，下次登录后须修改"
+        + (f"\n新口令（只显示这一次）：{password}" if generated else ""),
+    )
+
+
+@user_app.command("proposals")
+def user_proposals(
+    pending: bool = typer.Option(False, "--pending", help="只列出待确认的"), as_json: bool = JsonOption
+) -> None:
+    """列出三员变更提议（由一名三员提议、另一角色的三员在门户或接口中确认）。"""
+    rows = run(
+        lambda session, actor: [
+            ProposalOut.of(p)
+            for p in officer_service.list_proposals(session, actor, "pending" if pending else None)
+        ]
+    )
+    emit(
+        as_json,
+        [r.model_dump(mode="json") for r in rows],
+        lambda: "\n".join(
+            "\t".join(
+                (str(r.id), r.kind_label, r.username, r.role.label if r.role else "", r.status, r.proposed_by)
+            )
+            for r in rows
+        ),
+    )

@@ -43,9 +43,37 @@ def ensure_may_grant(actor: Actor, user: User, role: Role, action_name: str) -> 
 
 
 def ensure_separation(current: set[Role], adding: Role) -> None:
-    """三员分立: one person is platform admin, security admin or auditor, never two of them."""
-    if adding in SECURITY_OFFICER_ROLES:
-        clash = (current & SECURITY_OFFICER_ROLES) - {adding}
-        if clash:
-            held = "、".join(r.label for r in sorted(clash))
-            raise Conflict(f"三员分立：已担任{held}的用户不能同时担任{adding.label}")
+    """三员分立: a platform admin, security admin or auditor holds that one role and no other, so no
+    officer also acts for a department (or as another officer)."""
+    others = current - {adding}
+    if adding in SECURITY_OFFICER_ROLES and others:
+        held = "、".join(r.label for r in sorted(others))
+        raise Conflict(f"三员分立：已担任{held}的用户不能同时担任{adding.label}")
+    officer = current & SECURITY_OFFICER_ROLES
+    if officer and adding not in current:
+        held = "、".join(r.label for r in sorted(officer))
+        raise Conflict(f"三员分立：{held}不能再担任其他角色（{adding.label}）")
+
+
+TWO_PERSON = (
+    "三员账号的{what}须经双人确认：由一名平台管理员或安全管理员提议，另一角色的三员确认"
+    "（/api/v1/officer-proposals，门户“三员变更”）"
+)
+
+
+def officer_roles(user: User) -> set[Role]:
+    return {Role(r.role) for r in user.roles} & SECURITY_OFFICER_ROLES
+
+
+def ensure_not_alone(actor: Actor, what: str, action_name: str, target: str) -> None:
+    """A change to an officer account (its officer role, enabling or disabling it) goes through a
+    proposal another officer confirms. The console (`Actor.system()`) may act directly: it is how a node
+    is bootstrapped, and whoever runs it holds the database credentials anyway (docs/architecture.md)."""
+    if actor.kind == "system":
+        return
+    raise PermissionDenied(
+        TWO_PERSON.format(what=what),
+        context=DenialContext(
+            action=action_name, permission=Permission.ROLE_ASSIGN, target_type="user", target_id=target
+        ),
+    )

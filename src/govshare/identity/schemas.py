@@ -9,7 +9,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 
 from govshare.auth.permissions import ROLE_PERMISSIONS, Role
 from govshare.core.inputs import Input
-from govshare.models import Department, User
+from govshare.models import Department, OfficerProposal, User
 
 LEVEL_LABELS = {"province": "省级", "city": "市级", "county": "县级"}
 _LEVEL_ALIASES = {
@@ -120,6 +120,7 @@ class UserOut(BaseModel):
     is_active: bool
     locked_until: datetime | None
     last_login_at: datetime | None
+    must_change_password: bool
 
     @classmethod
     def of(cls, user: User) -> UserOut:
@@ -134,6 +135,7 @@ class UserOut(BaseModel):
             is_active=user.is_active,
             locked_until=user.locked_until,
             last_login_at=user.last_login_at,
+            must_change_password=user.must_change_password,
         )
 
 
@@ -144,6 +146,61 @@ class RoleChange(Input):
 class LoginRequest(Input):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=256)
+
+
+class PasswordChange(Input):
+    current_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=1, max_length=256)
+
+
+class PasswordResetOut(BaseModel):
+    username: str
+    one_time_password: str = Field(description="一次性口令，只显示这一次；用户下次登录后必须修改")
+
+
+class ProposalCreate(Input):
+    username: Username
+    kind: Literal["grant_role", "revoke_role", "disable", "enable"]
+    role: RoleName | None = None
+    reason: str = Field("", max_length=500)
+
+
+class ProposalOut(BaseModel):
+    id: int
+    kind: str
+    kind_label: str
+    username: str
+    role: Role | None
+    status: str
+    proposed_by: str
+    proposer_role: Role
+    reason: str
+    created_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+
+    @classmethod
+    def of(cls, proposal: OfficerProposal) -> ProposalOut:
+        labels = {
+            "grant_role": "授予三员角色",
+            "revoke_role": "收回三员角色",
+            "disable": "停用三员账号",
+            "enable": "启用三员账号",
+        }
+        return cls(
+            id=proposal.id,
+            kind=proposal.kind,
+            kind_label=labels.get(proposal.kind, proposal.kind),
+            username=proposal.target.username,
+            role=Role(proposal.role) if proposal.role else None,
+            status=proposal.status,
+            proposed_by=proposal.proposed_by,
+            proposer_role=Role(proposal.proposer_role),
+            reason=proposal.reason,
+            created_at=proposal.created_at,
+            decided_by=proposal.decided_by,
+            decided_at=proposal.decided_at,
+        )
 
 
 class RoleOut(BaseModel):
@@ -166,3 +223,4 @@ class ActorOut(BaseModel):
     application_code: str | None
     roles: list[Role]
     permissions: dict[str, str]
+    must_change_password: bool = False

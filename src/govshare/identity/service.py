@@ -16,7 +16,6 @@ from govshare.core.clock import utcnow
 from govshare.core.inputs import text_problem
 from govshare.core.node import node_config
 from govshare.errors import (
-    AccountLocked,
     AuthenticationFailed,
     Conflict,
     GovshareError,
@@ -24,11 +23,20 @@ from govshare.errors import (
     NotFound,
 )
 from govshare.identity import policies
-from govshare.identity.repository import DepartmentRepository, UserRepository, WebSessionRepository
+from govshare.identity.passwords import PasswordPolicy
+from govshare.identity.repository import (
+    DepartmentRepository,
+    LoginDelayRepository,
+    UserRepository,
+    WebSessionRepository,
+)
 from govshare.identity.schemas import DepartmentCreate, DepartmentUpdate, UserCreate
-from govshare.models import Department, User, UserRole, WebSession
+from govshare.models import Department, LoginDelay, User, UserRole, WebSession
 
 BEIJING = timedelta(hours=8)
+# The first wait after `login_max_failures` failures of one account from one address; it doubles with each
+# further failure, up to `login_lockout_minutes`.
+LOGIN_DELAY_BASE_SECONDS = 30
 
 # ---------------------------------------------------------------- departments
 
@@ -166,21 +174,10 @@ def department_codes(session: Session) -> dict[int, str]:
 # ---------------------------------------------------------------- users and roles
 
 
-def _check_password(password: str, username: str, min_length: int) -> None:
-    classes = sum(
-        (
-            any(c.islower() for c in password),
-            any(c.isupper() for c in password),
-            any(c.isdigit() for c in password),
-            any(not c.isalnum() for c in password),
-        )
-    )
-    if len(password) < min_length:
-        raise InvalidInput.on("password", f"口令至少需要 {min_length} 个字符")
-    if classes < 3:
-        raise InvalidInput.on("password", "口令须包含大写字母、小写字母、数字、符号中的至少三类")
-    if username.lower() in password.lower():
-        raise InvalidInput.on("password", "口令不能包含用户名")
+@internal("the password policy, checked by every action that sets a password")
+def check_password(session: Session, password: str, names: list[str], *, field: str = "password") -> None:
+    """The node's (or the jurisdiction's) policy; `names` are the user's login and display name."""
+    PasswordPolicy.of(node_config(session)).check(password, user_inputs=names, field=field)
 
 
 def _user(session: Session, username: str) -> User:
@@ -191,7 +188,13 @@ def _user(session: Session, username: str) -> User:
 
 
 @action(Permission.USER_MANAGE)
-def create_user(session: Session, actor: Actor, data: UserCreate) -> User:
+def create_user(
+    session: Session, actor: Actor, data: UserCreate, *, seeded: bool = False, must_change: bool | None = None
+) -> User:
+    """A new account. Its password was chosen by someone else, so it must be changed at the first login,
+    unless `seeded` (the demo seed's and test factories' accounts with the documented demo password) or the
+    console says otherwise (`must_change=False`: `govshare init` with the password its operator typed).
+    Officer roles (三员) are given at creation by the console only; otherwise by a confirmed proposal."""
     department = DepartmentRepository(session).by_code(data.department_code)
     if department is None:
         raise InvalidInput.on("department_code", f"部门“{data.department_code}”不存在")
@@ -206,12 +209,14 @@ def create_user(session: Session, actor: Actor, data: UserCreate) -> User:
     repo = UserRepository(session)
     if repo.by_username(data.username):
         raise Conflict(f"用户名“{data.username}”已存在")
-    _check_password(data.password, data.username, node_config(session).password_min_length)
+    check_password(session, data.password, [data.username, data.display_name])
     user = User(
         username=data.username,
         display_name=data.display_name,
         department_id=department.id,
         password_hash=security.hash_password(data.password),
+        must_change_password=(not seeded) if must_change is None or actor.kind != "system" else must_change,
+        is_seeded=seeded,
         roles=[],
     )
     user.department = department
@@ -219,6 +224,8 @@ def create_user(session: Session, actor: Actor, data: UserCreate) -> User:
     for role in dict.fromkeys(data.roles):
         policies.ensure_may_grant(actor, user, role, "identity.create_user")
         policies.ensure_separation(held, role)
+        if role in SECURITY_OFFICER_ROLES:
+            policies.ensure_not_alone(actor, f"“{role.label}”角色", "identity.create_user", data.username)
         held.add(role)
         user.roles.append(UserRole(role=role.value, granted_by=actor.name))
     repo.add(user)
@@ -228,7 +235,8 @@ def create_user(session: Session, actor: Actor, data: UserCreate) -> User:
         "identity.user.create",
         target_type="user",
         target_id=user.username,
-        detail={"department": department.code, "roles": ",".join(sorted(held))},
+        detail={"department": department.code, "roles": ",".join(sorted(held))}
+        | ({"seeded": True} if seeded else {}),
     )
     return user
 
@@ -266,8 +274,8 @@ def get_user(session: Session, actor: Actor, username: str) -> User:
     return user
 
 
-def _role_holders(session: Session, role: Role) -> int:
-    return UserRepository(session).holders_of(role.value)
+def _active_holders(session: Session, role: Role) -> int:
+    return UserRepository(session).active_holders_of(role.value)
 
 
 @action(Permission.ROLE_ASSIGN, Permission.USER_MANAGE)
@@ -278,6 +286,14 @@ def grant_role(session: Session, actor: Actor, username: str, role: Role) -> Use
     if role in current:
         return user
     policies.ensure_separation(current, role)
+    if role in SECURITY_OFFICER_ROLES:
+        policies.ensure_not_alone(actor, f"“{role.label}”角色", "identity.grant_role", username)
+    return apply_grant(session, actor, user, role)
+
+
+@internal("grants a role after grant_role's checks, or when an officer proposal is confirmed")
+def apply_grant(session: Session, actor: Actor, user: User, role: Role, **detail: str | int) -> User:
+    policies.ensure_separation({Role(r.role) for r in user.roles}, role)
     user.roles.append(UserRole(role=role.value, granted_by=actor.name))
     session.flush()
     audit.record(
@@ -285,8 +301,8 @@ def grant_role(session: Session, actor: Actor, username: str, role: Role) -> Use
         actor,
         "identity.role.grant",
         target_type="user",
-        target_id=username,
-        detail={"role": role.value},
+        target_id=user.username,
+        detail={"role": role.value, **detail},
     )
     return user
 
@@ -295,11 +311,24 @@ def grant_role(session: Session, actor: Actor, username: str, role: Role) -> Use
 def revoke_role(session: Session, actor: Actor, username: str, role: Role) -> User:
     user = _user(session, username)
     policies.ensure_may_grant(actor, user, role, "identity.revoke_role")
-    remaining = [r for r in user.roles if r.role != role.value]
-    if len(remaining) == len(user.roles):
+    if role.value not in {r.role for r in user.roles}:
         return user
-    if role in SECURITY_OFFICER_ROLES and _role_holders(session, role) <= 1:
-        raise Conflict(f"“{role.label}”至少要保留一名，不能收回最后一名的角色")
+    if role in SECURITY_OFFICER_ROLES:
+        _keep_last_holder(session, user, role)
+        policies.ensure_not_alone(actor, f"“{role.label}”角色", "identity.revoke_role", username)
+    return apply_revoke(session, actor, user, role)
+
+
+def _keep_last_holder(session: Session, user: User, role: Role) -> None:
+    if user.is_active and _active_holders(session, role) <= 1:
+        raise Conflict(f"“{role.label}”至少要保留一名在用的账号，不能收回最后一名的角色")
+
+
+@internal("revokes a role after revoke_role's checks, or when an officer proposal is confirmed")
+def apply_revoke(session: Session, actor: Actor, user: User, role: Role, **detail: str | int) -> User:
+    remaining = [r for r in user.roles if r.role != role.value]
+    if role in SECURITY_OFFICER_ROLES:
+        _keep_last_holder(session, user, role)
     user.roles = remaining
     session.flush()
     audit.record(
@@ -307,8 +336,8 @@ def revoke_role(session: Session, actor: Actor, username: str, role: Role) -> Us
         actor,
         "identity.role.revoke",
         target_type="user",
-        target_id=username,
-        detail={"role": role.value},
+        target_id=user.username,
+        detail={"role": role.value, **detail},
     )
     return user
 
@@ -317,6 +346,7 @@ def revoke_role(session: Session, actor: Actor, username: str, role: Role) -> Us
 def unlock_user(session: Session, actor: Actor, username: str) -> User:
     user = _user(session, username)
     user.locked_until, user.failed_logins = None, 0
+    LoginDelayRepository(session).delete(user.id)  # every address's wait
     session.flush()
     audit.record(session, actor, "identity.user.unlock", target_type="user", target_id=username)
     return user
@@ -333,6 +363,19 @@ def set_user_active(session: Session, actor: Actor, username: str, active: bool)
         target_type="user",
         target_id=username,
     )
+    if active == user.is_active:
+        return user
+    if policies.officer_roles(user):
+        policies.ensure_not_alone(actor, "启用" if active else "停用", "identity.set_user_active", username)
+    return apply_active(session, actor, user, active)
+
+
+@internal("enables or disables after set_user_active's checks, or when an officer proposal is confirmed")
+def apply_active(session: Session, actor: Actor, user: User, active: bool, **detail: str | int) -> User:
+    if not active:
+        for role in sorted(policies.officer_roles(user)):
+            if user.is_active and _active_holders(session, role) <= 1:
+                raise Conflict(f"“{role.label}”至少要保留一名在用的账号，不能停用最后一名")
     user.is_active = active
     if not active:
         WebSessionRepository(session).delete_for_user(user.id)
@@ -342,7 +385,8 @@ def set_user_active(session: Session, actor: Actor, username: str, active: bool)
         actor,
         "identity.user.enable" if active else "identity.user.disable",
         target_type="user",
-        target_id=username,
+        target_id=user.username,
+        detail=detail or None,
     )
     return user
 
@@ -370,6 +414,7 @@ def actor_for_user(user: User, *, request_id: str | None = None, client_addr: st
         grants=grants_for_roles(roles),
         request_id=request_id,
         client_addr=client_addr,
+        must_change_password=user.must_change_password,
     )
 
 
@@ -378,52 +423,82 @@ def login(
     session: Session, actor: Actor, username: str, password: str, *, user_agent: str | None = None
 ) -> LoginOutcome:
     """Check a password. Failures are counted and audited and must be committed, so the outcome is
-    returned rather than raised; the edge raises `outcome.error` after committing."""
-    cfg, now = node_config(session), utcnow()
-    user = None if text_problem(username) else UserRepository(session).by_username(username)
+    returned rather than raised; the edge raises `outcome.error` after committing.
 
-    def fail(error: GovshareError, reason: str) -> LoginOutcome:
+    Every refusal is the same `401 用户名或口令错误` after one Argon2 verification, whether the account is
+    unknown, the password wrong, the account disabled, or this (account, address) pair still waiting:
+    nothing tells an outsider which accounts exist. After `login_max_failures` failures of one account
+    from one address, that pair waits 30 s, doubling with each further failure up to
+    `login_lockout_minutes`; attempts inside the wait are refused without looking at the password. Other
+    addresses are not delayed, so guessing at an officer's account does not lock the officer out."""
+    now = utcnow()
+    user = None if text_problem(username) else UserRepository(session).by_username(username)
+    address = (actor.client_addr or "")[:64]
+
+    def fail(reason: str) -> LoginOutcome:
         audit.record(
             session,
             actor,
             "identity.login",
             target_type="user",
-            target_id=username,
+            target_id=username[:100],
             outcome=audit.FAILURE,
             detail={"reason": reason},
         )
-        return LoginOutcome(error=error)
+        return LoginOutcome(error=AuthenticationFailed())
 
-    if user is None:
+    delays = LoginDelayRepository(session)
+    delay = delays.get(user.id, address) if user is not None else None
+    if user is None or (delay is not None and delay.blocked_until and delay.blocked_until > now):
         security.verify_password(None, password)  # same cost as a real check
-        return fail(AuthenticationFailed(), "unknown_user")
-    if user.locked_until and user.locked_until > now:
-        until = (user.locked_until + BEIJING).strftime("%H:%M")
-        return fail(AccountLocked(f"账号已锁定，请于 {until} 后再试或联系安全管理员解锁"), "locked")
+        return fail("unknown_user" if user is None else "delayed")
     if not security.verify_password(user.password_hash, password):
-        user.failed_logins += 1
-        if user.failed_logins >= cfg.login_max_failures:
-            user.locked_until, user.failed_logins = now + timedelta(minutes=cfg.login_lockout_minutes), 0
-            audit.record(
-                session,
-                actor,
-                "identity.user.lock",
-                target_type="user",
-                target_id=username,
-                detail={"minutes": cfg.login_lockout_minutes},
-            )
-            return fail(
-                AccountLocked(
-                    f"连续登录失败 {cfg.login_max_failures} 次，账号已锁定 {cfg.login_lockout_minutes} 分钟"
-                ),
-                "bad_password_locked",
-            )
-        return fail(AuthenticationFailed(), "bad_password")
+        _count_failure(session, actor, user, delay, address)
+        return fail("bad_password")
     if not user.is_active:
-        return fail(AuthenticationFailed("账号已停用"), "disabled")
+        return fail("disabled")
     if security.password_needs_rehash(user.password_hash):
         user.password_hash = security.hash_password(password)
-    user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
+    if delay is not None:
+        delays.delete(user.id, address)
+    user.failed_logins, user.last_login_at = 0, now
+    user.locked_until = delays.latest_block(user.id)  # what other addresses still wait for
+    token = new_session(session, user, actor.client_addr, user_agent)
+    user_actor = actor_for_user(user, request_id=actor.request_id, client_addr=actor.client_addr)
+    audit.record(session, user_actor, "identity.login", target_type="user", target_id=username)
+    return LoginOutcome(user=user, token=token)
+
+
+def _count_failure(
+    session: Session, actor: Actor, user: User, delay: LoginDelay | None, address: str
+) -> None:
+    cfg, now = node_config(session), utcnow()
+    if delay is None:
+        delay = LoginDelay(user_id=user.id, client_addr=address, failures=0, updated_at=now)
+        LoginDelayRepository(session).add(delay)
+    delay.failures += 1
+    delay.updated_at = now
+    user.failed_logins += 1
+    over = delay.failures - cfg.login_max_failures
+    if over < 0:
+        return
+    seconds = min(LOGIN_DELAY_BASE_SECONDS * 2 ** min(over, 20), cfg.login_lockout_minutes * 60)
+    delay.blocked_until = now + timedelta(seconds=seconds)
+    if user.locked_until is None or user.locked_until < delay.blocked_until:
+        user.locked_until = delay.blocked_until  # shown to the security admin; refuses nothing by itself
+    audit.record(
+        session,
+        actor,
+        "identity.login.delay",
+        target_type="user",
+        target_id=user.username,
+        detail={"failures": delay.failures, "seconds": seconds},
+    )
+
+
+@internal("opens a browser session for a user whose password was just checked")
+def new_session(session: Session, user: User, client_addr: str | None, user_agent: str | None) -> str:
+    cfg, now = node_config(session), utcnow()
     token = security.new_token()
     WebSessionRepository(session).add(
         WebSession(
@@ -431,24 +506,21 @@ def login(
             user_id=user.id,
             created_at=now,
             expires_at=now + timedelta(minutes=cfg.session_ttl_minutes),
-            client_addr=actor.client_addr,
+            client_addr=client_addr,
             user_agent=(user_agent or "")[:255],
         )
     )
-    user_actor = actor_for_user(user, request_id=actor.request_id, client_addr=actor.client_addr)
-    audit.record(session, user_actor, "identity.login", target_type="user", target_id=username)
-    return LoginOutcome(user=user, token=token)
+    return token
 
 
 @public_action("a browser session is authenticated by the possession of its token")
 def resolve_session(session: Session, token: str) -> User | None:
+    """The session's user. A login delay does not end sessions: it holds back guesses, not the holder."""
     web_session = WebSessionRepository(session).by_digest(security.token_digest(token))
     if web_session is None or web_session.expires_at <= utcnow():
         return None
     user = web_session.user
     if not user.is_active or not user.department.is_active:
-        return None
-    if user.locked_until and user.locked_until > utcnow():
         return None
     return user
 

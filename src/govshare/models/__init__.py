@@ -11,7 +11,16 @@ from govshare.models.catalog import (
     SearchToken,
 )
 from govshare.models.collection import Batch, QuarantineRow, RecordTable, Source, SourceConnection
-from govshare.models.identity import ApiKey, Application, Department, User, UserRole, WebSession
+from govshare.models.identity import (
+    ApiKey,
+    Application,
+    Department,
+    LoginDelay,
+    OfficerProposal,
+    User,
+    UserRole,
+    WebSession,
+)
 from govshare.models.inventory import InfoSystem
 from govshare.models.opendata import OpenUsageDaily
 from govshare.models.sharing import AccessSubject, ShareGrant, ShareRequest, UsageDaily
@@ -32,6 +41,8 @@ __all__ = [
     "DataElement",
     "Department",
     "InfoSystem",
+    "LoginDelay",
+    "OfficerProposal",
     "OpenUsageDaily",
     "QuarantineRow",
     "RecordTable",

@@ -43,6 +43,11 @@ class User(Base):
     locked_until: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
     password_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when someone other than the holder chose the password (account created by another person, reset
+    # by the security admin): the holder's sessions may only change it, read /api/v1/me and log out.
+    must_change_password: Mapped[bool] = mapped_column(default=False)
+    # Created by the demo seed (or a test factory) with the documented demo password, never forced to change.
+    is_seeded: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     department: Mapped[Department] = relationship(lazy="raise")
@@ -56,6 +61,44 @@ class UserRole(Base):
     role: Mapped[str] = mapped_column(String(32), primary_key=True)
     granted_by: Mapped[str] = mapped_column(String(100))
     granted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LoginDelay(Base):
+    """Failed logins of one account from one client address, and until when that pair must wait.
+
+    Keyed by (account, address), so an outsider's wrong guesses delay only the outsider: the holder, from
+    their own address, still logs in. Cleared by a successful login from that address or by an unlock."""
+
+    __tablename__ = "login_delay"
+    __table_args__ = (UniqueConstraint("user_id", "client_addr"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    client_addr: Mapped[str] = mapped_column(String(64))  # "" when the address is unknown
+    failures: Mapped[int] = mapped_column(default=0)
+    blocked_until: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OfficerProposal(Base):
+    """A change to a security officer (三员) account, proposed by one officer and applied only when an
+    officer of another role confirms it (two-person rule)."""
+
+    __tablename__ = "officer_proposal"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # grant_role / revoke_role / disable / enable
+    target_user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending/confirmed/rejected
+    proposed_by: Mapped[str] = mapped_column(String(100))
+    proposer_role: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[datetime | None]
+
+    target: Mapped[User] = relationship(lazy="raise")
 
 
 class Application(Base):

@@ -21,7 +21,14 @@ from govshare.auth.actor import Actor
 from govshare.auth.permissions import Permission
 from govshare.core import security
 from govshare.core.db import DEFERRED_WRITES, Database
-from govshare.errors import AuthenticationRequired, CsrfFailed, DenialContext, GovshareError, PermissionDenied
+from govshare.errors import (
+    AuthenticationRequired,
+    CsrfFailed,
+    DenialContext,
+    GovshareError,
+    PasswordChangeRequired,
+    PermissionDenied,
+)
 from govshare.identity import service as identity
 
 SESSION_COOKIE = "gs_session"
@@ -151,14 +158,30 @@ def _with_purpose(request: Request, actor: Actor) -> Actor:
     return replace(actor, purpose=purpose[:255]) if purpose else actor
 
 
+# What a session whose password must be changed may still reach (everything else: 403, portal: redirect).
+PASSWORD_CHANGE_PATHS = frozenset(
+    {"/api/v1/me", "/api/v1/me/password", "/api/v1/auth/logout", "/me/password", "/logout", "/login"}
+)
+
+
 def _user_actor(request: Request, session: Session) -> Actor | None:
     token = request.cookies.get(SESSION_COOKIE)
     user = identity.resolve_session(session, token) if token else None
     if user is None:
         return None
-    return identity.actor_for_user(
+    actor = identity.actor_for_user(
         user, request_id=request.state.request_id, client_addr=client_addr(request)
     )
+    if actor.must_change_password and request.url.path not in PASSWORD_CHANGE_PATHS:
+        request.state.actor = actor
+        raise PasswordChangeRequired(
+            "口令由他人设置（新建账号或已重置），须先修改口令才能继续使用"
+            "（门户“修改口令”页面或 POST /api/v1/me/password）",
+            context=DenialContext(
+                action=f"{request.method} {request.url.path}", permission="password_changed"
+            ),
+        )
+    return actor
 
 
 def _refuse_without(request: Request, actor: Actor, permissions: tuple[Permission, ...]) -> None:

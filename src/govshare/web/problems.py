@@ -134,6 +134,8 @@ def _page(request: Request, status: int, title: str, detail: str) -> Response:
 def install(app: FastAPI) -> None:
     @app.exception_handler(GovshareError)
     async def _domain(request: Request, exc: GovshareError) -> Response:
+        if wants_html(request) and exc.code == "password_change_required":
+            return RedirectResponse("/me/password", status_code=303)
         if wants_html(request):
             return _page(request, exc.status, exc.title, exc.message)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else dict(exc.headers)
