@@ -146,3 +146,38 @@ def test_the_portal_verification_names_the_checkpoints(client: TestClient, db: D
     assert "校验通过：审计日志哈希链完整" in verified.text
     assert "与 1 个审计检查点一致（最新的记到第 2 条）" in verified.text
     assert "写入审计检查点" in page(client, "/audit?action=audit.checkpoint")
+
+
+def _break_entry(db: Database, seq: int) -> None:
+    with db.transaction() as session:
+        if db.is_sqlite:
+            session.execute(text("DROP TRIGGER audit_entry_no_update"))
+        else:
+            session.execute(text("ALTER TABLE audit_entry DISABLE TRIGGER audit_entry_append_only"))
+        session.execute(text(f"UPDATE audit_entry SET target_id = 'FORGED' WHERE seq = {seq}"))
+
+
+def _refusals(db: Database) -> list[tuple[str, str]]:
+    with db.transaction(readonly=True) as session:
+        rows = session.execute(
+            text("SELECT actor_name, outcome FROM audit_entry WHERE action = 'audit.checkpoint' ORDER BY seq")
+        ).all()
+    return [(str(r[0]), str(r[1])) for r in rows]
+
+
+def test_a_refused_checkpoint_is_audited_by_the_api_and_the_job(client: TestClient, db: Database) -> None:
+    factories.department(db, "GA")
+    factories.user(db, "auditor1", "GA", Role.AUDITOR)
+    _break_entry(db, 1)
+    headers = factories.login(client, "auditor1")
+    refused = client.post("/api/v1/audit/checkpoint", headers=headers)
+    assert (refused.status_code, refused.json()["code"]) == (409, "conflict")
+    assert "第 1 条" in refused.json()["detail"]
+    lock = jobs.WriterLock(db.config.audit_checkpoint_dir)
+    try:
+        jobs._tick(db, lock)
+        jobs._tick(db, lock)  # the same refusal again is not repeated in the log
+    finally:
+        lock.release()
+    assert _refusals(db) == [("auditor1", "failure"), ("job:audit-checkpoint", "failure")]
+    assert _files(db.config.audit_checkpoint_dir) == []

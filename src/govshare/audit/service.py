@@ -167,6 +167,29 @@ def _is_own_entry(session: Session, seq: int, checkpoint: Checkpoint) -> bool:
     )
 
 
+def _refused(actor: Actor, problem: str, message: str) -> Conflict:
+    """A checkpoint refused because the chain or the newest checkpoint is broken; the edge records the
+    refusal after rolling back (`after_rollback`), so a broken chain found this way leaves a trace."""
+    error = Conflict(message)
+
+    def audit_refusal(session: Session) -> None:
+        detail = {"problem": problem, "message": message}
+        repo = AuditRepository(session)
+        head = repo.head()
+        newest = repo.get(head.seq) if head and head.seq else None
+        if newest is not None and (newest.action, newest.outcome, newest.actor_name, newest.detail) == (
+            "audit.checkpoint",
+            FAILURE,
+            actor.name,
+            detail,
+        ):
+            return  # the same refusal is the newest entry already: a periodic writer does not repeat it
+        record(session, actor, "audit.checkpoint", target_type="audit_chain", outcome=FAILURE, detail=detail)
+
+    error.after_rollback = audit_refusal
+    return error
+
+
 @action(Permission.AUDIT_VERIFY)
 def write_checkpoint(session: Session, actor: Actor) -> CheckpointResult:
     """Anchor the committed head outside the database: check the entries since the newest checkpoint, sign
@@ -185,12 +208,14 @@ def write_checkpoint(session: Session, actor: Actor) -> CheckpointResult:
         raise Conflict(refusal.replace("已拒绝写入（操作未执行）", "未写入新检查点"))
     latest = checkpoints.load_latest(config.audit_checkpoint_dir, checkpoints.verifiers(config.audit_key))
     if isinstance(latest, checkpoints.Forged):
-        raise Conflict(
+        message = (
             f"第 {latest.number} 个检查点{latest.reason}，未写入新检查点：请审计员运行 govshare audit verify"
         )
+        raise _refused(actor, "checkpoint_forged", message)
     broken = verification.verify_since(session, latest, head)
     if broken is not None:
-        raise Conflict(f"{broken.message}；未写入新检查点，请审计员运行 govshare audit verify")
+        message = f"{broken.message}；未写入新检查点，请审计员运行 govshare audit verify"
+        raise _refused(actor, broken.problem or "broken", message)
     if latest is not None and (
         (head.seq, head.entry_hash) == (latest.seq, latest.hash)
         or (head.seq == latest.seq + 1 and _is_own_entry(session, head.seq, latest))
