@@ -31,6 +31,7 @@ from govshare.auth.permissions import Role
 from govshare.cli.main import app as cli_app
 from govshare.collection import connections, jobs, pipeline, service
 from govshare.collection.connections import ConnectionCreate
+from govshare.collection.mapping import load_mapping
 from govshare.collection.schemas import SourceCreate
 from govshare.core.clock import utcnow
 from govshare.core.db import Database
@@ -407,3 +408,26 @@ def test_only_the_platform_admin_registers_connections(node: Database) -> None:
             _steward(node, "GA"),
             ConnectionCreate(name="x", kind="sqlite", department="GA", reference="/x", allowed_tables=["t"]),
         )
+
+
+def test_the_console_cannot_ingest_the_nodes_own_files(
+    node: Database, settings: Settings, tmp_path: Path
+) -> None:
+    """`govshare ingest RESOURCE FILE`: the operator's file may be anywhere but the node's database and data
+    directory (another batch's scratch files, download caches)."""
+    scratch = settings.data_dir / "work" / "batch-1-quarantine.csv"
+    scratch.parent.mkdir(parents=True, exist_ok=True)
+    scratch.write_text("身份证号\n", encoding="utf-8")
+    (tmp_path / "to_data").symlink_to(settings.data_dir)
+    refused = [scratch, tmp_path / "to_data" / "work" / "batch-1-quarantine.csv"]
+    own = node_db_path(node)
+    if own is not None:
+        (tmp_path / "people.csv").symlink_to(own)
+        refused += [own, tmp_path / "people.csv", Path(f"{own}-wal")]
+    for path in refused:
+        with pytest.raises(InvalidInput, match="节点自己的数据库或数据目录"), node.transaction() as session:
+            service.start_ingest(
+                session, ADMIN, RESOURCE, load_mapping(MAPPING, base_dir=tmp_path), source_path=str(path)
+            )
+    with node.transaction(readonly=True) as session:
+        assert session.scalar(select(func.count()).select_from(Batch)) == 0

@@ -193,8 +193,8 @@ def sqlite_path(session: Session, raw: str, where: str = "reference") -> Path:
 @internal("the CLI's own file argument: the console operator may read any file but the node's own")
 def check_operator_file(session: Session, raw: str) -> None:
     """A file named at the console (`govshare ingest FILE`): anything but the node's database and data
-    directory."""
-    path = _resolve_file(raw, "source")
+    directory. A file that does not exist is left to the run, which fails the batch saying so."""
+    path = Path(raw).expanduser().resolve()  # not strict: symlinks and `..` of what exists are followed
     if _is_node_file(session, path):
         raise InvalidInput.on("source", "不能归集节点自己的数据库或数据目录中的文件")
 
