@@ -1,11 +1,33 @@
 """Key rules: an application key carries reading permissions (`APPLICATION_GRANTABLE`) and, when asked
-for, pushing records to its own department's sources; never administration or audit;
-keys are checked against the database on every request."""
+for, pushing records to its own department's sources; never administration or audit; only the
+application's own department issues its keys; keys are checked against the database on every request."""
 
 from __future__ import annotations
 
+from govshare.auth.actor import Actor
 from govshare.auth.permissions import APPLICATION_GRANTABLE, Permission
+from govshare.errors import DenialContext, PermissionDenied
+from govshare.models import Application
 
 
 def grantable_to_applications(permission: Permission) -> bool:
     return permission in APPLICATION_GRANTABLE
+
+
+def ensure_may_issue_key(actor: Actor, application: Application) -> None:
+    """A key acts as the application, so under its department's grants: issuing one is that department's
+    act. A user of another department (the platform admin included) is refused, so nobody reads another
+    department's data under its name; the console operator, who holds the database anyway, may, audited
+    under their name with the application's department."""
+    if actor.kind == "system" or actor.department_id == application.department_id:
+        return
+    raise PermissionDenied(
+        f"只能为本部门的应用签发密钥：应用“{application.code}”属于{application.department.name}，"
+        "请由该部门的管理员签发",
+        context=DenialContext(
+            action="applications.issue_key",
+            permission="own_department_application",
+            target_type="application",
+            target_id=application.code,
+        ),
+    )

@@ -10,6 +10,7 @@ from datetime import timedelta
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from govshare.applications.policies import ensure_may_issue_key
 from govshare.applications.repository import ApiKeyRepository, ApplicationRepository
 from govshare.applications.schemas import ApplicationCreate, key_state
 from govshare.audit import service as audit
@@ -111,6 +112,7 @@ def issue_key(
     days: int | None = None,
 ) -> Issued:
     application = _application(session, actor, code, Permission.API_KEY_MANAGE, "applications.issue_key")
+    ensure_may_issue_key(actor, application)
     cfg = node_config(session)
     chosen = sorted(set(scopes) if scopes is not None else APPLICATION_DEFAULT)
     if not chosen:
@@ -141,7 +143,12 @@ def issue_key(
         "applications.key.issue",
         target_type="api_key",
         target_id=prefix,
-        detail={"application": code, "scopes": ",".join(key.scopes), "days": days},
+        detail={
+            "application": code,
+            "application_department": application.department.code,
+            "scopes": ",".join(key.scopes),
+            "days": days,
+        },
     )
     return Issued(key=key, secret=secret)
 
@@ -210,6 +217,7 @@ def authenticate_key(session: Session, secret: str, *, touch: bool = True) -> Ac
         kind="application",
         name=application.code,
         key_prefix=key.prefix if stale and not touch else None,
+        api_key=key.prefix,
         id=str(application.id),
         department_id=application.department_id,
         department_code=application.department.code,

@@ -27,6 +27,7 @@ class Actor:
     client_addr: str | None = None
     purpose: str | None = None
     key_prefix: str | None = None  # set when the key's last-used time is still to be written
+    api_key: str | None = None  # the prefix of the API key an application called with (never the secret)
     # A user whose password someone else chose: the session may only change it, read /api/v1/me, log out.
     must_change_password: bool = False
 

@@ -146,6 +146,19 @@ def normalise_subject(value: str) -> str:
     return value.strip().upper()
 
 
+def key_of(actor: Actor) -> dict[str, str]:
+    """The API key behind a data call, as its audit entry names it: the prefix, never the secret."""
+    return {"key": actor.api_key} if actor.api_key else {}
+
+
+def filter_digest(key: bytes, item: ItemMeta, value: str) -> str:
+    """A filter value as the audit keeps it: a 公民身份号码 or 统一社会信用代码 as its subject digest (the
+    same as the index's), anything else as HMAC-SM3 under the audit key of item and value. Never the value."""
+    if item.subject:
+        return subject_digest(key, value)
+    return hmac_sm3_hex(key, f"filter|{item.field}|{value}".encode())
+
+
 def subject_digest(key: bytes, value: str) -> str:
     """HMAC-SM3 under the audit key of a 公民身份号码 or 统一社会信用代码: the index names nobody by
     itself, and only the node (holding the key) can look a number up."""
@@ -286,7 +299,11 @@ def deny(
     error = PermissionDenied(
         message,
         context=DenialContext(
-            action=f"data.{operation}", permission="grant", target_type="resource", target_id=meta.code
+            action=f"data.{operation}",
+            permission="grant",
+            target_type="resource",
+            target_id=meta.code,
+            extra=key_of(actor),
         ),
     )
     error.after_rollback = _refusal(meta, actor, now or utcnow())
@@ -348,6 +365,8 @@ def finish(session: Session, access: Access, *, target: str | None = None, calls
 
 def _write(session: Session, access: Access, *, target: str | None, calls: int) -> None:
     now = utcnow()
+    secret = node_config(session).audit_key
+    digests = sorted({subject_digest(secret, value) for value in access.subjects})
     entry = audit.record(
         session,
         access.actor,
@@ -357,21 +376,46 @@ def _write(session: Session, access: Access, *, target: str | None, calls: int) 
         detail={
             "resource": access.meta.code,
             "grant": access.grant.id,
+            **key_of(access.actor),
             "operator": access.operator,
             "rows": access.rows,
             "keys": ",".join(access.keys),
             **access.detail,
+            # Whom the call touched, in the hashed content: the index below can be checked and rebuilt
+            # from the chain (`index_service.verify_access_index`).
+            "subjects": digests,
         },
     )
-    secret = node_config(session).audit_key
-    SharingRepository(session).add_subjects(
-        [
-            {
-                "audit_seq": entry.seq,
-                "subject_digest": subject_digest(secret, value),
-                "resource_id": access.meta.resource_id,
-            }
-            for value in sorted(access.subjects)
-        ]
-    )
+    index_subjects(session, entry.seq, digests, access.meta.resource_id)
     SharingRepository(session).count_usage(_usage_key(access.meta, access.actor, now), calls, access.rows, 0)
+
+
+def index_subjects(session: Session, seq: int, digests: Iterable[str], resource_id: int) -> None:
+    SharingRepository(session).add_subjects(
+        [{"audit_seq": seq, "subject_digest": d, "resource_id": resource_id} for d in digests]
+    )
+
+
+def record_probe(
+    session: Session, actor: Actor, operation: str, subject: str, operator: str, detail: dict[str, Any]
+) -> None:
+    """Audit and index a look-up that ran under no grant (一号通 with nothing granted for the number): the
+    person or organisation probed still learns who asked. Deferred like `finish` in a data-API request."""
+
+    def write(writer: Session) -> None:
+        digest = subject_digest(node_config(writer).audit_key, subject)
+        entry = audit.record(
+            writer,
+            actor,
+            f"data.{operation}",
+            target_type="subject",
+            target_id=digest[:16],
+            detail={**key_of(actor), "operator": operator, **detail, "subjects": [digest]},
+        )
+        index_subjects(writer, entry.seq, [digest], 0)
+
+    deferred = session.info.get(DEFERRED_WRITES)
+    if isinstance(deferred, list):
+        deferred.append(write)
+    else:
+        write(session)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from govshare.auth.actor import Actor
 from govshare.cli.context import JsonOption, emit, fail, run
 from govshare.core.clock import BEIJING, utcnow
-from govshare.sharing import negotiation, service, stats_service
+from govshare.sharing import index_service, negotiation, service, stats_service
 from govshare.sharing.policies import grant_state
 from govshare.sharing.schemas import ApplyIn, DecisionIn, GrantOut, NegotiateIn, RequestOut, SubscribeIn
 
@@ -300,3 +300,21 @@ def trace(number: str, as_json: bool = JsonOption) -> None:
             or "没有调用记录"
         ),
     )
+
+
+@sharing_app.command("verify-index")
+def verify_index(as_json: bool = JsonOption) -> None:
+    """核对“谁查看了我”索引与审计日志：缺失或多余的索引行（不一致时退出码为 1）。"""
+    report = run(lambda s, a: index_service.verify_access_index(s, a))
+    emit(
+        as_json,
+        report.as_dict(),
+        lambda: "\n".join(
+            [report.message]
+            + [f"  缺失：第 {r.seq} 条审计记录  {r.digest[:16]}…" for r in report.missing]
+            + [f"  多余：第 {r.seq} 条审计记录  {r.digest[:16]}…" for r in report.extra]
+            + [f"  另有 {n} 条索引属于早期审计记录，无法核对" for n in [report.unverifiable] if n]
+        ),
+    )
+    if not report.ok:
+        raise typer.Exit(1)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -81,6 +80,16 @@ def _filters(access: Access, table: Table, filters: Mapping[str, str]) -> list[C
                 access.operation,
             )
         if name not in table.c:
+        if access.masked(name):
+            # An equality filter on a masked item would answer "is it this value?" for any guess.
+            raise acc.deny(
+                access.meta,
+                access.actor,
+                f"信息项“{item.name}”仅以脱敏形式授权，不能用作查询条件",
+                access.operation,
+            )
+        if item.subject:  # a probe for a person or organisation is on their record, found or not
+            access.subjects.add(acc.normalise_subject(raw))
             clauses.append(false())
             continue
         clauses.append(table.c[name] == rec.coerce(item, raw, name))
@@ -88,6 +97,16 @@ def _filters(access: Access, table: Table, filters: Mapping[str, str]) -> list[C
 
 
 @dataclass
+def _filter_detail(session: Session, access: Access, filters: Mapping[str, str]) -> dict[str, str]:
+    """The filters as the audit keeps them: item and keyed digest of the value (`access.filter_digest`)."""
+    secret = node_config(session).audit_key
+    return {
+        name: acc.filter_digest(secret, access.meta.items[name], value)
+        for name, value in filters.items()
+        if name in access.meta.items
+    }
+
+
 class Page:
     items: list[dict[str, Any]]
     next: str | None
@@ -123,7 +142,7 @@ def query(
     more = len(rows) > size
     rows = rows[:size]
     access.touch(rows)
-    access.detail["filter"] = json.dumps(dict(filters), ensure_ascii=False)[:500]
+    access.detail["filter"] = _filter_detail(session, access, filters)
     acc.check_quota(session, access, rows=len(rows))
     acc.finish(session, access)
     next_cursor = _cursor(int(rows[-1]["_sid"])) if more and rows else None
@@ -168,7 +187,7 @@ def prepare_export(
         count = int(session.execute(select(func.count()).select_from(table).where(*where)).scalar_one())
     acc.check_quota(session, access, rows=count)
     access.rows = count
-    access.detail.update(format=fmt, filter=json.dumps(dict(filters), ensure_ascii=False)[:500])
+    access.detail.update(format=fmt, filter=_filter_detail(session, access, filters))
     acc.finish(session, access)
     items = [f for f in access.items if f in table.c]
     return ExportPlan(
@@ -277,6 +296,7 @@ def one_number(session: Session, actor: Actor, kind: str, number: str, *, operat
             continue
         try:
             meta, table = acc.locate(session, code)
+    audited = 0
         except NotFound:
             continue
         key = meta.key
@@ -321,6 +341,9 @@ def one_number(session: Session, actor: Actor, kind: str, number: str, *, operat
 def _not_application(kind: str) -> Exception:
     return PermissionDenied(
         "数据接口只接受应用系统的接口密钥调用",
+        audited += 1
+    if not audited:  # no grant answered for the number: the look-up is still on the subject's record
+        acc.record_probe(session, actor, kind, value, operator, {"parts": len(parts), "found": False})
         context=DenialContext(action=f"data.{kind}", permission="application"),
     )
 

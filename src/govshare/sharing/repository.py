@@ -283,3 +283,35 @@ class SharingRepository:
                 .limit(limit)
             )
         ]
+
+    def data_entries(self, low: int, high: int) -> list[tuple[int, dict[str, Any]]]:
+        """(seq, detail) of the data-call entries with low <= seq < high."""
+        return [
+            (int(seq), dict(detail or {}))
+            for seq, detail in self.session.execute(
+                select(AuditEntry.seq, AuditEntry.detail)
+                .where(AuditEntry.seq >= low, AuditEntry.seq < high, AuditEntry.action.like("data.%"))
+                .order_by(AuditEntry.seq)
+            )
+        ]
+
+    def index_rows(self, low: int, high: int) -> list[tuple[int, str, int]]:
+        """(audit seq, digest, resource id) of the index rows with low <= audit seq < high."""
+        return [
+            (int(seq), str(digest), int(resource_id))
+            for seq, digest, resource_id in self.session.execute(
+                select(AccessSubject.audit_seq, AccessSubject.subject_digest, AccessSubject.resource_id)
+                .where(AccessSubject.audit_seq >= low, AccessSubject.audit_seq < high)
+                .order_by(AccessSubject.audit_seq, AccessSubject.subject_digest)
+            )
+        ]
+
+    def index_span(self) -> int:
+        """One past the highest seq that the audit log or the index names."""
+        top = self.session.execute(
+            select(func.max(AuditEntry.seq)).union_all(select(func.max(AccessSubject.audit_seq)))
+        ).scalars()
+        return max((int(v) for v in top if v is not None), default=0) + 1
+
+    def resource_ids(self) -> dict[str, int]:
+        return {str(code): int(i) for code, i in self.session.execute(select(Resource.code, Resource.id))}
