@@ -79,7 +79,6 @@ def _filters(access: Access, table: Table, filters: Mapping[str, str]) -> list[C
                 f"信息项“{item.name}”不在授权范围内，不能作为查询条件",
                 access.operation,
             )
-        if name not in table.c:
         if access.masked(name):
             # An equality filter on a masked item would answer "is it this value?" for any guess.
             raise acc.deny(
@@ -90,13 +89,13 @@ def _filters(access: Access, table: Table, filters: Mapping[str, str]) -> list[C
             )
         if item.subject:  # a probe for a person or organisation is on their record, found or not
             access.subjects.add(acc.normalise_subject(raw))
+        if name not in table.c:
             clauses.append(false())
             continue
         clauses.append(table.c[name] == rec.coerce(item, raw, name))
     return clauses
 
 
-@dataclass
 def _filter_detail(session: Session, access: Access, filters: Mapping[str, str]) -> dict[str, str]:
     """The filters as the audit keeps them: item and keyed digest of the value (`access.filter_digest`)."""
     secret = node_config(session).audit_key
@@ -107,6 +106,7 @@ def _filter_detail(session: Session, access: Access, filters: Mapping[str, str])
     }
 
 
+@dataclass
 class Page:
     items: list[dict[str, Any]]
     next: str | None
@@ -290,13 +290,13 @@ def one_number(session: Session, actor: Actor, kind: str, number: str, *, operat
     parts: list[dict[str, Any]] = []
     if actor.kind != "application" or actor.id is None:
         raise _not_application(kind)
+    audited = 0
     for grant in SharingRepository(session).live_grants(int(actor.id), now):
         code = grant.resource.code
         if code is None:
             continue
         try:
             meta, table = acc.locate(session, code)
-    audited = 0
         except NotFound:
             continue
         key = meta.key
@@ -335,15 +335,15 @@ def one_number(session: Session, actor: Actor, kind: str, number: str, *, operat
             )
         access.detail["found"] = row is not None
         acc.finish(session, access, target=meta.code)
+        audited += 1
+    if not audited:  # no grant answered for the number: the look-up is still on the subject's record
+        acc.record_probe(session, actor, kind, value, operator, {"parts": len(parts), "found": False})
     return {"kind": kind, "parts": parts}
 
 
 def _not_application(kind: str) -> Exception:
     return PermissionDenied(
         "数据接口只接受应用系统的接口密钥调用",
-        audited += 1
-    if not audited:  # no grant answered for the number: the look-up is still on the subject's record
-        acc.record_probe(session, actor, kind, value, operator, {"parts": len(parts), "found": False})
         context=DenialContext(action=f"data.{kind}", permission="application"),
     )
 
