@@ -181,3 +181,14 @@ def test_a_refused_checkpoint_is_audited_by_the_api_and_the_job(client: TestClie
         lock.release()
     assert _refusals(db) == [("auditor1", "failure"), ("job:audit-checkpoint", "failure")]
     assert _files(db.config.audit_checkpoint_dir) == []
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_the_cli_refuses_a_checkpoint_over_a_broken_chain_and_records_it(db: Database) -> None:
+    _entries(db, 3)
+    _break_entry(db, 2)
+    result = CliRunner().invoke(cli_app, ["audit", "checkpoint"])
+    assert result.exit_code == 1
+    assert "第 2 条" in result.output and "未写入新检查点" in result.output
+    assert [outcome for _, outcome in _refusals(db)] == ["failure"]
+    assert _files(db.config.audit_checkpoint_dir) == []

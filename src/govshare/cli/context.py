@@ -38,7 +38,8 @@ def database() -> Database:
 
 @contextmanager
 def unit_of_work(db: Database, actor: Actor) -> Iterator[Session]:
-    """One command, one transaction. A refusal is rolled back, then audited in its own transaction."""
+    """One command, one transaction. A refusal is rolled back, then audited in its own transaction; an
+    error's `after_rollback` work (e.g. a refused audit checkpoint's entry) runs there too, as on the web."""
     session = db.session()
     try:
         yield session
@@ -47,6 +48,12 @@ def unit_of_work(db: Database, actor: Actor) -> Iterator[Session]:
         session.rollback()
         audit.record_denial(session, actor, exc)
         session.commit()
+        raise
+    except GovshareError as exc:
+        session.rollback()
+        if exc.after_rollback is not None:
+            exc.after_rollback(session)
+            session.commit()
         raise
     except BaseException:
         session.rollback()
