@@ -23,17 +23,12 @@ from typing import Any
 import polars as pl
 from sqlalchemy import (
     BigInteger,
-    Boolean,
     Column,
-    Date,
     DateTime,
-    Float,
     Index,
     Integer,
     MetaData,
-    String,
     Table,
-    Text,
     and_,
     or_,
     select,
@@ -41,6 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from govshare.collection.itemtypes import ExactDecimal, column_type
 from govshare.collection.transform import TOMB
 from govshare.errors import Conflict
 from govshare.models.collection import RECORD_TABLE_PREFIX, RecordTable
@@ -50,17 +46,7 @@ SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy's DateTime stores on 
 
 
 def _column_type(data_type: str, length: int | None) -> Any:
-    if data_type == "C":
-        return String(length) if length else Text()
-    return {
-        "I": BigInteger(),
-        "N": Float(),
-        "Y": Float(),
-        "F": Float(),
-        "D": Date(),
-        "T": DateTime(),
-        "L": Boolean(),
-    }.get(data_type, Text())
+    return column_type(data_type, length)
 
 
 @dataclass(frozen=True)
@@ -165,11 +151,27 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _for_sqlite(frame: pl.DataFrame) -> pl.DataFrame:
-    """Values as SQLAlchemy stores them on SQLite (dates and times as text, booleans as 0/1)."""
+def _conform(frame: pl.DataFrame, table: Table) -> pl.DataFrame:
+    """The frame's decimal columns as the table's exact decimals (a float given for one is taken at the
+    column's scale)."""
     casts = []
     for name, dtype in frame.schema.items():
-        if dtype == pl.Date:
+        column = table.c.get(name)
+        if column is not None and isinstance(column.type, ExactDecimal):
+            wanted = pl.Decimal(column.type.precision, column.type.scale)
+            if dtype != wanted:
+                casts.append(pl.col(name).cast(wanted))
+    return frame.with_columns(casts) if casts else frame
+
+
+def _for_sqlite(frame: pl.DataFrame) -> pl.DataFrame:
+    """Values as SQLAlchemy stores them on SQLite (dates and times as text, booleans as 0/1, decimals as
+    integer counts of their last digit, `ExactDecimal`)."""
+    casts = []
+    for name, dtype in frame.schema.items():
+        if isinstance(dtype, pl.Decimal):
+            casts.append((pl.col(name) * pl.lit(10 ** (dtype.scale or 0))).cast(pl.Int64))
+        elif dtype == pl.Date:
             casts.append(pl.col(name).dt.strftime("%Y-%m-%d"))
         elif isinstance(dtype, pl.Datetime):
             casts.append(pl.col(name).dt.strftime(SQLITE_DATETIME))
@@ -226,7 +228,7 @@ def _stage(session: Session, table: Table, fields: list[str], chunks: Iterable[p
         session.execute(text("DROP TABLE IF EXISTS stage_rows"))
     session.execute(text(temp))
     names = [*fields, TOMB]
-    _bulk_load(session, "stage_rows", (chunk.select(names) for chunk in chunks))
+    _bulk_load(session, "stage_rows", (_conform(chunk.select(names), table) for chunk in chunks))
 
 
 def _first_load(
@@ -252,9 +254,7 @@ def _first_load(
         for chunk in chunks:
             tombstones += int(chunk.get_column(TOMB).sum())
             yield (
-                chunk.filter(~pl.col(TOMB))
-                .select(fields)
-                .with_columns(
+                _conform(chunk.filter(~pl.col(TOMB)).select(fields), table).with_columns(
                     _valid_from=pl.lit(now, pl.Datetime("us")),
                     _batch_id=pl.lit(batch_id, pl.Int64),
                     _source_id=pl.lit(source_id, pl.Int64),
@@ -288,7 +288,6 @@ def merge(
     Full mode closes the current records whose keys the batch does not have, except those in `kept_keys`
     (keys the source has on rows that were quarantined: present, not absent). When that would close more
     than `max_removal_share` of the current records, TooManyRemovals is raised (the caller rolls back)."""
-
     postgres = _is_postgres(session)
     if session.execute(select(table.c._sid).limit(1)).first() is None:
         return _first_load(session, table, fields, chunks, now=now, batch_id=batch_id, source_id=source_id)
@@ -361,7 +360,7 @@ def _full_removal(
     if not postgres:
         session.execute(text("DROP TABLE IF EXISTS stage_kept"))
     session.execute(text(f"CREATE TEMP TABLE stage_kept ({columns}){' ON COMMIT DROP' if postgres else ''}"))
-    _bulk_load(session, "stage_kept", (chunk.select(list(key)) for chunk in kept_keys))
+    _bulk_load(session, "stage_kept", (_conform(chunk.select(list(key)), table) for chunk in kept_keys))
     session.execute(text(f"CREATE INDEX stage_kept_key ON stage_kept ({', '.join(_quote(k) for k in key)})"))
     in_stage = " AND ".join(f"s.{_quote(k)} = {name}.{_quote(k)}" for k in key)
     in_kept = " AND ".join(f"k.{_quote(k)} = {name}.{_quote(k)}" for k in key)

@@ -16,6 +16,7 @@ from typing import Any
 
 import polars as pl
 
+from govshare.collection.itemtypes import DECIMAL_TYPES, POLARS_TYPES, exact_numbers
 from govshare.collection.readers.base import ORD
 from govshare.standards import validators, vectorized
 from govshare.standards.registry import ValidatorSpec
@@ -25,17 +26,6 @@ C = pl.col
 TEXT = pl.String
 TOMB = "_tomb"
 
-# Data type letter (catalog.vocabulary.DataType) → the Polars type stored.
-POLARS_TYPES: dict[str, Any] = {
-    "C": pl.String,
-    "N": pl.Float64,
-    "Y": pl.Float64,
-    "F": pl.Float64,
-    "I": pl.Int64,
-    "D": pl.Date,
-    "T": pl.Datetime("us"),
-    "L": pl.Boolean,
-}
 DATETIME_FORMATS = (
     "%Y-%m-%d %H:%M:%S%.f",
     "%Y-%m-%dT%H:%M:%S%.f",
@@ -67,6 +57,11 @@ class ItemPlan:
     check: ValidatorSpec | None = None
     check_options: dict[str, Any] = dataclasses.field(default_factory=dict)
     divide_by: float | None = None  # the item is kept in a larger unit (万元: 10000)
+
+    @property
+    def is_decimal(self) -> bool:
+        """数值 and 货币 items: exact decimals (`itemtypes`), computed without binary floating point."""
+        return self.data_type in DECIMAL_TYPES
 
     @property
     def dtype(self) -> Any:
@@ -232,7 +227,10 @@ def _check_item(frame: pl.DataFrame, item: ItemPlan) -> pl.DataFrame:
     value = staged.get_column("value")
     if "text" in item.normalize:
         value = vectorized.clean_text(value).get_column("value")
-    if item.check is not None:
+    if item.is_decimal and item.check is not None and item.check.name == "number":
+        units = item.check_options.get("units", validators.DEFAULT_UNITS)
+        checked = exact_numbers(value, units=tuple(units), divide_by=item.divide_by)
+    elif item.check is not None:
         checked = item.check.check_column(value, **item.check_options)
     elif item.data_type == "T":
         checked = _datetimes(value)
@@ -243,7 +241,15 @@ def _check_item(frame: pl.DataFrame, item: ItemPlan) -> pl.DataFrame:
             {"value": value, "error": pl.Series([None] * len(value), dtype=TEXT)}
         ).with_columns(message=pl.lit(None, TEXT))
     checked_value = checked.get_column("value")
-    if item.divide_by and checked_value.dtype.is_numeric():
+    if item.is_decimal and not isinstance(checked_value.dtype, pl.Decimal):
+        # another validator's output (text, or a number) to an exact decimal, unit conversion included
+        exact = exact_numbers(checked_value, units=(), divide_by=item.divide_by)
+        checked = checked.with_columns(
+            value=exact.get_column("value"),
+            error=pl.coalesce(C("error"), exact.get_column("error")),
+            message=pl.coalesce(C("message"), exact.get_column("message")),
+        )
+    elif item.divide_by and not item.is_decimal and checked_value.dtype.is_numeric():
         checked = checked.with_columns(pl.col("value") / item.divide_by)
     staged = staged.with_columns(
         checked=checked.get_column("value"),

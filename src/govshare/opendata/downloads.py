@@ -13,17 +13,19 @@ import hashlib
 import os
 import threading
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import polars as pl
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from sqlalchemy import Boolean, Date, DateTime, Float, Integer, Table, select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from govshare.auth.actor import Actor
 from govshare.auth.guard import public_action
+from govshare.collection.itemtypes import decimal_text, decimals_as_text, stored_polars_type
 from govshare.core.csvsafe import neutralize_frame
 from govshare.core.node import node_config
 from govshare.errors import InvalidInput, NotFound
@@ -37,6 +39,7 @@ MEDIA_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "json": "application/json",
 }
+FILE_REVISION = "exact-decimals"
 _LOCKS: dict[str, threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()
 
@@ -49,7 +52,8 @@ def cache_dir(session: Session) -> Path:
 
 def file_name(dataset: OpenDataset, fmt: str) -> str:
     """Named by the dataset version, the last batch and the opened columns: any change makes a new file."""
-    columns = hashlib.sha256("|".join(dataset.fields).encode()).hexdigest()[:12]
+    # FILE_REVISION: files written before a change of how values are written are not served again
+    columns = hashlib.sha256("|".join([FILE_REVISION, *dataset.fields]).encode()).hexdigest()[:12]
     return f"r{dataset.resource_id}-{dataset.data_version}-{columns}.{fmt}"
 
 
@@ -99,7 +103,7 @@ def _generate(session: Session, dataset: OpenDataset, table: Table, fmt: str, pa
 def _frames(session: Session, dataset: OpenDataset, table: Table) -> Iterator[pl.DataFrame]:
     """The current records' opened columns, one Polars frame per chunk of one SELECT."""
     names = [f for f in dataset.fields if f in table.c]
-    schema = {name: _polars_type(table.c[name].type) for name in names}
+    schema = {name: stored_polars_type(table.c[name].type) for name in names}
     statement = (
         select(*(table.c[n] for n in names))
         .where(table.c._valid_to.is_(None))
@@ -120,7 +124,7 @@ def _csv(frames: Iterator[pl.DataFrame], dataset: OpenDataset, out: BinaryIO) ->
     header = True
     for frame in frames:
         if header or frame.height:
-            out.write(neutralize_frame(frame).write_csv(include_header=header).encode())
+            out.write(neutralize_frame(decimals_as_text(frame)).write_csv(include_header=header).encode())
         header = False
 
 
@@ -131,7 +135,8 @@ def _json(frames: Iterator[pl.DataFrame], dataset: OpenDataset, out: BinaryIO) -
     for frame in frames:
         if not frame.height:
             continue
-        body = frame.write_json().strip()[1:-1]  # the chunk's objects, without its brackets
+        # the chunk's objects, without its brackets; decimals as exact text, as the API answers them
+        body = decimals_as_text(frame).write_json().strip()[1:-1]
         if not first:
             out.write(b",\n")
         out.write(body.encode())
@@ -154,11 +159,11 @@ def _xlsx(frames: Iterator[pl.DataFrame], dataset: OpenDataset, out: BinaryIO) -
             if dtype == pl.String and bool(frame[name].str.starts_with("=").any())
         ]
         if not risky:
-            for row in frame.iter_rows():
+            for row in _exact_rows(frame):
                 sheet.append(row)
             continue
         positions = [frame.columns.index(name) for name in risky]
-        for row in frame.iter_rows():
+        for row in _exact_rows(frame):
             cells: list[Any] = list(row)
             for position in positions:
                 cell = WriteOnlyCell(sheet, value=cells[position])
@@ -168,15 +173,19 @@ def _xlsx(frames: Iterator[pl.DataFrame], dataset: OpenDataset, out: BinaryIO) -
     book.save(out)
 
 
-def _polars_type(column_type: Any) -> pl.DataType:
-    if isinstance(column_type, Boolean):
-        return pl.Boolean()
-    if isinstance(column_type, Integer):
-        return pl.Int64()
-    if isinstance(column_type, Float):
-        return pl.Float64()
-    if isinstance(column_type, DateTime):
-        return pl.Datetime("us")
-    if isinstance(column_type, Date):
-        return pl.Date()
-    return pl.String()
+def _exact_rows(frame: pl.DataFrame) -> Iterator[tuple[Any, ...]]:
+    """Rows for the sheet. A decimal is a number cell when Excel holds it exactly (openpyxl writes 16
+    significant digits, Excel keeps 15), else a text cell with its exact digits."""
+    positions = [i for i, dtype in enumerate(frame.dtypes) if isinstance(dtype, pl.Decimal)]
+    if not positions:
+        yield from frame.iter_rows()
+        return
+    for row in frame.iter_rows():
+        cells = list(row)
+        for i in positions:
+            value = cells[i]
+            if value is not None:
+                shown = Decimal(format(float(value), ".16g"))  # what openpyxl writes for a number
+                digits = len(value.normalize().as_tuple().digits)
+                cells[i] = shown if digits <= 15 and shown == value else decimal_text(value)
+        yield tuple(cells)

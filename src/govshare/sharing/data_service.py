@@ -10,6 +10,7 @@ import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table, and_, false, func, or_, select
@@ -212,6 +213,11 @@ def _same(item: ItemMeta, stored: Any, claimed: Any) -> bool:
         return False
     if isinstance(stored, bool):
         return str(claimed).strip().lower() in (("true", "1", "是") if stored else ("false", "0", "否"))
+    if isinstance(stored, Decimal):
+        try:
+            return Decimal(str(claimed).strip()) == stored
+        except ArithmeticError:
+            return False
     if isinstance(stored, int | float):
         try:
             return float(str(claimed).strip()) == float(stored)

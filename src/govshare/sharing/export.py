@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from typing import Any
 
 import polars as pl
 import pyarrow.parquet as pq
-from sqlalchemy import Boolean, Date, DateTime, Float, Integer, select
+from sqlalchemy import select
 
+from govshare.collection.itemtypes import decimals_as_text, stored_polars_type
 from govshare.core.csvsafe import neutralize_frame
 from govshare.core.db import Database
 from govshare.sharing.data_service import ExportPlan
@@ -28,7 +28,9 @@ MEDIA_TYPES = {
 }
 
 
-def _frames(db: Database, plan: ExportPlan) -> Iterator[pl.DataFrame]:
+def _frames(db: Database, plan: ExportPlan, *, typed: bool = False) -> Iterator[pl.DataFrame]:
+    """Masked chunks. Decimals (数值, 货币) become their exact text (`itemtypes.decimal_text`, as the JSON
+    answers give them) before masking; with `typed` (Parquet) the unmasked ones stay Decimal."""
     table = plan.table
     statement = (
         select(*(table.c[c] for c in plan.columns))
@@ -36,11 +38,13 @@ def _frames(db: Database, plan: ExportPlan) -> Iterator[pl.DataFrame]:
         .order_by(table.c._sid)
         .execution_options(stream_results=True, yield_per=CHUNK_ROWS)
     )
-    stored = {c: _polars_type(table.c[c].type) for c in plan.columns}
+    stored = {c: stored_polars_type(table.c[c].type) for c in plan.columns}
+    masked = {c for c in plan.columns if plan.rules.get(c, "none") != "none" and c not in plan.clear}
     with db.transaction(readonly=True) as session:
         result = session.execute(statement)
         for partition in result.partitions(CHUNK_ROWS):
             frame = pl.DataFrame([tuple(row) for row in partition], schema=stored, orient="row")
+            frame = decimals_as_text(frame, masked if typed else None)
             yield mask_frame(frame, plan.rules, plan.clear)
 
 
@@ -92,7 +96,7 @@ def _parquet(db: Database, plan: ExportPlan) -> Iterator[bytes]:
     sink = _Sink()
     schema = pl.Schema(_schema(plan)).to_arrow()
     writer = pq.ParquetWriter(sink, schema, compression="zstd")
-    for frame in _frames(db, plan):
+    for frame in _frames(db, plan, typed=True):
         writer.write_table(frame.to_arrow().cast(schema))
         yield sink.drain()
     writer.close()
@@ -104,19 +108,5 @@ def _schema(plan: ExportPlan) -> dict[str, pl.DataType]:
     types: dict[str, pl.DataType] = {}
     for name in plan.columns:
         masked = plan.rules.get(name, "none") != "none" and name not in plan.clear
-        types[name] = pl.String() if masked else _polars_type(plan.table.c[name].type)
+        types[name] = pl.String() if masked else stored_polars_type(plan.table.c[name].type)
     return types
-
-
-def _polars_type(column_type: Any) -> pl.DataType:
-    if isinstance(column_type, Boolean):
-        return pl.Boolean()
-    if isinstance(column_type, Integer):
-        return pl.Int64()
-    if isinstance(column_type, Float):
-        return pl.Float64()
-    if isinstance(column_type, DateTime):
-        return pl.Datetime("us")
-    if isinstance(column_type, Date):
-        return pl.Date()
-    return pl.String()

@@ -7,12 +7,14 @@ import math
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, Table, exc, false, select, text
 from sqlalchemy.orm import Session
 
 from govshare.auth.actor import Actor
+from govshare.collection.itemtypes import DECIMAL_TYPES, decimal_text, parse_decimal
 from govshare.core.clock import utcnow
 from govshare.core.inputs import text_problem
 from govshare.core.node import node_config
@@ -39,7 +41,9 @@ def coerce(item: ItemMeta, raw: str, where: str) -> Any:
             if not -(2**63) <= number < 2**63:
                 raise ValueError(raw)
             return number
-        if item.data_type in ("N", "Y", "F", "B"):
+        if item.data_type in DECIMAL_TYPES:
+            return parse_decimal(raw)
+        if item.data_type in ("F", "B"):
             real = float(raw)
             if not math.isfinite(real):
                 raise ValueError(raw)
@@ -62,8 +66,11 @@ def coerce(item: ItemMeta, raw: str, where: str) -> Any:
 
 
 def json_value(value: Any) -> Any:
+    """A stored value as the JSON answers carry it: dates ISO, decimals (数值, 货币) as exact text."""
     if isinstance(value, datetime | date):
         return value.isoformat()
+    if isinstance(value, Decimal):
+        return decimal_text(value)
     return value
 
 
