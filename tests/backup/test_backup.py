@@ -180,3 +180,20 @@ def test_a_scheduled_run_creates_verifies_and_prunes(seeded: Settings) -> None:
     assert runs[2].pruned is not None and len(runs[2].pruned.removed) == 2  # one local, one off-site
     assert "backup.prune" in _audit_actions(node)
     assert json.dumps(runs[2].as_dict(), ensure_ascii=False)  # the CLI's --json output is serialisable
+
+
+def test_a_file_of_the_backup_never_lands_on_the_restored_database(seeded: Settings, fresh: Settings) -> None:
+    """The live node keeps its database outside its data directory and happens to hold a file named like the
+    fresh node's database: restoring it would overwrite the restored database. Refused before any change."""
+    clash = (
+        engines.sqlite_path(fresh.resolved_database_url).name
+        if engines.backend(fresh.resolved_database_url) == "sqlite"
+        else None
+    )
+    if clash is None:
+        pytest.skip("PostgreSQL targets have no database file under the data directory")
+    (seeded.data_dir / clash).write_bytes(b"not a database")
+    backup = Path(service.create_backup(seeded, OPERATOR).path)
+    with pytest.raises(GovshareError, match=f"备份中的文件 {clash} 会落在目标节点的数据库文件"):
+        service.restore_backup(fresh, OPERATOR, backup, target_url=fresh.resolved_database_url)
+    assert not engines.sqlite_path(fresh.resolved_database_url).exists()

@@ -321,6 +321,24 @@ def _ensure_fresh_files(directory: Path, names: list[str], force: bool) -> None:
         )
 
 
+def _refuse_overlaps(settings: Settings, files: list[str], target_url: str, checkpoints: Path | None) -> None:
+    """A backed-up file must not land on the target's database file, in its backup directory or in its
+    audit checkpoint directory (say, when the source node kept its database elsewhere and a file of the same
+    name under its data directory)."""
+    protected: set[Path] = set()
+    if engines.backend(target_url) == "sqlite":
+        database = engines.sqlite_path(target_url).resolve()
+        protected = {database.with_name(database.name + s) for s in ("", "-wal", "-shm", "-journal")}
+    directories = [policies.backup_dir(settings).resolve()] + ([checkpoints.resolve()] if checkpoints else [])
+    for name in files:
+        path = (settings.data_dir / name).resolve()
+        if path in protected or any(d == path or d in path.parents for d in directories):
+            raise GovshareError(
+                f"备份中的文件 {name} 会落在目标节点的数据库文件、备份目录或审计检查点目录上：请为新节点另选"
+                "数据目录或数据库位置（未做任何改动）"
+            )
+
+
 def _place(unpacked: Path, prefix: str, directory: Path) -> int:
     root = unpacked / prefix
     count = 0
@@ -362,6 +380,7 @@ def restore_backup(
         tables = engines.ensure_target_is_empty(target_url, force=force)
         files = [n for n, _ in policies.directory_files(unpacked / "files")]
         checkpoints_dir = policies.checkpoint_dir(settings)
+        _refuse_overlaps(settings, files, target_url, checkpoints_dir)
         _ensure_fresh_files(settings.data_dir, files, force)
         if checkpoints_dir is not None:
             _ensure_fresh_files(
