@@ -15,6 +15,7 @@ from sqlalchemy import delete, insert, select
 from typer.testing import CliRunner
 
 from govshare.auth.actor import Actor
+from govshare.auth.permissions import Permission
 from govshare.cli.main import app
 from govshare.core.db import Database
 from govshare.core.node import node_config
@@ -174,6 +175,16 @@ def test_every_data_call_entry_names_its_key(client: TestClient, db: Database, c
     assert len(entries) == 6
     assert {e.detail.get("key") for e in entries} == {prefix}
     assert all(city["keys"]["mz"] not in json.dumps(e.detail) for e in entries)
+
+
+def test_a_key_without_data_read_is_refused_with_its_prefix_on_record(
+    client: TestClient, db: Database, city: dict[str, Any]
+) -> None:
+    key = factories.application_key(db, "mz-dbsh", "MZ", scopes=[Permission.CATALOG_READ])
+    refused = client.get(f"/api/v1/data/{city['code']}/records", headers={**factories.bearer(key), **PURPOSE})
+    assert refused.status_code == 403
+    (entry,) = [e for e in _entries(db) if e.outcome == "denied"]
+    assert (entry.application_code, entry.detail["key"]) == ("mz-dbsh", _prefix(key))
 
 
 def test_keys_for_an_application_are_issued_by_its_own_department(

@@ -189,7 +189,11 @@ def _refuse_without(request: Request, actor: Actor, permissions: tuple[Permissio
         route = getattr(request.scope.get("route"), "path", request.url.path)
         raise PermissionDenied(
             f"没有访问此接口的权限（需要 {' 或 '.join(permissions)}）",
-            context=DenialContext(action=f"{request.method} {route}", permission="|".join(permissions)),
+            context=DenialContext(
+                action=f"{request.method} {route}",
+                permission="|".join(permissions),
+                extra={"key": actor.api_key} if actor.api_key else {},  # which key, never the secret
+            ),
         )
 
 
