@@ -1,5 +1,6 @@
 """Hostile requests (issue #12): a chunked body past the limit (finding 10) and integers past every bound
-(finding 13).
+(finding 13: every integer path and query parameter, the portal's included, declares both bounds, and
+2**63, -1 and -2**63 sent to each one as two users get no 5xx, on SQLite and PostgreSQL).
 
 Finding 10: the request-body limit checked only Content-Length, so a chunked 150 MB body to the
 unauthenticated login route was read whole. The limit is now counted on the bytes received; this is tested
@@ -9,6 +10,7 @@ against a real uvicorn server on a loopback port, with a body sent from a genera
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -16,11 +18,22 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, get_args
+from urllib.parse import quote
 
 import httpx
 import psutil
 import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
+from govshare.core.db import Database
+from govshare.core.inputs import MAX_BIGINT, MAX_INTEGER
+from govshare.settings import Settings
+from govshare.web.app import create_app
+from tests import factories
 from tests.conftest import TEST_AUDIT_KEY, TEST_SECRET
 
 MB = 1024 * 1024
@@ -118,3 +131,90 @@ def test_a_declared_length_past_the_limit_is_refused_before_reading(
         timeout=30,
     )
     assert response.status_code == 413 and response.json()["code"] == "payload_too_large"
+
+
+# ---------------------------------------------------------------- finding 13: integers past every bound
+
+BIGINT_OVERFLOW = 2**63  # ?after=9223372036854775808 on the code-set listing was a 500
+
+
+def _schema_app() -> FastAPI:
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        env="test",
+        database_url="sqlite://",
+        secret_key=SecretStr(TEST_SECRET),
+        audit_key=SecretStr(TEST_AUDIT_KEY),
+    )
+    return create_app(settings, Database.from_settings(settings))
+
+
+def _integer_parameters(app: FastAPI) -> list[tuple[APIRoute, str, str, list[Any]]]:
+    """(route, "path" or "query", name, its constraints) for every integer parameter of every route, the
+    portal's pages (not in the OpenAPI document) included."""
+    found = []
+    for route in app.routes:
+        if not isinstance(route, APIRoute):
+            continue
+        pending, params = [route.dependant], []
+        while pending:
+            dependant = pending.pop()
+            params += [("path", p) for p in dependant.path_params]
+            params += [("query", p) for p in dependant.query_params]
+            pending += dependant.dependencies
+        for where, param in params:
+            if int in get_args(param.field_info.annotation) or param.field_info.annotation is int:
+                found.append((route, where, param.name, list(param.field_info.metadata)))
+    return found
+
+
+def test_every_integer_parameter_declares_both_bounds() -> None:
+    """A bound below 2**63 on each side keeps any integer from reaching a driver that cannot hold it."""
+    parameters = _integer_parameters(_schema_app())
+    assert len(parameters) > 20  # the walk found the routes (guards against a vacuous pass)
+    unbounded = []
+    for route, where, name, constraints in parameters:
+        upper = [getattr(c, "le", None) or getattr(c, "lt", None) for c in constraints]
+        lower = [getattr(c, "ge", None) for c in constraints] + [getattr(c, "gt", None) for c in constraints]
+        if not any(v is not None and v <= MAX_BIGINT for v in upper) or all(v is None for v in lower):
+            unbounded.append(f"{sorted(route.methods)} {route.path} {where} {name}")
+    assert unbounded == [], unbounded
+
+
+def _path_value(name: str, path: str) -> str:
+    if "code-sets" in path:
+        return "GB-3304"  # a shipped code set, so the cursor reaches the query
+    return {"username": "ga.steward", "role": "data_steward"}.get(name, "1")
+
+
+def test_huge_and_negative_integers_never_get_a_5xx(client: TestClient, db: Database) -> None:
+    factories.city(db)
+    refused: list[str] = []
+    gets = [p for p in _integer_parameters(client.app) if "GET" in p[0].methods]  # type: ignore[arg-type]
+    for username in ("admin", "ga.steward"):
+        factories.login(client, username)
+        for route, where, name, constraints in gets:
+            # the largest value the route accepts must also be one its database column can hold
+            accepted = [v for v in (getattr(c, "le", None) for c in constraints) if isinstance(v, int)]
+            for value in (BIGINT_OVERFLOW, -1, -BIGINT_OVERFLOW, MAX_BIGINT, *accepted):
+                path = route.path
+                for other in re.findall(r"{(\w+)(?::\w+)?}", route.path):
+                    raw = str(value) if where == "path" and other == name else _path_value(other, route.path)
+                    path = re.sub(r"{" + other + r"(?::\w+)?}", quote(raw, safe=""), path)
+                url = f"{path}?{name}={value}" if where == "query" else path
+                response = client.get(url, headers={"Accept": "application/json"})
+                if response.status_code >= 500:
+                    refused.append(f"{username} GET {url} → {response.status_code}")
+    assert refused == [], refused
+
+
+def test_the_code_set_cursor_past_bigint_is_a_422(client: TestClient, db: Database) -> None:
+    factories.city(db)
+    headers = factories.login(client, "admin")
+    url = "/api/v1/standards/code-sets/GB-3304/codes"
+    last = client.get(url, params={"after": MAX_INTEGER}, headers=headers)  # a code's position: INTEGER
+    assert last.status_code == 200 and last.json()["items"] == [], last.text
+    for value in (MAX_INTEGER + 1, BIGINT_OVERFLOW, -1):
+        response = client.get(url, params={"after": value}, headers=headers)
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"][0]["field"] == "after"

@@ -30,7 +30,7 @@ router = APIRouter(prefix="/api/v1/catalog", tags=["目录系统"])
 READ = Permission.CATALOG_READ
 EDIT = Permission.CATALOG_EDIT
 REVIEW = Permission.CATALOG_REVIEW
-RESOURCE_ID = Path(ge=1, le=2**62, description="信息资源编号")
+RESOURCE_ID = Path(ge=1, le=2**31 - 1, description="信息资源编号")
 
 
 @router.get("/search", summary="检索目录（全文、筛选、分面统计）")

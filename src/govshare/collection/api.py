@@ -27,8 +27,8 @@ from govshare.web.uploads import read_upload
 
 router = APIRouter(prefix="/api/v1/collection", tags=["数据归集"])
 
-BATCH_ID = Path(ge=1, le=2**62, description="批次号")
-SOURCE_ID = Path(ge=1, le=2**62, description="数据源编号")
+BATCH_ID = Path(ge=1, le=2**31 - 1, description="批次号")
+SOURCE_ID = Path(ge=1, le=2**31 - 1, description="数据源编号")
 CSV_TYPE, XLSX_TYPE = "text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_FIX_BYTES = 50 * 1024 * 1024
 

@@ -9,6 +9,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, model_validator
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# The largest value a BIGINT (and SQLite's INTEGER) holds: the `le` of every id, cursor and counter a
+# request carries, so 2**63 is a 422 and never reaches a driver (which would fail with a 500).
+MAX_BIGINT = 2**63 - 1
+MAX_INTEGER = 2**31 - 1  # an INTEGER column on PostgreSQL (e.g. a code's position)
 
 
 def text_problem(value: str) -> str | None:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from govshare.auth.actor import Actor
 from govshare.auth.permissions import Permission
+from govshare.core.inputs import MAX_INTEGER
 from govshare.errors import FieldError, InvalidInput
 from govshare.standards import importing, registry, service, validators
 from govshare.standards.schemas import (
@@ -116,7 +117,7 @@ def list_codes(
     version: str | None = Query(None, max_length=32, description="不填为现行版本"),
     at: date | None = Query(None, description="只列该日有效的代码（行政区划含已撤销代码）"),
     q: str | None = Query(None, max_length=100, description="代码前缀或名称片段"),
-    after: int = Query(0, ge=0, description="上一页的 next_after"),
+    after: int = Query(0, ge=0, le=MAX_INTEGER, description="上一页的 next_after"),
     limit: int = Query(200, ge=1, le=service.MAX_PAGE),
     session: Session = DB_SESSION,
     actor: Actor = require(READ),

@@ -18,7 +18,7 @@ from govshare.web.forms import beijing as beijing
 from govshare.web.forms import check_csrf as check_csrf
 
 EDIT, REVIEW, WITHDRAW = Permission.CATALOG_EDIT, Permission.CATALOG_REVIEW, Permission.CATALOG_WITHDRAW
-RESOURCE_ID = Path(ge=1, le=2**62)
+RESOURCE_ID = Path(ge=1, le=2**31 - 1)
 TEXT = 2000
 
 STATE_TAGS = {

@@ -55,7 +55,7 @@ from govshare.web.portal_collection_uploads import (
 
 router = APIRouter(include_in_schema=False)
 
-SOURCE_ID = Path(ge=1, le=2**62, description="数据源编号")
+SOURCE_ID = Path(ge=1, le=2**31 - 1, description="数据源编号")
 
 MAPPING_EXAMPLE = """source: {kind: csv, encoding: auto}
 mode: full

@@ -39,7 +39,7 @@ from govshare.web.portal_collection_uploads import CAPPED_FORM, run_in_backgroun
 router = APIRouter(include_in_schema=False)
 
 
-BATCH_ID = Path(ge=1, le=2**62, description="批次号")
+BATCH_ID = Path(ge=1, le=2**31 - 1, description="批次号")
 PAGE_SIZE = 50
 REFRESH_SECONDS = 3
 

@@ -81,7 +81,7 @@ def _column(per_day: dict[str, sharing_stats.UsageDay], labels: list[str], field
 def dashboard(
     request: Request,
     department: str | None = Query(None, max_length=32, pattern=r"^[A-Za-z0-9_.-]*$"),
-    days: int = Query(30),
+    days: int = Query(30, ge=1, le=366),
     session: Session = DB_SESSION,
     actor: Actor = require(*DASHBOARD),
 ) -> HTMLResponse:
