@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 import polars as pl
 import pytest
@@ -191,3 +192,38 @@ def test_a_composite_key_matches_on_every_part(resource: Database) -> None:
         assert table is not None
         rows = {(r["djzh"], r["nd"]): r["je"] for r in store.records(session, table)}
     assert rows == {("A", 2024): 1.0, ("A", 2025): 2.5, ("B", 2025): 1.0}
+
+
+def test_money_columns_are_exact_and_a_float_for_them_is_taken_at_their_scale(resource: Database) -> None:
+    """货币 (Y) is an exact decimal column: a float given for it (0.1 + 0.2) is the decimal 0.3, so a batch
+    that repeats the stored amount changes nothing, and the stored value reads back as the same digits."""
+    fields = [store.Field("djzh", "C", 20), store.Field("je", "Y")]
+
+    def apply_amount(amount: object, dtype: pl.DataType, batch: int) -> store.MergeCounts:
+        frame = pl.DataFrame(
+            {"djzh": ["A"], "je": [amount], "_tomb": [False]},
+            schema={"djzh": pl.String, "je": dtype, "_tomb": pl.Boolean},
+        )
+        with resource.transaction() as session:
+            table = store.ensure_table(session, 1, fields, ["djzh"])
+            return store.merge(
+                session,
+                table,
+                ["djzh", "je"],
+                ["djzh"],
+                [frame],
+                now=T0 + timedelta(hours=batch),
+                batch_id=batch,
+                source_id=None,
+                full=False,
+                cursor=None,
+            )
+
+    apply_amount(Decimal("0.3"), pl.Decimal(18, 6), 1)
+    again = apply_amount(0.1 + 0.2, pl.Float64(), 2)  # 0.30000000000000004 as a float
+    assert (again.updated, again.unchanged) == (0, 1)
+    [row] = read(resource)
+    assert row["je"] == Decimal("0.3") and str(row["je"]) == "0.300000"
+    inspector = inspect(resource.engine)
+    declared = {c["name"]: str(c["type"]).upper() for c in inspector.get_columns("rs_1")}
+    assert declared["je"] in ("NUMERIC(18, 6)", "BIGINT")
