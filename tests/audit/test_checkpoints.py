@@ -252,3 +252,24 @@ def test_a_fifo_or_symlink_in_place_of_a_checkpoint_is_forged_not_followed(
     outside.write_bytes(_files(db)[0].read_bytes())
     (directory / "checkpoint-00000002.json").symlink_to(outside)
     assert _verify(db).problem == "checkpoint_forged"
+
+
+def test_checkpoints_are_written_where_the_file_system_has_no_hard_links(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+    import os
+
+    def no_links(*_args: object) -> None:
+        raise OSError(errno.EPERM, "Operation not permitted")  # e.g. an object-store mount
+
+    monkeypatch.setattr(os, "link", no_links)
+    _entries(db, 2)
+    _checkpoint(db)
+    _entries(db, 1)
+    _checkpoint(db)
+    assert [p.name for p in _files(db)] == ["checkpoint-00000001.json", "checkpoint-00000002.json"]
+    assert stat.S_IMODE(_files(db)[1].stat().st_mode) == 0o600 and not list(
+        db.config.audit_checkpoint_dir.glob(".*.tmp")
+    )
+    assert _verify(db).ok

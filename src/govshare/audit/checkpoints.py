@@ -25,6 +25,7 @@ keyed head to rely on.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hmac
 import json
 import os
@@ -46,6 +47,7 @@ FORMAT = "govshare-audit-checkpoint/1"
 FILE_NAME = re.compile(r"^checkpoint-(\d{8})\.json$")
 MAX_FILE_BYTES = 16 * 1024
 HEX64 = r"^[0-9a-f]{64}$"
+NO_HARD_LINKS = frozenset({errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS})
 
 
 class Signer(Protocol):
@@ -275,12 +277,28 @@ def write_checkpoint(
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.link(temporary, directory / checkpoint.file_name)  # fails if the name exists: never overwrite
+        _publish(temporary, directory / checkpoint.file_name)
     finally:
         with contextlib.suppress(FileNotFoundError):
             temporary.unlink()
     _fsync_directory(directory)
     return checkpoint
+
+
+def _publish(temporary: Path, target: Path) -> None:
+    """Give the written file its name, never replacing an existing one: a hard link (fails if the name
+    exists). Where the file system has no hard links (some network and object-store mounts), a rename after
+    checking the name is free; writers of one node are serialised by the audit head's lock meanwhile."""
+    try:
+        os.link(temporary, target)
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        if exc.errno not in NO_HARD_LINKS:
+            raise
+        if os.path.lexists(target):
+            raise FileExistsError(errno.EEXIST, "checkpoint exists") from exc
+        os.rename(temporary, target)
 
 
 def _fsync_directory(directory: Path) -> None:
