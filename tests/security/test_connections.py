@@ -24,6 +24,7 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from structlog.testing import capture_logs
 from typer.testing import CliRunner
 
 from govshare.auth.actor import Actor, grants_for_roles
@@ -313,7 +314,10 @@ def test_a_port_that_is_no_database_fails_the_batch_in_time_with_a_generic_messa
         )
         started = service.start_source_run(session, ADMIN, source.id)
     began = time.monotonic()
-    batch = jobs.run_started(node, ADMIN, started)
+    with capture_logs() as logs:
+        batch = jobs.run_started(node, ADMIN, started)
+    logged = repr(logs)
+    assert "source connect failed" in logged and "Pw-9x2" not in logged and url not in logged
     assert time.monotonic() - began < 2 * 2 + 3  # the connect timeout (2 s, handshake included), not forever
     assert batch.status == "failed"
     assert batch.error == "无法连接数据源“公安人口库”"
@@ -431,3 +435,24 @@ def test_the_console_cannot_ingest_the_nodes_own_files(
             )
     with node.transaction(readonly=True) as session:
         assert session.scalar(select(func.count()).select_from(Batch)) == 0
+
+
+def test_the_scheduler_round_fails_stuck_batches(node: Database) -> None:
+    stuck = _stuck_batch(node)
+    assert jobs.run_due(node, ADMIN) == []  # nothing due
+    with node.transaction(readonly=True) as session:
+        assert session.get_one(Batch, stuck).status == "failed"
+
+
+def test_the_connections_module_declares_every_check() -> None:
+    """tests/web/test_route_authorization.py walks modules named *service; the registry is `connections`."""
+    import inspect
+
+    undeclared = [
+        name
+        for name, function in inspect.getmembers(connections, inspect.isfunction)
+        if not name.startswith("_")
+        and function.__module__ == connections.__name__
+        and not hasattr(function, "__govshare_action__")
+    ]
+    assert undeclared == []

@@ -47,8 +47,10 @@ def run_started(
 
 
 def run_due(db: Database, actor: Actor) -> list[Batch]:
-    """Run every due source once; a source that cannot start (already running) is skipped."""
+    """Run every due source once; a source that cannot start (already running) is skipped. Each round
+    first fails stuck batches (the watchdog), so a scheduler frees their resources with nobody looking."""
     with db.transaction() as session:
+        service.detect_dead_batches(session, actor)
         due = service.due_sources(session, actor)
     finished: list[Batch] = []
     for item in due:
