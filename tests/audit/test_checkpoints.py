@@ -273,3 +273,32 @@ def test_checkpoints_are_written_where_the_file_system_has_no_hard_links(
         db.config.audit_checkpoint_dir.glob(".*.tmp")
     )
     assert _verify(db).ok
+
+
+def test_the_documented_recovery_after_a_restore_verifies_again(db: Database) -> None:
+    """docs/configuration.md: after a restore, move the checkpoints at or past first_bad_seq aside."""
+    _entries(db, 5)
+    _checkpoint(db)  # checkpoint 1 anchors seq 5; its entry is 6
+    _entries(db, 3)
+    _checkpoint(db)  # checkpoint 2 anchors seq 9
+    with db.transaction(readonly=True) as session:
+        kc = session.scalar(text("SELECT key_check FROM audit_head"))
+        h6 = str(session.scalar(text("SELECT entry_hash FROM audit_entry WHERE seq = 6")))
+    mac = chain.head_mac(db.config.audit_key, 6, h6, kc)  # the head as the backup held it
+    _as_dba(
+        db,
+        "DELETE FROM audit_entry WHERE seq > 6",
+        f"UPDATE audit_head SET seq = 6, entry_hash = '{h6}', mac = '{mac}'",
+    )
+    report = _verify(db)
+    assert (report.ok, report.problem, report.first_bad_seq) == (False, "truncated", 7)
+    with pytest.raises(Conflict):
+        _checkpoint(db)  # checkpoints stop until the loss is dealt with
+    aside = db.config.audit_checkpoint_dir / "superseded-2026-12-06"
+    aside.mkdir()
+    for path in _files(db):
+        if json.loads(path.read_text("utf-8"))["seq"] >= report.first_bad_seq:
+            path.rename(aside / path.name)
+    assert _verify(db).ok
+    assert _checkpoint(db).number == 2
+    assert _verify(db).ok

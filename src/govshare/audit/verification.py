@@ -148,7 +148,8 @@ def _walk(
             if pending[index].hash != entry.entry_hash:
                 return walk, _mismatch(walk, head_seq, pending[index])
             index += 1
-        if entry.action == CHECKPOINT_ACTION and isinstance(number := entry.detail.get("checkpoint"), int):
+        number = entry.detail.get("checkpoint") if entry.action == CHECKPOINT_ACTION else None
+        if entry.outcome == "success" and isinstance(number, int):
             walk.logged_checkpoint = max(walk.logged_checkpoint, number)
         walk.last_seq, walk.last_hash, walk.checked = entry.seq, entry.entry_hash, walk.checked + 1
     return walk, None
