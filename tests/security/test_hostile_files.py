@@ -1,16 +1,22 @@
-"""Hostile workbooks (issue #12, finding 6): a 155 KB .xlsx whose sharedStrings.xml unpacks to 150 MB took a
-node from 343 MB to 3.4 GB through the guided-source sample upload. Every path that reads a workbook
-refuses it before a parser opens it: the guided sample, the portal upload, reprocess (portal and API),
-the code-set import and the catalog Excel import. Each test checks the Chinese refusal naming the file and
-that the process's peak memory did not grow by anything like the unpacked size. On SQLite and PostgreSQL.
+"""Hostile files (issue #12). Workbooks (finding 6): a 155 KB .xlsx whose sharedStrings.xml unpacks to
+150 MB took a node from 343 MB to 3.4 GB through the guided-source sample upload. Every path that reads
+a workbook refuses it before a parser opens it: the guided sample, the portal upload, reprocess (portal
+and API), the code-set import and the catalog Excel import. Each test checks the Chinese refusal naming
+the file and that the process's peak memory did not grow by anything like the unpacked size. On SQLite
+and PostgreSQL.
+
+File modes (finding 15): the data directory, the SQLite database and its -wal/-shm, uploads and generated
+downloads are private to the node's user (0700 / 0600), also when an earlier version left them 0755/0644.
 """
 
 from __future__ import annotations
 
 import html
 import io
+import os
 import re
 import resource
+import stat
 import struct
 import zipfile
 from collections.abc import Iterator
@@ -20,14 +26,21 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import Workbook
+from pydantic import SecretStr
+from starlette.datastructures import UploadFile
 
 from govshare.collection.readers.base import ReaderOptions, SourceUnreadable
 from govshare.collection.readers.files import open_file
+from govshare.core import migrations
 from govshare.core.archives import OLE2_MAGIC, WorkbookLimits, WorkbookRefused, check_workbook
-from govshare.core.db import Database
+from govshare.core.db import Database, tighten_directory
+from govshare.settings import Settings
 from govshare.standards import importing
+from govshare.web.portal_collection_uploads import save_upload
 from tests import factories
 from tests.collection.helpers import setup
+from tests.conftest import TEST_AUDIT_KEY, TEST_SECRET
+from tests.opendata import helpers as opendata
 from tests.sharing.helpers import resource_code
 from tests.web.portal_helpers import HTML, page, portal_login, token
 from tests.web.test_portal_collection import FILE_MAPPING, RESOURCE, batch_of, register, upload
@@ -275,3 +288,69 @@ def test_the_catalog_excel_import_refuses_a_bomb(client: TestClient, db: Databas
         )
     assert refused.status_code == 422, refused.text
     assert BOMB_MESSAGE in refused.text
+
+
+# ---------------------------------------------------------------- finding 15: file modes
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.fixture
+def usual_umask() -> Iterator[None]:
+    """The umask most systems run with (022): what the node creates must be private regardless."""
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)
+
+
+@pytest.mark.usefixtures("usual_umask")
+def test_the_data_directory_and_the_sqlite_files_are_private(tmp_path: Path) -> None:
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        env="test",
+        data_dir=tmp_path / "data",
+        secret_key=SecretStr(TEST_SECRET),
+        audit_key=SecretStr(TEST_AUDIT_KEY),
+    )
+    database = Database.from_settings(settings)  # creates the data directory and the database file
+    try:
+        migrations.upgrade(database.engine)
+        with database.engine.connect() as connection:  # WAL: -wal and -shm exist while it is open
+            connection.exec_driver_sql("SELECT 1")
+            files = {p.name: _mode(p) for p in settings.data_dir.iterdir() if p.is_file()}
+            assert files == {"govshare.db": 0o600, "govshare.db-wal": 0o600, "govshare.db-shm": 0o600}
+        assert _mode(settings.data_dir) == 0o700
+    finally:
+        database.dispose()
+    # a node installed by an earlier version (0755 / 0644) is tightened at start-up
+    settings.work_dir.mkdir(mode=0o755)
+    settings.data_dir.chmod(0o755)
+    (settings.data_dir / "govshare.db").chmod(0o644)
+    Database.from_settings(settings).dispose()
+    assert (_mode(settings.data_dir), _mode(settings.work_dir)) == (0o700, 0o700)
+    assert _mode(settings.data_dir / "govshare.db") == 0o600
+    # a shared directory the node does not own (sticky, like /tmp) is never touched
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o1777)
+    shared.chmod(0o1777)
+    tighten_directory(shared)
+    assert _mode(shared) == 0o1777
+
+
+@pytest.mark.usefixtures("usual_umask")
+def test_uploads_and_generated_downloads_are_private(
+    client: TestClient, db: Database, tmp_path: Path
+) -> None:
+    upload = UploadFile(io.BytesIO(b"a,b\n1,2\n"), filename="人口.csv")
+    saved = Path(save_upload(upload, db.config.work_dir, ".csv"))
+    assert _mode(saved) == 0o600
+    codes = opendata.setup(db, tmp_path)
+    for fmt in ("csv", "xlsx", "json"):
+        response = client.get(f"/api/open/v1/datasets/{codes['open']}/download", params={"format": fmt})
+        assert response.status_code == 200, response.text
+    generated = [p for p in (db.config.work_dir.parent / "opendata").rglob("*") if p.is_file()]
+    assert len(generated) == 3 and {_mode(p) for p in generated} == {0o600}
+    folders = [p for p in (db.config.work_dir.parent / "opendata").rglob("*") if p.is_dir()]
+    assert folders and {_mode(p) for p in folders} == {0o700}

@@ -6,6 +6,8 @@ services receive the session and flush, never commit.
 
 from __future__ import annotations
 
+import os
+import stat
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -44,6 +46,9 @@ class Database:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
+        # the node's own directories, as an earlier version may have left them (0755), tightened at start-up
+        for directory in (settings.data_dir, settings.work_dir):
+            tighten_directory(directory)
         return cls(settings.resolved_database_url, NodeConfig.from_settings(settings))
 
     @property
@@ -86,11 +91,49 @@ class Database:
         self.engine.dispose()
 
 
+PRIVATE_DIRECTORY = 0o700
+PRIVATE_FILE = 0o600
+
+
+def tighten_directory(directory: Path) -> None:
+    """Make an existing directory of the node's private (0700): records, uploads and keys live there. A
+    shared directory (sticky, like /tmp) is left alone: the node does not own it."""
+    try:
+        mode = directory.stat().st_mode
+    except FileNotFoundError:
+        return
+    if mode & stat.S_ISVTX or directory.resolve() == Path(directory.anchor or "/"):
+        return
+    if stat.S_IMODE(mode) != PRIVATE_DIRECTORY and directory.stat().st_uid == os.geteuid():
+        directory.chmod(PRIVATE_DIRECTORY)
+
+
+def private_directory(directory: Path) -> Path:
+    """`directory`, created 0700 when missing (an existing one is left as it is)."""
+    if not directory.is_dir():
+        directory.mkdir(mode=PRIVATE_DIRECTORY, parents=True, exist_ok=True)
+    return directory
+
+
+def _private_sqlite_file(path: Path) -> None:
+    """The database file and its -wal/-shm (which SQLite creates with the database file's mode) are 0600:
+    created so before SQLite opens the file, and tightened when an earlier version left them 0644."""
+    private_directory(path.parent)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, PRIVATE_FILE))  # an empty file is an empty database
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if stat.S_IMODE(file.stat().st_mode) != PRIVATE_FILE:
+                file.chmod(PRIVATE_FILE)
+        except FileNotFoundError:
+            continue
+
+
 def _create_engine(url: URL, *, echo: bool) -> Engine:
     if url.get_backend_name() == "sqlite":
         database = url.database
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        if database and database != ":memory:" and not database.startswith("file:"):
+            _private_sqlite_file(Path(database))
         engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False})
         _configure_sqlite(engine)
         return engine

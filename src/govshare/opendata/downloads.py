@@ -27,6 +27,7 @@ from govshare.auth.actor import Actor
 from govshare.auth.guard import public_action
 from govshare.collection.itemtypes import decimal_text, decimals_as_text, stored_polars_type
 from govshare.core.csvsafe import neutralize_frame
+from govshare.core.db import PRIVATE_FILE, private_directory
 from govshare.core.node import node_config
 from govshare.errors import InvalidInput, NotFound
 from govshare.opendata import service
@@ -86,10 +87,10 @@ def _lock(key: str) -> threading.Lock:
 
 
 def _generate(session: Session, dataset: OpenDataset, table: Table, fmt: str, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_directory(path.parent)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
-        with temporary.open("wb") as out:
+        with os.fdopen(os.open(temporary, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, PRIVATE_FILE), "wb") as out:
             {"csv": _csv, "json": _json, "xlsx": _xlsx}[fmt](_frames(session, dataset, table), dataset, out)
         os.replace(temporary, path)
     finally:
