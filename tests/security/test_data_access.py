@@ -196,7 +196,9 @@ def test_keys_for_an_application_are_issued_by_its_own_department(
     assert "本部门" in refused.json()["detail"] and "mz-dbsh" in refused.json()["detail"]
     (denied,) = [e for e in _entries(db, "applications.issue_key") if e.outcome == "denied"]
     assert (denied.actor_name, denied.target_id) == ("admin", "mz-dbsh")
+    assert "签发接口密钥" not in client.get("/apps/mz-dbsh").text  # the portal offers no form either
     headers = factories.login(client, "mz.admin")
+    assert "签发接口密钥" in client.get("/apps/mz-dbsh").text
     issued = client.post("/api/v1/applications/mz-dbsh/keys", json={}, headers=headers)
     assert issued.status_code == 201, issued.text
     (entry,) = _entries(db, "applications.key.issue")[-1:]

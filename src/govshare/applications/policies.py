@@ -14,12 +14,17 @@ def grantable_to_applications(permission: Permission) -> bool:
     return permission in APPLICATION_GRANTABLE
 
 
+def may_issue_key(actor: Actor, application: Application) -> bool:
+    """Whether `actor` may issue keys for `application` as far as departments go (the permission aside)."""
+    return actor.kind == "system" or actor.department_id == application.department_id
+
+
 def ensure_may_issue_key(actor: Actor, application: Application) -> None:
     """A key acts as the application, so under its department's grants: issuing one is that department's
     act. A user of another department (the platform admin included) is refused, so nobody reads another
     department's data under its name; the console operator, who holds the database anyway, may, audited
     under their name with the application's department."""
-    if actor.kind == "system" or actor.department_id == application.department_id:
+    if may_issue_key(actor, application):
         return
     raise PermissionDenied(
         f"只能为本部门的应用签发密钥：应用“{application.code}”属于{application.department.name}，"

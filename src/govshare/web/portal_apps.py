@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from govshare.applications import service
+from govshare.applications.policies import may_issue_key
 from govshare.applications.schemas import ApplicationCreate, ApplicationOut, KeyIssue, KeyOut
 from govshare.auth.actor import Actor
 from govshare.auth.permissions import APPLICATION_DEFAULT, APPLICATION_GRANTABLE, Permission, Scope
@@ -229,7 +230,8 @@ def _detail_page(
         app=ApplicationOut.of(application),
         keys=keys,
         live_grants=_live_grants(session, actor, code),
-        may_issue=_may(actor, Permission.API_KEY_MANAGE, application.department_id),
+        may_issue=_may(actor, Permission.API_KEY_MANAGE, application.department_id)
+        and may_issue_key(actor, application),  # only the application's own department issues its keys
         may_revoke=_may(actor, Permission.API_KEY_REVOKE, application.department_id)
         or _may(actor, Permission.API_KEY_MANAGE, application.department_id),
         scopes=[(p.value, SCOPE_LABELS.get(p, p.value), p in APPLICATION_DEFAULT) for p in _grantable()],
