@@ -243,7 +243,7 @@ def test_a_portal_upload_and_a_portal_reprocess_refuse_a_bomb(
     assert not [p for p in db.config.work_dir.rglob("*") if p.is_file()]
 
 
-def test_an_api_reprocess_with_a_bomb_fails_the_batch_before_parsing(
+def test_an_api_reprocess_refuses_a_bomb_before_starting_a_batch(
     client: TestClient, db: Database, bomb: bytes
 ) -> None:
     setup(db)
@@ -259,9 +259,14 @@ def test_an_api_reprocess_with_a_bomb_fails_the_batch_before_parsing(
             content=bomb,
             headers={**headers, "Content-Type": XLSX},
         )
-    assert response.status_code == 202, response.text
-    batch = client.get(f"/api/v1/collection/batches/{response.json()['id']}").json()
-    assert batch["status"] == "failed" and BOMB_MESSAGE in str(batch.get("error")), batch
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == "body" and BOMB_MESSAGE in response.text
+    assert [b["id"] for b in client.get("/api/v1/collection/batches").json()] == [batch_id]  # none started
+    # the reader refuses it too, should a bomb reach a batch some other way (a file source's path)
+    bomb_path = db.config.work_dir / "修正.xlsx"
+    bomb_path.write_bytes(bomb)
+    with bounded_memory(), pytest.raises(SourceUnreadable, match=BOMB_MESSAGE):
+        open_file(bomb_path, "xlsx", ReaderOptions())
 
 
 def test_the_code_set_import_refuses_a_bomb(client: TestClient, db: Database, bomb: bytes) -> None:

@@ -21,7 +21,9 @@ from govshare.collection.schemas import (
     SourceOut,
 )
 from govshare.collection.service import Started
+from govshare.core.archives import WorkbookRefused, check_workbook
 from govshare.core.db import Database
+from govshare.errors import InvalidInput
 from govshare.web.deps import DB_SESSION, database, require
 from govshare.web.uploads import read_upload
 
@@ -126,6 +128,11 @@ def reprocess(
         _in_background(tasks, db, actor, started, records=records)
         return _accepted(session, actor, started)
     suffix = ".xlsx" if request.headers.get("content-type", "").startswith(XLSX_TYPE) else ".csv"
+    if suffix == ".xlsx":
+        try:  # a zip bomb is refused now, before a batch is started for it
+            check_workbook(body, name="修正文件")
+        except WorkbookRefused as exc:
+            raise InvalidInput.on("body", exc.message) from None
     db.config.work_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("wb", suffix=suffix, dir=db.config.work_dir, delete=False) as handle:
         handle.write(body)
