@@ -155,6 +155,22 @@ def test_an_officer_role_is_granted_by_proposal_and_confirmation(client: TestCli
     assert _roles(client, "dsj.new") == {"security_admin"}
 
 
+def test_the_officer_concerned_can_neither_confirm_nor_reject(client: TestClient, db: Database) -> None:
+    factories.city(db)
+    factories.user(db, "security2", "DSJ", Role.SECURITY_ADMIN)
+    proposed = client.post(
+        "/api/v1/officer-proposals",
+        json={"username": "security2", "kind": "disable"},
+        headers=factories.login(client, "admin"),
+    )
+    path = f"/api/v1/officer-proposals/{proposed.json()['id']}"
+    headers = factories.login(client, "security2")
+    assert client.post(f"{path}/reject", headers=headers).status_code == 403
+    assert client.post(f"{path}/confirm", headers=headers).status_code == 403
+    assert client.post(f"{path}/confirm", headers=factories.login(client, "security")).status_code == 200
+    assert not _active(db, "security2")
+
+
 def test_the_last_active_holder_of_an_officer_role_cannot_be_disabled(
     client: TestClient, db: Database
 ) -> None:

@@ -301,9 +301,9 @@ def test_security_admin_unlocks_a_locked_account(client: TestClient, db: Databas
     assert locked.status_code == 401  # issue #12: the same answer as a wrong password, no account_locked
 
     portal_login(client, "security", "/admin/users")
-    assert "已锁定至" in page(client, "/admin/users")
+    assert "登录等待至" in page(client, "/admin/users")
     detail = page(client, "/admin/users/ga.steward")
-    assert "已锁定至" in detail and "解锁账号" in detail
+    assert "登录等待至" in detail and "解锁账号" in detail
     assert user_of(client, "ga.steward")["locked_until"] is not None
     done = post(client, "/admin/users/ga.steward/unlock", detail)
     assert (done.status_code, done.headers["location"]) == (303, "/admin/users/ga.steward?done=unlocked")

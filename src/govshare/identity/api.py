@@ -243,7 +243,7 @@ def propose(
     return ProposalOut.of(proposal)
 
 
-PROPOSAL_ID = Path(ge=1, le=2**62, description="提议编号")  # bounded: 2**63 is a 422, not a 500
+PROPOSAL_ID = Path(ge=1, le=2**31 - 1, description="提议编号")  # bounded: 2**63 is a 422, not a 500
 
 
 @router.post("/officer-proposals/{proposal_id}/confirm", summary="确认三员变更提议")

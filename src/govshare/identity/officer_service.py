@@ -187,6 +187,16 @@ def reject(session: Session, actor: Actor, proposal_id: int) -> OfficerProposal:
     """The proposer withdraws, or an officer who could confirm declines."""
     proposal = _pending(session, proposal_id)
     _deciding_role(actor, "identity.officer.reject", proposal.target.username)
+    if actor.id == str(proposal.target_user_id):
+        raise PermissionDenied(
+            "不能驳回与自己账号有关的提议",
+            context=DenialContext(
+                action="identity.officer.reject",
+                permission="officer",
+                target_type="user",
+                target_id=proposal.target.username,
+            ),
+        )
     proposal.status, proposal.decided_by, proposal.decided_at = "rejected", actor.name, utcnow()
     session.flush()
     audit.record(

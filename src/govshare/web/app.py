@@ -31,6 +31,7 @@ from govshare.standards.api import router as standards_router
 from govshare.web import (
     health,
     portal,
+    portal_account,
     portal_admin,
     portal_apps,
     portal_audit,
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         portal_audit.router,
         portal_dashboard.router,
         portal_admin.router,
+        portal_account.router,
         portal_open.router,
     ):
         _add_routes(app, router)

@@ -160,7 +160,15 @@ def _with_purpose(request: Request, actor: Actor) -> Actor:
 
 # What a session whose password must be changed may still reach (everything else: 403, portal: redirect).
 PASSWORD_CHANGE_PATHS = frozenset(
-    {"/api/v1/me", "/api/v1/me/password", "/api/v1/auth/logout", "/me/password", "/logout", "/login"}
+    {
+        "/api/v1/me",
+        "/api/v1/me/password",
+        "/api/v1/auth/login",
+        "/api/v1/auth/logout",
+        "/me/password",
+        "/login",
+        "/logout",
+    }
 )
 
 

@@ -1,11 +1,12 @@
-"""Login throttling by client address, on top of the per-account lockout (identity.login).
+"""Login throttling by client address, on top of the per-(account, address) delay (identity.login).
 
-The lockout stops guessing one account's password; it does not stop one address trying a few passwords on
-each of many accounts. This keeps, per process, the times of recent failed logins per address and refuses
+The delay stops one address guessing one account's password (and, being per address, cannot be turned
+against the account's holder); it does not stop one address trying a few passwords on each of many
+accounts. This keeps, per process, the times of recent failed logins per address and refuses
 further attempts (429 with Retry-After) once an address has failed `login_address_max_failures` times in
 `login_address_window_minutes`. A successful login does not clear the count: one valid account must not
 let an address go on guessing others. Kept in memory (a restart forgets it; with several worker processes
-each counts its own share): the per-account lockout, which is in the database, stays the hard limit.
+each counts its own share): the per-(account, address) delay is in the database (`login_delay`).
 """
 
 from __future__ import annotations

@@ -54,7 +54,8 @@ PERMISSION_LABELS: dict[Permission, str] = {
     P.USER_READ: "查看用户",
     P.USER_MANAGE: "管理用户（新增、停用、启用、授予一般角色）",
     P.ROLE_ASSIGN: "授予与收回角色（含特权角色）",
-    P.USER_UNLOCK: "解锁账号",
+    P.USER_UNLOCK: "解锁账号（清除登录等待）",
+    P.USER_RESET_PASSWORD: "重置口令（一次性口令，三员除外）",
     P.APPLICATION_READ: "查看应用系统",
     P.APPLICATION_MANAGE: "管理应用系统",
     P.API_KEY_MANAGE: "签发接口密钥",
@@ -118,7 +119,7 @@ def _user_state(user: UserOut) -> tuple[str, str]:
     if locked is not None:
         aware = locked if locked.tzinfo else locked.replace(tzinfo=UTC)
         if aware > utcnow():
-            return f"已锁定至 {beijing(locked)}", "tag-conditional"
+            return f"登录等待至 {beijing(locked)}", "tag-conditional"
     return "正常", "tag-unconditional"
 
 
@@ -138,7 +139,7 @@ def admin_index(request: Request, actor: Actor = require(*ADMIN)) -> HTMLRespons
     if actor.scope_of(P.STANDARDS_EDIT):
         links.append(("/admin/code-sets", "代码集", "数据标准的代码集：查看、增改代码、导入新版本。"))
     if may_see_settings(actor):
-        links.append(("/admin/settings", "节点设置", "节点名称、登录锁定、会话有效期、共享时限等（只读）。"))
+        links.append(("/admin/settings", "节点设置", "节点名称、登录等待、会话有效期、共享时限等（只读）。"))
     return render(request, "admin_index.html", actor, links=links)
 
 
