@@ -274,3 +274,14 @@ def test_the_database_password_never_reaches_argv_or_the_environment() -> None:
         )
     assert not passfile.exists()
     assert "p:a" not in engines.scrub("FATAL: password p:a\\ss@word rejected", url)
+
+
+def test_an_off_site_copy_that_differs_is_removed_not_kept(tmp_path: Path) -> None:
+    source = tmp_path / "govshare-990100-20260301T020000Z-abcdef.gsbk"
+    source.write_bytes(b"backup bytes")
+    offsite = tmp_path / "offsite"
+    with pytest.raises(BackupInvalid, match="异地副本与本地备份不一致"):
+        service._copy_offsite(source, offsite, "0" * 64)  # as if the copy had been altered on its way
+    assert list(offsite.iterdir()) == []
+    copied = service._copy_offsite(source, offsite, sm3_hex(b"backup bytes"))
+    assert copied.read_bytes() == b"backup bytes" and copied.stat().st_mode & 0o777 == 0o600

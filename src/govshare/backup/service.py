@@ -165,7 +165,7 @@ def create_backup(settings: Settings, actor: Actor) -> CreateReport:
     )
     offsite = settings.backup_offsite_dir
     if offsite is not None:
-        report = replace(report, offsite=str(copy_offsite(final, offsite, report.sm3)))
+        report = replace(report, offsite=str(_copy_offsite(final, offsite, report.sm3)))
     _record(
         settings,
         actor,
@@ -184,7 +184,7 @@ def create_backup(settings: Settings, actor: Actor) -> CreateReport:
     return report
 
 
-def copy_offsite(path: Path, directory: Path, expected_sm3: str) -> Path:
+def _copy_offsite(path: Path, directory: Path, expected_sm3: str) -> Path:
     """Copy a backup to the off-site directory: under a temporary name, synced, read back and compared
     (SM3) before it takes its real name, so a half-copied or corrupted copy never looks like a backup."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -430,7 +430,7 @@ def restore_backup(
 # ---------------------------------------------------------------- retention
 
 
-def backups_in(directory: Path | None) -> list[str]:
+def _backups_in(directory: Path | None) -> list[str]:
     if directory is None or not directory.is_dir():
         return []
     return sorted(p.name for p in directory.iterdir() if policies.NAME.match(p.name) and p.is_file())
@@ -444,7 +444,7 @@ def prune_backups(settings: Settings, actor: Actor) -> PruneReport:
     removed: list[str] = []
     kept: list[str] = []
     for directory in (policies.backup_dir(settings), settings.backup_offsite_dir):
-        names = backups_in(directory)
+        names = _backups_in(directory)
         gone = policies.to_remove(names, retention, now)
         for name in gone:
             assert directory is not None
