@@ -192,3 +192,27 @@ def test_the_cli_refuses_a_checkpoint_over_a_broken_chain_and_records_it(db: Dat
     assert "第 2 条" in result.output and "未写入新检查点" in result.output
     assert [outcome for _, outcome in _refusals(db)] == ["failure"]
     assert _files(db.config.audit_checkpoint_dir) == []
+
+
+def test_the_job_checks_before_locking_and_the_lock_still_checks_what_came_after(db: Database) -> None:
+    from govshare.audit import verification
+    from govshare.errors import Conflict
+
+    _entries(db, 5)
+    with db.transaction(readonly=True) as reader:
+        verified = verification.precheck(reader)
+        h5 = reader.scalar(text("SELECT entry_hash FROM audit_entry WHERE seq = 5"))
+    assert verified == verification.Verified(0, 5, str(h5))
+    _entries(db, 2)  # appended between the check and the lock
+    with db.transaction() as session:
+        assert audit.write_checkpoint(session, AUDITOR, verified=verified).seq == 7
+    _entries(db, 2)
+    with db.transaction(readonly=True) as reader:
+        verified = verification.precheck(reader)
+    assert verified is not None and (verified.number, verified.seq) == (1, 10)
+    _entries(db, 1)
+    _break_entry(db, 11)  # after the check, before the lock: the locked part must still see it
+    with pytest.raises(Conflict, match="第 11 条"), db.transaction() as session:
+        audit.write_checkpoint(session, AUDITOR, verified=verified)
+    with db.transaction(readonly=True) as reader:
+        assert verification.precheck(reader) is None  # a broken chain: the locked check reports it

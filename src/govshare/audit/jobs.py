@@ -18,7 +18,7 @@ from pathlib import Path
 
 import structlog
 
-from govshare.audit import service
+from govshare.audit import service, verification
 from govshare.audit.service import ChainReport, CheckpointResult
 from govshare.auth.actor import Actor
 from govshare.core.db import Database
@@ -38,10 +38,14 @@ def verify_chain_job(db: Database) -> ChainReport:
 
 
 def write_checkpoint_job(db: Database) -> CheckpointResult:
-    """Write the next checkpoint in a short transaction of its own (see `service.write_checkpoint`)."""
+    """Write the next checkpoint (see `service.write_checkpoint`): the entries since the newest checkpoint
+    are checked first in a read-only session, so the write transaction, which holds the audit head (and on
+    SQLite the write lock), only walks what was appended since."""
     actor = Actor.system("job:audit-checkpoint")
+    with db.transaction(readonly=True) as reader:
+        verified = verification.precheck(reader)
     with db.short_write() as session:
-        return service.write_checkpoint(session, actor)
+        return service.write_checkpoint(session, actor, verified=verified)
 
 
 class WriterLock:

@@ -191,12 +191,16 @@ def _refused(actor: Actor, problem: str, message: str) -> Conflict:
 
 
 @action(Permission.AUDIT_VERIFY)
-def write_checkpoint(session: Session, actor: Actor) -> CheckpointResult:
+def write_checkpoint(
+    session: Session, actor: Actor, *, verified: verification.Verified | None = None
+) -> CheckpointResult:
     """Anchor the committed head outside the database: check the entries since the newest checkpoint, sign
     the head's (seq, hash) into the next checkpoint file, and record that in the log.
 
     Call it first in its transaction: the head it anchors must already be committed (the file outlives a
-    rollback, and a checkpoint ahead of the log reads as a truncation).
+    rollback, and a checkpoint ahead of the log reads as a truncation). `verified` (from
+    `verification.precheck` in a read-only session just before) lets the locked part start where that
+    check ended, if it started from the same newest checkpoint; audited writes wait meanwhile.
     """
     if session.info.get(APPENDED):
         raise RuntimeError("write_checkpoint must run before anything is appended in its transaction")
@@ -212,7 +216,10 @@ def write_checkpoint(session: Session, actor: Actor) -> CheckpointResult:
             f"第 {latest.number} 个检查点{latest.reason}，未写入新检查点：请审计员运行 govshare audit verify"
         )
         raise _refused(actor, "checkpoint_forged", message)
-    broken = verification.verify_since(session, latest, head)
+    start: Checkpoint | verification.Verified | None = latest
+    if verified is not None and verified.number == (latest.number if latest else 0):
+        start = verified if verified.seq >= (latest.seq if latest else 0) else latest
+    broken = verification.verify_since(session, start, head)
     if broken is not None:
         message = f"{broken.message}；未写入新检查点，请审计员运行 govshare audit verify"
         raise _refused(actor, broken.problem or "broken", message)

@@ -103,8 +103,18 @@ def _broken(walk: _Walk, head_seq: int, seq: int | None, problem: str, message: 
     return ChainReport(False, walk.checked, head_seq, seq, problem, message)
 
 
+@dataclass(frozen=True)
+class Verified:
+    """The chain checked, outside the head lock, from checkpoint `number` (0: none) through entry `seq`,
+    whose hash was `hash` (`precheck`)."""
+
+    number: int
+    seq: int
+    hash: str
+
+
 def _walk(
-    session: Session, head_seq: int, start: Checkpoint | None, anchors: Sequence[Checkpoint]
+    session: Session, head_seq: int, start: Checkpoint | Verified | None, anchors: Sequence[Checkpoint]
 ) -> tuple[_Walk, ChainReport | None]:
     """Walk the entries after `start` (the whole chain when None), checking each link and each anchor."""
     repo = AuditRepository(session)
@@ -155,7 +165,7 @@ def _walk(
     return walk, None
 
 
-def _mismatch(walk: _Walk, head_seq: int, anchor: Checkpoint) -> ChainReport:
+def _mismatch(walk: _Walk, head_seq: int, anchor: Checkpoint | Verified) -> ChainReport:
     message = (
         f"第 {anchor.seq} 条审计记录与第 {anchor.number} 个检查点记录的哈希不同："
         "审计日志在该处之前被截断后又重新写入（如用旧备份恢复后继续写入）"
@@ -246,7 +256,9 @@ def verify_chain(session: Session, *, checkpoint_dir: Path | None = None) -> Cha
     )
 
 
-def verify_since(session: Session, start: Checkpoint | None, head: AuditHead) -> ChainReport | None:
+def verify_since(
+    session: Session, start: Checkpoint | Verified | None, head: AuditHead
+) -> ChainReport | None:
     """The entries after checkpoint `start` up to the (locked) head: the first problem, or None.
 
     What a new checkpoint anchors is checked first, so a chain broken since the last checkpoint is never
@@ -257,3 +269,17 @@ def verify_since(session: Session, start: Checkpoint | None, head: AuditHead) ->
         message = f"第 {walk.last_seq + 1} 条及之后的审计记录被删除（链头记录为第 {head.seq} 条）"
         problem = _broken(walk, head.seq, walk.last_seq + 1, "truncated", message)
     return problem
+
+
+def precheck(session: Session) -> Verified | None:
+    """Check the entries since the newest checkpoint without holding the head lock (a read-only session),
+    so that the locked part of writing the next checkpoint walks only what was appended meanwhile. None
+    when something is wrong: the locked check then finds it again and refuses with the full message."""
+    config = node_config(session)
+    head = AuditRepository(session).head()
+    if head is None:
+        return None
+    latest = checkpoints.load_latest(config.audit_checkpoint_dir, checkpoints.verifiers(config.audit_key))
+    if isinstance(latest, checkpoints.Forged) or verify_since(session, latest, head) is not None:
+        return None
+    return Verified(latest.number if latest else 0, head.seq, head.entry_hash)
