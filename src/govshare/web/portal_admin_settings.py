@@ -86,9 +86,10 @@ def settings_rows(settings: Settings) -> list[tuple[str, list[SettingRow]]]:
             "登录与会话",
             [
                 row("会话有效期（分钟）", "session_ttl_minutes"),
-                row("连续登录失败锁定次数", "login_max_failures"),
-                row("锁定时长（分钟）", "login_lockout_minutes"),
+                row("同一账号与地址登录失败几次后开始等待", "login_max_failures"),
+                row("登录等待上限（分钟）", "login_lockout_minutes"),
                 row("口令最短长度", "password_min_length"),
+                row("口令强度下限（zxcvbn 0–4）", "password_min_score"),
                 row(
                     "Cookie Secure 标志",
                     "cookie_secure",
