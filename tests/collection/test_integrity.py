@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from openpyxl import Workbook
 
 from govshare.collection import cli, jobs, pipeline, service
@@ -200,7 +201,6 @@ def test_records_are_looked_up_by_the_stored_form_of_the_key(city: Database, tmp
     ingest(city, write_csv(tmp_path / "ga.csv", [_row(ZHANG, "张三", "东城区").split(",")]))
     fifteen = ZHANG[:6] + ZHANG[8:17]  # the first-generation number of the same person
     assert [r["gmsfhm"] for r in current(city, gmsfhm=fifteen)] == [ZHANG]
-    assert [r["gmsfhm"] for r in current(city, gmsfhm=ZHANG.lower())] == [ZHANG]
     assert [r["xm"] for r in current(city, csrq="1990年3月7日")] == ["张三"]
     with pytest.raises(InvalidInput, match="公民身份号码（gmsfhm）"):
         current(city, gmsfhm="110105199003071230")
@@ -238,3 +238,44 @@ def test_the_command_line_refuses_a_repeated_where_and_allows_removals(
     )
     assert allowed.exit_code == 0 and "全量移除 2" in allowed.output
     assert "读取 1，隔离 0" in allowed.output  # the progress line counts as the summary does
+
+
+def test_the_data_api_normalises_a_looked_up_id_number() -> None:
+    from govshare.sharing.access import PERSON, ItemMeta
+    from govshare.sharing.records import coerce
+
+    item = ItemMeta("gmsfhm", "公民身份号码", "C", "证件号码", "有条件", True, PERSON)
+    assert coerce(item, ZHANG[:6] + ZHANG[8:17], "key") == ZHANG
+    with_x = person_id("19900307", 5)  # 11010519900307005X
+    assert with_x.endswith("X") and coerce(item, with_x.lower(), "key") == with_x
+    plain = ItemMeta("xm", "姓名", "C", "姓名", "有条件", False, None)
+    assert coerce(plain, "110105900307123", "xm") == "110105900307123"
+
+
+def test_the_portal_asks_to_confirm_removals_and_shows_the_figures(
+    city: Database, client: TestClient, tmp_path: Path
+) -> None:
+    from tests.web.portal_helpers import page, portal_login, token
+    from tests.web.test_portal_collection import batch_of, gbk_file, register, upload
+
+    portal_login(client, "ga.steward")
+    source_id = register(client, city)
+    source_page = page(client, f"/collection/sources/{source_id}")
+    assert 'name="allow_removals"' in source_page and "允许大量移除" in source_page
+    first = batch_of(upload(client, source_id, gbk_file(tmp_path), csrf=token(source_page)))
+    assert "第 1 行" in page(client, f"/collection/batches/{first}")  # the header row found
+    other = write_csv(tmp_path / "other.csv", [_row(ZHAO, "赵六", "朝阳区").split(",")], encoding="gbk")
+    refused = batch_of(upload(client, source_id, other.read_bytes(), csrf=token(source_page)))
+    text = page(client, f"/collection/batches/{refused}")
+    assert "全量归集将关闭现有 3 条记录中的 3 条" in text and "允许大量移除" in text
+    assert len(current(city)) == 3
+    confirmed = client.post(
+        f"/collection/sources/{source_id}/upload",
+        data={"csrf_token": token(source_page), "allow_removals": "1"},
+        files={"file": ("人口.csv", other.read_bytes(), "text/csv")},
+        headers={"Accept": "text/html"},
+        follow_redirects=False,
+    )
+    text = page(client, f"/collection/batches/{batch_of(confirmed)}")
+    assert "全量移除" in text and "3 条（本次数据中没有其主键的记录被关闭" in text
+    assert [r["gmsfhm"] for r in current(city)] == [ZHAO]
