@@ -456,3 +456,26 @@ def test_the_connections_module_declares_every_check() -> None:
         and not hasattr(function, "__govshare_action__")
     ]
     assert undeclared == []
+
+
+def test_a_connection_to_the_nodes_own_postgresql_database_is_refused_when_used(
+    node: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Even the administrator's connection cannot reach the node's own database (whatever the variable's
+    name, and with localhost for 127.0.0.1); the run starts no batch."""
+    url = node.engine.url
+    if not url.drivername.startswith("postgresql"):
+        pytest.skip("the node runs on SQLite: its file is refused by path (see the SQLite test)")
+    spelled = url.set(drivername="postgresql", host="localhost").render_as_string(hide_password=False)
+    monkeypatch.setenv("GA_RK_DB", spelled)
+    add(node, "公安人口库", "postgresql", "GA", "env:GA_RK_DB", ["public.*"])
+    mapping = mapping_with({"connection": "公安人口库", "table": "public.app_user"})
+    with node.transaction() as session:
+        source = service.register_source(
+            session, ADMIN, SourceCreate(resource=RESOURCE, name="自身", mapping=mapping)
+        )
+    with pytest.raises(InvalidInput, match="不可用") as caught, node.transaction() as session:
+        service.start_source_run(session, ADMIN, source.id)
+    assert "localhost" not in caught.value.message and str(url.database) not in caught.value.message
+    with node.transaction(readonly=True) as session:
+        assert session.scalar(select(func.count()).select_from(Batch)) == 0
