@@ -84,3 +84,21 @@ def test_the_console_lists_proposals_and_may_act_directly(client: TestClient, db
     assert client.post("/api/v1/officer-proposals/2147483647/confirm", headers=headers).status_code == 404
     for too_big in ("2147483648", "99999999999", str(2**63)):  # past the column: 422, never a 500
         assert client.post(f"/api/v1/officer-proposals/{too_big}/confirm", headers=headers).status_code == 422
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_the_console_bypasses_the_two_person_rule_but_not_separation(db: Database) -> None:
+    factories.city(db)
+    factories.user(db, "dsj.new", "DSJ")
+    runner = CliRunner()
+    granted = runner.invoke(cli_app, ["user", "grant", "dsj.new", "审计员", "--json"])
+    assert granted.exit_code == 0, granted.output
+    assert json.loads(granted.stdout)["roles"] == ["auditor"]
+    clash = runner.invoke(cli_app, ["user", "grant", "dsj.new", "data_user"])
+    assert clash.exit_code == 1 and "三员分立" in clash.output
+    assert runner.invoke(cli_app, ["user", "disable", "auditor"]).exit_code == 0  # dsj.new still audits
+    last = runner.invoke(cli_app, ["user", "disable", "dsj.new"])
+    assert last.exit_code == 1 and "最后一名" in last.output
+    assert runner.invoke(cli_app, ["user", "enable", "auditor", "--json"]).exit_code == 0
+    bad = runner.invoke(cli_app, ["user", "grant", "dsj.new", "nobody"])
+    assert bad.exit_code == 2 and "不是有效的角色" in bad.output

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from govshare.auth.actor import Actor
+from govshare.auth.permissions import Role
 from govshare.cli.context import JsonOption, emit, fail, run
 from govshare.identity import officer_service, password_service, service
 from govshare.identity.schemas import (
@@ -215,3 +216,36 @@ def user_proposals(
             for r in rows
         ),
     )
+
+
+@user_app.command("grant")
+def user_grant(
+    username: str,
+    role: str = typer.Argument(..., help="角色：auditor 等或中文名"),
+    as_json: bool = JsonOption,
+) -> None:
+    """在控制台授予角色。控制台可直接授予三员角色（节点初始化与恢复之用，不经双人确认，照常记审计日志）。"""
+    parsed = parse_role(role)
+    out = run(lambda session, actor: UserOut.of(service.grant_role(session, actor, username, parsed)))
+    emit(as_json, out.model_dump(mode="json"), f"已授予 {out.username}：{'、'.join(out.role_labels)}")
+
+
+@user_app.command("disable")
+def user_disable(username: str, as_json: bool = JsonOption) -> None:
+    """在控制台停用账号（含三员账号，不经双人确认；每种三员角色至少保留一名在用的账号）。"""
+    out = run(lambda session, actor: UserOut.of(service.set_user_active(session, actor, username, False)))
+    emit(as_json, out.model_dump(mode="json"), f"已停用 {out.username}，其登录会话已全部失效")
+
+
+@user_app.command("enable")
+def user_enable(username: str, as_json: bool = JsonOption) -> None:
+    """在控制台启用账号（含三员账号，不经双人确认）。"""
+    out = run(lambda session, actor: UserOut.of(service.set_user_active(session, actor, username, True)))
+    emit(as_json, out.model_dump(mode="json"), f"已启用 {out.username}")
+
+
+def parse_role(value: str) -> Role:
+    for role in Role:
+        if value in (role.value, role.label):
+            return role
+    fail(f"role：“{value}”不是有效的角色", code="invalid_input", exit_code=2)
