@@ -174,21 +174,39 @@ def propose(
     return see_other("/admin/officers?done=proposed")
 
 
-@router.post("/admin/officers/{proposal_id}/{decision}")
-def decide(
-    request: Request,
-    proposal_id: int = Path(ge=1, le=2_147_483_647),
-    decision: str = Path(pattern=r"^(confirm|reject)$"),
-    csrf_token: str = Form("", max_length=128),
-    session: Session = DB_SESSION,
-    actor: Actor = require(P.ROLE_ASSIGN, P.USER_MANAGE),
-) -> Response:
-    check_csrf(request, csrf_token)
-    act = officer_service.confirm if decision == "confirm" else officer_service.reject
+PROPOSAL = Path(ge=1, le=2_147_483_647)
+
+
+def _decide(request: Request, session: Session, actor: Actor, proposal_id: int, confirm: bool) -> Response:
+    act = officer_service.confirm if confirm else officer_service.reject
     try:
         act(session, actor, proposal_id)
     except (InvalidInput, Conflict) as exc:
         session.rollback()
         failed = FormState(f"decide-{proposal_id}", _explain(exc))
         return _officers_page(request, session, actor, status=error_status(exc), form=failed)
-    return see_other(f"/admin/officers?done={'confirmed' if decision == 'confirm' else 'rejected'}")
+    return see_other(f"/admin/officers?done={'confirmed' if confirm else 'rejected'}")
+
+
+@router.post("/admin/officers/{proposal_id}/confirm")
+def confirm(
+    request: Request,
+    proposal_id: int = PROPOSAL,
+    csrf_token: str = Form("", max_length=128),
+    session: Session = DB_SESSION,
+    actor: Actor = require(P.ROLE_ASSIGN, P.USER_MANAGE),
+) -> Response:
+    check_csrf(request, csrf_token)
+    return _decide(request, session, actor, proposal_id, True)
+
+
+@router.post("/admin/officers/{proposal_id}/reject")
+def reject(
+    request: Request,
+    proposal_id: int = PROPOSAL,
+    csrf_token: str = Form("", max_length=128),
+    session: Session = DB_SESSION,
+    actor: Actor = require(P.ROLE_ASSIGN, P.USER_MANAGE),
+) -> Response:
+    check_csrf(request, csrf_token)
+    return _decide(request, session, actor, proposal_id, False)
