@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.helpers import login
+from tests.browser.helpers import assert_accessible, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -78,3 +78,17 @@ def test_repeated_wrong_passwords_delay_this_address_with_the_same_chinese_answe
         page.get_by_role("button", name="登录").click()
     expect(page.locator(".error")).to_have_text("用户名或口令错误")
     assert "gs_session" not in {c["name"] for c in page.context.cookies()}
+
+
+def test_the_password_page_is_accessible_and_refuses_a_mismatch_in_chinese(page: Page) -> None:
+    login(page, "mz.user")
+    page.get_by_role("link", name="修改口令").click()
+    expect(page.get_by_role("heading", name="修改口令")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_label("当前口令").fill("Demo@2026-govshare")
+    page.get_by_label("新口令", exact=True).fill("Qing-Shan-Lv-Shui-2026!")
+    page.get_by_label("确认新口令").fill("Qing-Shan-Lv-Shui-2027!")
+    with page.expect_navigation():
+        page.get_by_role("button", name="修改口令").click()
+    expect(page.locator(".error")).to_contain_text("两次输入的新口令不一致")  # nothing changed
+    assert_accessible(page)
