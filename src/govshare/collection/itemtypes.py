@@ -47,6 +47,7 @@ POLARS_TYPES: dict[str, Any] = {
     "L": pl.Boolean,
 }
 
+DECIMAL_RULE = f"精确小数：整数至多 {DECIMAL_PRECISION - DECIMAL_SCALE} 位，小数至多 {DECIMAL_SCALE} 位"
 DECIMAL_MESSAGES = {
     "decimal.scale": f"小数位数超过 {DECIMAL_SCALE} 位",
     "decimal.range": f"超出可存储的范围（整数部分至多 {DECIMAL_PRECISION - DECIMAL_SCALE} 位）",

@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, Select, Table, exc, false, select, text
 from sqlalchemy.orm import Session
 
 from govshare.auth.actor import Actor
-from govshare.collection.itemtypes import DECIMAL_TYPES, decimal_text, parse_decimal
+from govshare.collection.itemtypes import DECIMAL_RULE, DECIMAL_TYPES, decimal_text, parse_decimal
 from govshare.core.clock import utcnow
 from govshare.core.inputs import text_problem
 from govshare.core.node import node_config
@@ -42,7 +42,12 @@ def coerce(item: ItemMeta, raw: str, where: str) -> Any:
                 raise ValueError(raw)
             return number
         if item.data_type in DECIMAL_TYPES:
-            return parse_decimal(raw)
+            try:
+                return parse_decimal(raw)
+            except ValueError:
+                raise InvalidInput.on(
+                    where, f"“{raw[:50]}”不是信息项“{item.name}”的有效取值（{DECIMAL_RULE}）"
+                ) from None
         if item.data_type in ("F", "B"):
             real = float(raw)
             if not math.isfinite(real):
