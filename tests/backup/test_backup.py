@@ -197,3 +197,25 @@ def test_a_file_of_the_backup_never_lands_on_the_restored_database(seeded: Setti
     with pytest.raises(GovshareError, match=f"备份中的文件 {clash} 会落在目标节点的数据库文件"):
         service.restore_backup(fresh, OPERATOR, backup, target_url=fresh.resolved_database_url)
     assert not engines.sqlite_path(fresh.resolved_database_url).exists()
+
+
+def test_a_fresh_node_whose_schema_was_already_migrated_counts_as_empty(
+    seeded: Settings, fresh: Settings
+) -> None:
+    """`govshare db upgrade` on the new node first leaves the tables that migrations seed (code sets, the
+    audit head) and an empty audit log: nobody has used it, so it is still a fresh node."""
+    from govshare.core import migrations
+
+    target = Database.from_settings(fresh)
+    try:
+        migrations.upgrade(target.engine)
+    finally:
+        target.dispose()
+    names, filled = engines.occupied_tables(fresh.resolved_database_url)
+    assert "audit_entry" in names and "audit_entry" not in filled
+    backup = Path(service.create_backup(seeded, OPERATOR).path)
+    restored = service.restore_backup(fresh, OPERATOR, backup, target_url=fresh.resolved_database_url)
+    assert restored.chain["ok"] is True
+    assert restored.content_digest == service.verify_backup(seeded, OPERATOR, backup).content_digest
+    if engines.backend(fresh.resolved_database_url) == "sqlite":
+        assert engines.sqlite_path(fresh.resolved_database_url).stat().st_mode & 0o777 == 0o600

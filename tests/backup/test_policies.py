@@ -41,6 +41,12 @@ def test_retention_removes_only_our_old_backups_and_always_keeps_the_newest() ->
     assert policies.to_remove(names, policies.Retention(days=365), NOW) == []
     # Even when every backup is older than the limit, the newest one stays.
     assert policies.to_remove([_name(1), _name(2)], policies.Retention(days=1), NOW) == [_name(1)]
+    # Two backups within one second: the millisecond decides, not the random tag.
+    first, second = (
+        "govshare-990100-20260330T020000.120Z-ffffff.gsbk",
+        "govshare-990100-20260330T020000.450Z-000000.gsbk",
+    )
+    assert policies.to_remove([first, second], policies.Retention(count=1), NOW) == [first]
 
 
 def test_the_backed_up_files_leave_out_the_database_scratch_caches_and_backups(tmp_path: Path) -> None:

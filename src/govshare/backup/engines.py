@@ -107,12 +107,14 @@ def restore_sqlite(part: Path, url: str | URL) -> None:
     target_path = sqlite_path(url)
     target_path.parent.mkdir(parents=True, exist_ok=True)
     source = sqlite3.connect(part.resolve().as_uri() + "?mode=ro", uri=True)
+    target_path.touch(mode=0o600, exist_ok=True)
     target = sqlite3.connect(target_path)
     try:
         source.backup(target)
     finally:
         target.close()
         source.close()
+    target_path.chmod(0o600)  # the node's records: readable by the node's account only
 
 
 # ---------------------------------------------------------------- PostgreSQL
@@ -350,9 +352,18 @@ def content_digest_of(url: str | URL) -> ContentDigest:
 
 
 def ensure_target_is_empty(url: str | URL, *, force: bool) -> list[str]:
-    """Refuse a target database that holds data unless `force`; returns its tables (to clear)."""
+    """Refuse a target database that holds data unless `force`; returns its tables (to clear).
+
+    Fresh means: no tables, or a schema that migrations created and nobody used. Migrations seed some tables
+    themselves (code sets, the audit head), so "used" is read from the audit log: every change made through
+    govshare writes an entry, and records (`rs_*`) only arrive through audited batches."""
     names, filled = occupied_tables(url)
-    if filled and not force:
+    unused = (
+        "audit_entry" in names
+        and "audit_entry" not in filled
+        and not any(n.startswith("rs_") for n in filled)
+    )
+    if filled and not unused and not force:
         shown = "、".join(filled[:5]) + ("等" if len(filled) > 5 else "")
         raise Conflict(
             f"目标数据库不是空的（{shown} 共 {len(filled)} 张表有数据）：只能恢复到新节点；"

@@ -11,7 +11,11 @@ from govshare.errors import GovshareError, InvalidInput
 from govshare.settings import Settings
 
 BACKUP_SUFFIX = ".gsbk"
-NAME = re.compile(r"^govshare-(?P<division>\d{6})-(?P<stamp>\d{8}T\d{6}Z)-(?P<tag>[0-9a-f]{6})\.gsbk$")
+# govshare-<division>-<UTC time, to the millisecond>-<random>.gsbk: names sort by time, even for backups taken
+# within one second (a scheduled run right after a manual one).
+NAME = re.compile(
+    r"^govshare-(?P<division>\d{6})-(?P<stamp>\d{8}T\d{6})(?:\.(?P<ms>\d{3}))?Z-(?P<tag>[0-9a-f]{6})\.gsbk$"
+)
 _KEEP = re.compile(r"^(?P<n>[1-9]\d{0,5})(?P<days>d?)$")
 # Under the data directory, never part of a backup: scratch space and caches that are rebuilt from the
 # database (collection batches' spill files, generated open-data downloads).
@@ -68,7 +72,8 @@ def created_at(name: str) -> datetime | None:
     match = NAME.match(name)
     if match is None:
         return None
-    return datetime.strptime(match.group("stamp"), "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    stamp = datetime.strptime(match.group("stamp"), "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
+    return stamp + timedelta(milliseconds=int(match.group("ms") or 0))
 
 
 def to_remove(names: list[str], retention: Retention, now: datetime) -> list[str]:

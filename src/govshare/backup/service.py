@@ -122,7 +122,8 @@ def create_backup(settings: Settings, actor: Actor) -> CreateReport:
     directory = policies.backup_dir(settings)
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     now = utcnow()
-    name = f"govshare-{settings.node_division_code}-{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}.gsbk"
+    stamp = f"{now:%Y%m%dT%H%M%S}.{now.microsecond // 1000:03d}Z"
+    name = f"govshare-{settings.node_division_code}-{stamp}-{secrets.token_hex(3)}.gsbk"
     final = directory / name
     partial = directory / f".{name}.part"
     try:
