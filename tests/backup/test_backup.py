@@ -219,3 +219,23 @@ def test_a_fresh_node_whose_schema_was_already_migrated_counts_as_empty(
     assert restored.content_digest == service.verify_backup(seeded, OPERATOR, backup).content_digest
     if engines.backend(fresh.resolved_database_url) == "sqlite":
         assert engines.sqlite_path(fresh.resolved_database_url).stat().st_mode & 0o777 == 0o600
+
+
+def test_an_unwritable_off_site_directory_fails_the_backup_and_is_audited(
+    seeded: Settings, tmp_path: Path
+) -> None:
+    blocked = tmp_path / "offsite-is-a-file"
+    blocked.write_text("", encoding="utf-8")
+    node = seeded.model_copy(update={"backup_offsite_dir": blocked})
+    with pytest.raises(GovshareError, match="备份已写入本地，但复制到异地目录失败"):
+        service.create_backup(node, OPERATOR)
+    assert len(list((node.backup_dir or Path()).glob("*.gsbk"))) == 1  # the local backup is kept
+    db = Database.from_settings(node)
+    try:
+        with db.transaction(readonly=True) as session:
+            action, outcome = session.execute(
+                text("SELECT action, outcome FROM audit_entry ORDER BY seq DESC LIMIT 1")
+            ).one()
+    finally:
+        db.dispose()
+    assert (action, outcome) == ("backup.create", "failure")

@@ -33,6 +33,9 @@ def _run(func: Callable[[Settings, Actor], T]) -> T:
         return func(current, Actor.system())
     except GovshareError as exc:
         fail(exc.message, code=exc.code)
+    except OSError as exc:  # a full disk, a read-only or missing directory: say which, without a traceback
+        where = f"（{Path(str(exc.filename)).name}）" if exc.filename else ""
+        fail(f"文件读写失败：{exc.strerror or type(exc).__name__}{where}", code="backup_io_error")
 
 
 @backup_app.command("create")

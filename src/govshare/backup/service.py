@@ -37,7 +37,7 @@ from govshare.backup.schemas import CreateReport, Manifest, PruneReport, Restore
 from govshare.core.clock import utcnow
 from govshare.core.db import Database
 from govshare.core.node import NodeConfig
-from govshare.errors import Conflict, GovshareError
+from govshare.errors import Conflict, GovshareError, ServiceUnavailable
 from govshare.settings import Settings
 
 SUCCESS, FAILURE = "success", "failure"
@@ -165,15 +165,22 @@ def create_backup(settings: Settings, actor: Actor) -> CreateReport:
         audit_seq=written.audit_head.seq,
     )
     offsite = settings.backup_offsite_dir
+    offsite_error: GovshareError | None = None
     if offsite is not None:
-        report = replace(report, offsite=str(_copy_offsite(final, offsite, report.sm3)))
+        try:
+            report = replace(report, offsite=str(_copy_offsite(final, offsite, report.sm3)))
+        except OSError as exc:
+            offsite_error = ServiceUnavailable(f"备份已写入本地，但复制到异地目录失败：{exc.strerror or exc}")
+        except BackupInvalid as exc:
+            offsite_error = exc
     _record(
         settings,
         actor,
         "backup.create",
         name,
-        SUCCESS,
+        SUCCESS if offsite_error is None else FAILURE,
         {
+            **({"offsite_error": offsite_error.message} if offsite_error else {}),
             "size": report.size,
             "sm3": report.sm3,
             "content_digest": report.content_digest,
@@ -182,6 +189,8 @@ def create_backup(settings: Settings, actor: Actor) -> CreateReport:
             "offsite": report.offsite is not None,
         },
     )
+    if offsite_error is not None:
+        raise offsite_error
     return report
 
 
