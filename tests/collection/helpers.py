@@ -96,11 +96,18 @@ def ingest(
     mode: str | None = None,
     actor: Actor = OPERATOR,
     records: list[object] | None = None,
+    allow_removals: bool = False,
 ) -> BatchOut:
     parsed = load_mapping(mapping, base_dir=path.parent if path else None)
     with db.transaction() as session:
         started = service.start_ingest(
-            session, actor, parsed.resource or "", parsed, source_path=str(path) if path else None, mode=mode
+            session,
+            actor,
+            parsed.resource or "",
+            parsed,
+            source_path=str(path) if path else None,
+            mode=mode,
+            allow_removals=allow_removals,
         )
     batch = jobs.run_started(db, actor, started, path=str(path) if path else None, records=records)
     with db.transaction(readonly=True) as session:
