@@ -237,9 +237,12 @@ def demo_command(as_json: bool = JsonOption) -> None:
 
 
 def _write_credentials(path: Path, keys: dict[str, str]) -> None:
+    """Created 0600 from the first byte (a write then chmod would leave the keys world-readable meanwhile)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(keys, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    path.chmod(0o600)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(json.dumps(keys, ensure_ascii=False, indent=2) + "\n")
+    path.chmod(0o600)  # an existing file keeps its mode through O_CREAT
 
 
 def main() -> None:
