@@ -13,6 +13,7 @@ import struct
 import tarfile
 from pathlib import Path
 
+import psycopg
 import pytest
 from pydantic import SecretStr, ValidationError
 from sqlalchemy.engine import make_url
@@ -222,6 +223,12 @@ def test_a_damaged_cut_or_foreign_key_backup_fails_verify_and_restores_nothing(
     report = service.verify_backup(wrong, OPERATOR, good)
     assert not report.ok and report.code == "backup_wrong_key"
     assert service.verify_backup(node, OPERATOR, good).ok
+    if engines.backend(node.resolved_database_url) == "postgresql":  # every scratch database was dropped
+        with psycopg.connect(engines.conninfo(node.resolved_database_url)) as connection:
+            left = connection.execute(
+                "SELECT count(*) FROM pg_database WHERE datname LIKE 'govshare_verify_%'"
+            )
+            assert left.fetchone() == (0,)
 
     target = (
         f"sqlite:///{tmp_path / 'fresh.db'}"
