@@ -75,8 +75,8 @@ def write(path: Path, rows: list[tuple[str, ...]]) -> Path:
     return path
 
 
-@pytest.fixture
-def loaded(db: Database, tmp_path: Path) -> Database:
+def load(db: Database, tmp_path: Path) -> Database:
+    """The city and the money resource with its two records."""
     factories.city(db)
     apply(db, MONEY)
     batch = ingest(db, write(tmp_path / "money.csv", ROWS), MAPPING)
@@ -84,8 +84,7 @@ def loaded(db: Database, tmp_path: Path) -> Database:
     return db
 
 
-@pytest.fixture
-def granted(client: TestClient, loaded: Database) -> tuple[str, dict[str, str]]:
+def grant(client: TestClient, loaded: Database) -> tuple[str, dict[str, str]]:
     """MZ's application holds an approved grant on every item of the money resource."""
     key = factories.application_key(loaded, "mz-dbsh", "MZ")
     code = resource_code(loaded, NAME)
@@ -103,6 +102,16 @@ def granted(client: TestClient, loaded: Database) -> tuple[str, dict[str, str]]:
     assert decided.status_code == 200, decided.text
     client.cookies.clear()
     return code, {**factories.bearer(key), **PURPOSE}
+
+
+@pytest.fixture
+def loaded(db: Database, tmp_path: Path) -> Database:
+    return load(db, tmp_path)
+
+
+@pytest.fixture
+def granted(client: TestClient, loaded: Database) -> tuple[str, dict[str, str]]:
+    return grant(client, loaded)
 
 
 # --- stored -------------------------------------------------------------------------------------------------

@@ -17,7 +17,8 @@ Outputs write a decimal in canonical text: plain notation, no trailing zeros aft
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 from typing import Any
 
 import polars as pl
@@ -34,6 +35,7 @@ DECIMAL_TYPES = frozenset({"N", "Y"})
 POLARS_DECIMAL = pl.Decimal(DECIMAL_PRECISION, DECIMAL_SCALE)
 _WIDE = pl.Decimal(38, 18)  # exact intermediate of a conversion: 20 integer digits, 18 decimals
 _UNIT = Decimal(1).scaleb(-DECIMAL_SCALE)
+PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 
 # Data type letter → the Polars type of the stored values (the transform's output).
 POLARS_TYPES: dict[str, Any] = {
@@ -73,7 +75,7 @@ class ExactDecimal(TypeDecorator[Decimal]):
     def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
         if value is None:
             return None
-        number = exact(value, self.scale)
+        number = exact(value, self.scale, self.precision)
         return int(number.scaleb(self.scale)) if dialect.name == "sqlite" else number
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
@@ -84,26 +86,32 @@ class ExactDecimal(TypeDecorator[Decimal]):
         return Decimal(value).quantize(Decimal(1).scaleb(-self.scale))
 
 
-def exact(value: object, scale: int = DECIMAL_SCALE) -> Decimal:
-    """`value` as a Decimal of at most `scale` decimals; ValueError when it has more or is not a number
-    (a float is taken by its shortest repr: 0.32 → 0.32)."""
-    try:
-        number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
-    except InvalidOperation:
-        raise ValueError(f"not a number: {value!r}") from None
+def exact(value: object, scale: int = DECIMAL_SCALE, precision: int = DECIMAL_PRECISION) -> Decimal:
+    """`value` as a Decimal that a (precision, scale) column holds exactly; ValueError otherwise. Text must
+    be plain notation ("-3977.5968": no exponent, NaN, underscores or spaces); a float is taken by its
+    shortest repr (0.32 → 0.32). Checked on the digits, so no arithmetic can overflow or round."""
+    if isinstance(value, str):
+        if not PLAIN_NUMBER.fullmatch(value) or len(value) > 100:
+            raise ValueError(f"not a plain decimal number: {value[:50]!r}")
+        number = Decimal(value)
+    elif isinstance(value, Decimal | int | float) and not isinstance(value, bool):
+        number = value if isinstance(value, Decimal) else Decimal(repr(value))
+    else:
+        raise ValueError(f"not a number: {value!r}")
     if not number.is_finite():
         raise ValueError(f"not a finite number: {value!r}")
-    if number.scaleb(scale) != number.scaleb(scale).to_integral_value():
+    _sign, digits, exponent = number.as_tuple()
+    assert isinstance(exponent, int)  # finite
+    if exponent < -scale and any(digits[exponent + scale :]):
         raise ValueError(f"more than {scale} decimals: {value!r}")
+    if number.adjusted() >= precision - scale:
+        raise ValueError(f"more than {precision - scale} integer digits: {value!r}")
     return number
 
 
 def parse_decimal(raw: str) -> Decimal:
     """A filter or key value for a decimal item: plain notation, within the stored precision."""
-    number = exact(raw)
-    if abs(number) >= Decimal(10) ** (DECIMAL_PRECISION - DECIMAL_SCALE):
-        raise ValueError(f"out of range: {raw!r}")
-    return number.quantize(_UNIT)
+    return exact(raw).quantize(_UNIT)
 
 
 def column_type(data_type: str, length: int | None) -> Any:
