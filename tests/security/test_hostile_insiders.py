@@ -11,43 +11,27 @@ import csv
 import io
 import json
 import sqlite3
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import yaml
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from govshare.auth.permissions import Role
 from govshare.core.db import Database
-from govshare.core.node import node_config
-from govshare.models import (
-    AccessSubject,
-    ApiKey,
-    Application,
-    AuditEntry,
-    Batch,
-    OfficerProposal,
-    ShareGrant,
-    Source,
-    User,
-    UserRole,
-)
+from govshare.models import Batch, OfficerProposal, ShareGrant, Source, User
 from govshare.settings import Settings
-from govshare.sharing.access import subject_digest
 from tests import factories
-from tests.conftest import TEST_AUDIT_KEY, TEST_SECRET
+from tests.conftest import TEST_SECRET
 from tests.opendata import helpers as opendata
+from tests.security import conftest as h
 from tests.security.test_hostile_requests import MB, Server, server  # noqa: F401 - the uvicorn fixture
 from tests.sharing import helpers as sharing
-from tests.sharing.helpers import LI, PURPOSE, ZHANG, application_body, resource_code
+from tests.sharing.helpers import LI, PURPOSE, ZHANG
 
-SECRETS = (TEST_SECRET, TEST_AUDIT_KEY)
 NEW_PASSWORD = "Qing-Shan-Lv-Shui-2026!"
 BIGINT_OVERFLOW = 2**63
 
@@ -59,87 +43,7 @@ def settings(settings: Settings, tmp_path: Path) -> Settings:
     return settings.model_copy(update={"source_dirs": str(sources), "source_connect_timeout_seconds": 2})
 
 
-# --- helpers ------------------------------------------------------------------------------------------------
-
-
-def _entries(db: Database, *actions: str) -> list[AuditEntry]:
-    with db.transaction(readonly=True) as session:
-        query = select(AuditEntry).order_by(AuditEntry.seq)
-        if actions:
-            query = query.where(AuditEntry.action.in_(actions))
-        return list(session.scalars(query))
-
-
-def _count(db: Database, model: type[Any]) -> int:
-    with db.transaction(readonly=True) as session:
-        return int(session.scalar(select(func.count()).select_from(model)) or 0)
-
-
-def _roles_of(db: Database) -> dict[str, set[str]]:
-    """Every account's roles and whether it is active: the state no refused attack may change."""
-    with db.transaction(readonly=True) as session:
-        users = {u.id: u for u in session.scalars(select(User))}
-        roles: dict[str, set[str]] = {f"{u.username}:{u.is_active}": set() for u in users.values()}
-        for link in session.scalars(select(UserRole)):
-            user = users[link.user_id]
-            roles[f"{user.username}:{user.is_active}"].add(str(link.role))
-    return roles
-
-
-def _password_hashes(db: Database) -> dict[str, str]:
-    with db.transaction(readonly=True) as session:
-        return {u.username: u.password_hash for u in session.scalars(select(User))}
-
-
-def _no_secret(*answers: httpx.Response) -> None:
-    for answer in answers:
-        assert answer.status_code < 500, answer.text
-        for secret in SECRETS:
-            assert secret not in answer.text
-
-
-def _shown(answer: httpx.Response) -> str:
-    """What an answer shows beyond the caller's own request path (problem+json echoes it as `instance`)."""
-    return answer.text.replace(answer.request.url.path, "")
-
-
-def _prefix(key: str) -> str:
-    return key.split("_")[1]
-
-
-def _grant(client: TestClient, code: str, **asked: Any) -> None:
-    headers = factories.login(client, "mz.admin")
-    filed = client.post("/api/v1/sharing/requests", json=application_body(code, **asked), headers=headers)
-    assert filed.status_code == 201, filed.text
-    headers = factories.login(client, "ga.admin")
-    decided = client.post(
-        f"/api/v1/sharing/requests/{filed.json()['number']}/decision",
-        json={"decision": "approve"},
-        headers=headers,
-    )
-    assert decided.status_code == 200, decided.text
-    client.cookies.clear()
-
-
-@pytest.fixture
-def shared(client: TestClient, db: Database, tmp_path: Path) -> dict[str, Any]:
-    """GA's population resource with three records and one quarantined row; MZ holds a grant on it (the
-    number masked, 出生日期 in clear); keys of MZ, RS (no grant) and GA."""
-    keys = sharing.setup(db, tmp_path)
-    code = resource_code(db)
-    bad = [*sharing.PEOPLE_ROWS, ("123", "赵隔离", "1", "13600136000", "某地", "110105", "1990-01-01", "01")]
-    sharing.ingest(db, sharing.write_people(tmp_path / "with-bad.csv", bad), sharing.MAPPING)
-    _grant(client, code, items=["gmsfhm", "xm", "sjhm", "jzdz", "qx", "csrq"])
-    return {"code": code, "keys": keys}
-
-
 # --- 数据管理员 ---------------------------------------------------------------------------------------------
-
-
-def _mapping(source: dict[str, object]) -> str:
-    data = yaml.safe_load(sharing.MAPPING)
-    data["source"] = source
-    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
 
 
 def test_data_steward(
@@ -172,7 +76,7 @@ def test_data_steward(
         added = client.post("/api/v1/connections", json={**body, "allowed_tables": tables}, headers=admin)
         assert added.status_code == 201, added.text
 
-    batches = _count(db, Batch)
+    batches = h.count(db, Batch)
     headers = factories.login(client, "ga.steward")
     answers: list[httpx.Response] = []
     urls = ["${GOVSHARE_DATABASE_URL}", "postgresql://postgres:${GOVSHARE_SECRET_KEY}@127.0.0.1:1/x"]
@@ -196,7 +100,7 @@ def test_data_steward(
     for index, (source, field) in enumerate(hostile_sources):
         answer = client.post(
             "/api/v1/collection/sources",
-            json={"resource": sharing.RESOURCE_NAME, "name": f"偷看{index}", "mapping": _mapping(source)},
+            json={"resource": sharing.RESOURCE_NAME, "name": f"偷看{index}", "mapping": h.mapping(source)},
             headers=headers,
         )
         answers.append(answer)
@@ -219,10 +123,10 @@ def test_data_steward(
     answers.append(listed)
     assert [(c["name"], c["reference"]) for c in listed.json()] == [("公安人口库", None)]
     assert str(own_file) not in listed.text
-    _no_secret(*answers)
+    h.no_secret(*answers)
     assert all(str(node_file) not in a.text for a in answers if node_file)
-    assert _count(db, Source) == 0
-    assert _count(db, Batch) == batches
+    assert h.count(db, Source) == 0
+    assert h.count(db, Batch) == batches
     # the administrator, too, cannot register the node's file or a path escaping the source dirs
     admin = factories.login(client, "admin")
     for index, reference in enumerate(escapes):
@@ -234,37 +138,6 @@ def test_data_steward(
 # --- 部门管理员 ---------------------------------------------------------------------------------------------
 
 
-def _last_seq(db: Database) -> int:
-    with db.transaction(readonly=True) as session:
-        return int(session.scalar(select(func.max(AuditEntry.seq))) or 0)
-
-
-def _denied_since(db: Database, seq: int, actor: str | None = None) -> list[AuditEntry]:
-    return [
-        e
-        for e in _entries(db)
-        if e.seq > seq and e.outcome == "denied" and (actor is None or e.actor_name == actor)
-    ]
-
-
-def _keys_of(db: Database, application: str) -> int:
-    with db.transaction(readonly=True) as session:
-        return int(
-            session.scalar(
-                select(func.count())
-                .select_from(ApiKey)
-                .join(Application, ApiKey.application_id == Application.id)
-                .where(Application.code == application)
-            )
-            or 0
-        )
-
-
-def _ga_batches(db: Database) -> list[int]:
-    with db.transaction(readonly=True) as session:
-        return list(session.scalars(select(Batch.id).order_by(Batch.id)))
-
-
 def test_department_admin(client: TestClient, db: Database, shared: dict[str, Any]) -> None:
     """mz.admin (民政部门管理员) tries to:
     - grant itself an officer role, and grant its own user (mz.user) a security-officer role;
@@ -273,7 +146,7 @@ def test_department_admin(client: TestClient, db: Database, shared: dict[str, An
     - read 公安's batches, quarantine (with a quarantined row's clear values) and records.
     All refused and audited as denied; roles, keys and accounts unchanged; nothing of GA's data shown."""
     code = shared["code"]
-    roles, keys, mark = _roles_of(db), _keys_of(db, "ga-rkgl"), _last_seq(db)
+    roles, keys, mark = h.roles_of(db), h.keys_of(db, "ga-rkgl"), h.last_seq(db)
     headers = factories.login(client, "mz.admin")
     answers: list[httpx.Response] = []
     for username, role in (
@@ -304,7 +177,7 @@ def test_department_admin(client: TestClient, db: Database, shared: dict[str, An
     answers.append(issued)
     assert issued.status_code == 403, issued.text
     assert "gs_" not in issued.text
-    batches = _ga_batches(db)
+    batches = h.ga_batches(db)
     assert batches
     listed = client.get("/api/v1/collection/batches", params={"resource": code})
     answers.append(listed)
@@ -317,13 +190,13 @@ def test_department_admin(client: TestClient, db: Database, shared: dict[str, An
     records = client.get(f"/api/v1/data/{code}/records", headers=PURPOSE)
     answers.append(records)
     assert records.status_code in (401, 403), records.text
-    _no_secret(*answers)
+    h.no_secret(*answers)
     for answer in answers:
         for value in (ZHANG, LI, "赵隔离", "13800138000", "13600136000"):
-            assert value not in _shown(answer), (value, answer.request.url)
-    assert _roles_of(db) == roles
-    assert _keys_of(db, "ga-rkgl") == keys
-    denied = _denied_since(db, mark, "mz.admin")
+            assert value not in h.shown(answer), (value, answer.request.url)
+    assert h.roles_of(db) == roles
+    assert h.keys_of(db, "ga-rkgl") == keys
+    denied = h.denied_since(db, mark, "mz.admin")
     assert {e.action for e in denied} >= {"applications.issue_key"}, [e.action for e in denied]
     assert len(denied) >= 6  # every officer-role grant and each foreign read is on the record
     factories.login(client, "ga.admin")  # GA's own admin still sees its quarantine
@@ -342,7 +215,7 @@ def test_data_user(client: TestClient, db: Database, shared: dict[str, Any]) -> 
     All refused; every password hash unchanged; the key's refusals are audited with its prefix and no
     clear filter value."""
     code, key = shared["code"], shared["keys"]["mz"]
-    hashes, mark = _password_hashes(db), _last_seq(db)
+    hashes, mark = h.password_hashes(db), h.last_seq(db)
     headers = factories.login(client, "mz.user")
     answers = [
         client.post("/api/v1/users/ga.steward/password-reset", headers=headers),
@@ -367,22 +240,22 @@ def test_data_user(client: TestClient, db: Database, shared: dict[str, Any]) -> 
         headers=headers,
     )
     assert wrong.status_code in (400, 401, 403, 422), wrong.text
-    denied = _denied_since(db, mark, "mz.user")
+    denied = h.denied_since(db, mark, "mz.user")
     assert {e.action for e in denied} >= {"GET /api/v1/audit/entries"}, [e.action for e in denied]
-    assert _password_hashes(db) == hashes
+    assert h.password_hashes(db) == hashes
     client.cookies.clear()
     bearer = {**factories.bearer(key), **PURPOSE}
-    mark = _last_seq(db)
+    mark = h.last_seq(db)
     for name, value in (("xm", "张三"), ("sjhm", "13800138000"), ("gmsfhm", ZHANG)):
         for path in ("records", "export"):
             answer = client.get(f"/api/v1/data/{code}/{path}", params={name: value}, headers=bearer)
             answers.append(answer)
             assert answer.status_code == 403, (name, path, answer.text)
             assert "张三" not in answer.text and "138****" not in answer.text
-    _no_secret(*answers, other, wrong)
-    refused = [e for e in _entries(db, "data.query", "data.export") if e.seq > mark]
+    h.no_secret(*answers, other, wrong)
+    refused = [e for e in h.entries(db, "data.query", "data.export") if e.seq > mark]
     assert len(refused) == 6 and {e.outcome for e in refused} == {"denied"}
-    assert {e.detail.get("key") for e in refused} == {_prefix(key)}
+    assert {e.detail.get("key") for e in refused} == {h.prefix(key)}
     logged = json.dumps([e.detail for e in refused], ensure_ascii=False)
     assert "张三" not in logged and "13800138000" not in logged and ZHANG not in logged
 
@@ -401,7 +274,7 @@ def test_platform_admin(client: TestClient, db: Database, shared: dict[str, Any]
     All refused (the key issue audited as denied); roles, accounts and keys unchanged."""
     code = shared["code"]
     factories.user(db, "dsj.new", "DSJ")
-    roles, keys, mark = _roles_of(db), _keys_of(db, "mz-dbsh"), _last_seq(db)
+    roles, keys, mark = h.roles_of(db), h.keys_of(db, "mz-dbsh"), h.last_seq(db)
     headers = factories.login(client, "admin")
     answers: list[httpx.Response] = []
     for officer in ("auditor", "security"):
@@ -434,7 +307,7 @@ def test_platform_admin(client: TestClient, db: Database, shared: dict[str, Any]
         answer = client.get(path, headers=PURPOSE)
         answers.append(answer)
         assert answer.status_code in (401, 403), (path, answer.text)
-    for batch in _ga_batches(db):
+    for batch in h.ga_batches(db):
         answer = client.get(f"/api/v1/collection/batches/{batch}/quarantine", params={"format": "csv"})
         answers.append(answer)
         assert answer.status_code in (403, 404), (batch, answer.text)
@@ -446,14 +319,14 @@ def test_platform_admin(client: TestClient, db: Database, shared: dict[str, Any]
     ):
         answers.append(answer)
         assert answer.status_code in (403, 422), (answer.request.url, answer.text)
-    _no_secret(*answers)
+    h.no_secret(*answers)
     for answer in answers:
         for value in (ZHANG, LI, "赵隔离", "张*", "13600136000"):
-            assert value not in _shown(answer), (value, answer.request.url)
-    assert _roles_of(db) == roles
-    assert _keys_of(db, "mz-dbsh") == keys
-    assert _count(db, OfficerProposal) == 0
-    denied = _denied_since(db, mark, "admin")
+            assert value not in h.shown(answer), (value, answer.request.url)
+    assert h.roles_of(db) == roles
+    assert h.keys_of(db, "mz-dbsh") == keys
+    assert h.count(db, OfficerProposal) == 0
+    denied = h.denied_since(db, mark, "admin")
     assert {"applications.issue_key", "GET /api/v1/audit/entries"} <= {e.action for e in denied}, [
         e.action for e in denied
     ]
@@ -473,7 +346,7 @@ def test_security_admin(client: TestClient, db: Database) -> None:
     the password change."""
     factories.city(db)
     factories.user(db, "ga.user", "GA", Role.DATA_USER)
-    roles, mark = _roles_of(db), _last_seq(db)
+    roles, mark = h.roles_of(db), h.last_seq(db)
     headers = factories.login(client, "security")
     for role in ("auditor", "platform_admin", "security_admin"):
         body = {
@@ -498,10 +371,10 @@ def test_security_admin(client: TestClient, db: Database) -> None:
     for officer in ("admin", "auditor", "security"):
         answer = client.post(f"/api/v1/users/{officer}/password-reset", headers=headers)
         assert answer.status_code == 403, (officer, answer.text)
-        assert _login_status(client, officer) == 200, officer  # the officer's own password still works
+        assert h.login_status(client, officer) == 200, officer  # the officer's own password still works
         headers = factories.login(client, "security")
-    assert _roles_of(db) == roles
-    assert {e.action for e in _denied_since(db, mark, "security")}, "the refusals are on the record"
+    assert h.roles_of(db) == roles
+    assert {e.action for e in h.denied_since(db, mark, "security")}, "the refusals are on the record"
 
     # The account it wants: the platform admin creates it (a password someone else chose: must change) ...
     admin = factories.login(client, "admin")
@@ -522,7 +395,7 @@ def test_security_admin(client: TestClient, db: Database) -> None:
         client.post(f"/api/v1/officer-proposals/{proposed.json()['id']}/confirm", headers=headers).status_code
         == 403
     )
-    assert _roles_of(db)["x.audit:True"] == set()
+    assert h.roles_of(db)["x.audit:True"] == set()
     factories.login(client, "x.audit", NEW_PASSWORD)
     assert client.get("/api/v1/me").json()["must_change_password"] is True
     assert client.get("/api/v1/audit/entries").status_code == 403
@@ -536,15 +409,9 @@ def test_security_admin(client: TestClient, db: Database) -> None:
     assert client.get("/api/v1/me").json()["must_change_password"] is True
     forced = client.get("/api/v1/departments")
     assert forced.status_code == 403 and forced.json()["code"] == "password_change_required", forced.text
-    assert _login_status(client, "ga.user") == 401  # the old password is gone too
-    resets = _entries(db, "identity.password.reset")
+    assert h.login_status(client, "ga.user") == 401  # the old password is gone too
+    resets = h.entries(db, "identity.password.reset")
     assert resets and one_time not in json.dumps([e.detail for e in resets], ensure_ascii=False)
-
-
-def _login_status(client: TestClient, username: str, password: str = factories.PASSWORD) -> int:
-    client.cookies.clear()
-    answer = client.post("/api/v1/auth/login", json={"username": username, "password": password})
-    return answer.status_code
 
 
 # --- 审计员 -------------------------------------------------------------------------------------------------
@@ -560,7 +427,12 @@ def test_auditor(client: TestClient, db: Database, shared: dict[str, Any]) -> No
     with db.transaction(readonly=True) as session:
         grant_id = session.scalars(select(ShareGrant.id)).one()
         grant_state = session.scalars(select(ShareGrant.revoked_at)).one()
-    roles, hashes, keys, mark = _roles_of(db), _password_hashes(db), _keys_of(db, "mz-dbsh"), _last_seq(db)
+    roles, hashes, keys, mark = (
+        h.roles_of(db),
+        h.password_hashes(db),
+        h.keys_of(db, "mz-dbsh"),
+        h.last_seq(db),
+    )
     proposals = client.post(
         "/api/v1/officer-proposals",
         json={"username": "dsj.new", "kind": "grant_role", "role": "security_admin"},
@@ -568,7 +440,7 @@ def test_auditor(client: TestClient, db: Database, shared: dict[str, Any]) -> No
     )
     assert proposals.status_code == 201, proposals.text
     proposal = proposals.json()["id"]
-    mark = _last_seq(db)
+    mark = h.last_seq(db)
     headers = factories.login(client, "auditor")
     prefix = client.get("/api/v1/applications/mz-dbsh/keys").json()[0]["prefix"]
     user = {"username": "x.u", "display_name": "某人", "department_code": "DSJ", "password": NEW_PASSWORD}
@@ -607,10 +479,10 @@ def test_auditor(client: TestClient, db: Database, shared: dict[str, Any]) -> No
     for method, path, body in attempts:
         answer = client.request(method, path, json=body, headers=headers)
         assert answer.status_code in (403, 405), (method, path, answer.text)
-        _no_secret(answer)
-    assert _roles_of(db) == roles
-    assert _password_hashes(db) == hashes
-    assert _keys_of(db, "mz-dbsh") == keys
+        h.no_secret(answer)
+    assert h.roles_of(db) == roles
+    assert h.password_hashes(db) == hashes
+    assert h.keys_of(db, "mz-dbsh") == keys
     with db.transaction(readonly=True) as session:
         assert session.scalars(select(ShareGrant.revoked_at)).one() == grant_state
         assert session.scalars(select(OfficerProposal.status)).one() == "pending"
@@ -618,7 +490,7 @@ def test_auditor(client: TestClient, db: Database, shared: dict[str, Any]) -> No
     assert checkpoint.status_code in (200, 201), checkpoint.text
     verified = client.post("/api/v1/audit/verify", headers=headers)
     assert verified.status_code == 200 and verified.json()["ok"] is True, verified.text
-    appended = [e for e in _entries(db) if e.seq > mark]
+    appended = [e for e in h.entries(db) if e.seq > mark]
     assert all(
         e.outcome == "denied" or e.action.startswith("audit.") or e.action == "identity.login"
         for e in appended
@@ -639,7 +511,7 @@ def test_application(client: TestClient, db: Database, shared: dict[str, Any]) -
     Every entry of its calls names its key's prefix and holds no clear filter value or number."""
     code, keys = shared["code"], shared["keys"]
     headers = {**factories.bearer(keys["mz"]), **PURPOSE}
-    mark = _last_seq(db)
+    mark = h.last_seq(db)
     for name, right, wrong in (
         ("xm", "张三", "张四"),
         ("sjhm", "13800138000", "13800138001"),
@@ -671,41 +543,18 @@ def test_application(client: TestClient, db: Database, shared: dict[str, Any]) -
     stranger = {**factories.bearer(keys["rs"]), **PURPOSE}
     looked = client.get(f"/api/v1/person/{ZHANG}", headers=stranger)
     assert looked.status_code == 200 and looked.json()["parts"] == [], looked.text
-    (probe,) = [e for e in _entries(db, "data.person") if e.seq > mark]
-    assert (probe.application_code, probe.detail["key"]) == ("rs-shbz", _prefix(keys["rs"]))
-    assert probe.seq in _indexed(db, ZHANG)  # "who looked at me" shows the grantless probe
-    calls = [e for e in _entries(db) if e.seq > mark and e.action.startswith("data.")]
+    (probe,) = [e for e in h.entries(db, "data.person") if e.seq > mark]
+    assert (probe.application_code, probe.detail["key"]) == ("rs-shbz", h.prefix(keys["rs"]))
+    assert probe.seq in h.indexed(db, ZHANG)  # "who looked at me" shows the grantless probe
+    calls = [e for e in h.entries(db) if e.seq > mark and e.action.startswith("data.")]
     assert len(calls) >= 8, [(e.action, e.outcome) for e in calls]
-    assert {e.detail.get("key") for e in calls} == {_prefix(keys["mz"]), _prefix(keys["rs"])}
+    assert {e.detail.get("key") for e in calls} == {h.prefix(keys["mz"]), h.prefix(keys["rs"])}
     logged = json.dumps([e.detail for e in calls], ensure_ascii=False)
     for value in ("张三", "张四", "13800138000", ZHANG, LI, keys["mz"], keys["rs"]):
         assert value not in logged, value
 
 
-def _indexed(db: Database, number: str) -> list[int]:
-    with db.transaction(readonly=True) as session:
-        digest = subject_digest(node_config(session).audit_key, number)
-        return list(
-            session.scalars(select(AccessSubject.audit_seq).where(AccessSubject.subject_digest == digest))
-        )
-
-
-# --- 公众（匿名）--------------------------------------------------------------------------------------------
-
-
-def _bomb() -> bytes:
-    """A small .xlsx-shaped zip whose one part unpacks to 64 MB."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr("xl/sharedStrings.xml", b"\0" * (64 * MB))
-    return out.getvalue()
-
-
-@pytest.fixture
-def outsider(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app, raise_server_exceptions=False, client=("203.0.113.9", 50000)) as other:
-        yield other
+# --- 公众（匿名） ------------------------------------------------------------------------------------------
 
 
 def test_public(
@@ -741,27 +590,27 @@ def test_public(
 
     codes = opendata.setup(db, tmp_path)  # one open organisation is named "=1+1"
     fields = ("status", "code", "title", "detail")
-    answers = [_login_answer(outsider, "nobody", "Wrong-Passw0rd-1")]
-    answers += [_login_answer(outsider, "security", f"Wrong-Passw0rd-{n}") for n in range(6)]
-    answers.append(_login_answer(outsider, "security"))  # the right password, during the address's delay
-    answers.append(_login_answer(outsider, "ga.steward", "Wrong-Passw0rd-1"))
+    answers = [h.login_answer(outsider, "nobody", "Wrong-Passw0rd-1")]
+    answers += [h.login_answer(outsider, "security", f"Wrong-Passw0rd-{n}") for n in range(6)]
+    answers.append(h.login_answer(outsider, "security"))  # the right password, during the address's delay
+    answers.append(h.login_answer(outsider, "ga.steward", "Wrong-Passw0rd-1"))
     first = answers[0]
     assert first[0] == 401 and first[1]["detail"] == "用户名或口令错误"
-    for status, shown in answers:
-        assert status == 401 and {k: shown[k] for k in fields} == {k: first[1][k] for k in fields}
-    assert _login_status(client, "security") == 200  # from the officer's own address: not locked out
+    for status, body_ in answers:
+        assert status == 401 and {k: body_[k] for k in fields} == {k: first[1][k] for k in fields}
+    assert h.login_status(client, "security") == 200  # from the officer's own address: not locked out
     with db.transaction(readonly=True) as session:
         assert session.scalar(select(User.is_active).where(User.username == "security")) is True
 
     client.cookies.clear()
-    bomb = _bomb()
+    payload = h.bomb()
     for path in (
         "/api/v1/catalog/import.xlsx",
         "/api/v1/standards/code-sets/import",
         "/api/v1/standards/elements/import",
         "/api/v1/collection/batches/1/reprocess",
     ):
-        answer = client.post(path, files={"file": ("bomb.xlsx", bomb, "application/octet-stream")})
+        answer = client.post(path, files={"file": ("bomb.xlsx", payload, "application/octet-stream")})
         assert answer.status_code == 401, (path, answer.text)
     for path in ("/api/v1/collection/sources", "/api/v1/users", "/api/v1/audit/entries", "/api/v1/data"):
         assert client.get(path).status_code == 401, path
@@ -772,9 +621,3 @@ def test_public(
     assert "'=1+1" in cells and "=1+1" not in cells
     assert not [c for c in cells if c[:1] in ("=", "+", "@", "\t", "\r")], cells
     assert ZHANG not in download.text  # the closed resource's records never reach the open download
-
-
-def _login_answer(client: TestClient, username: str, password: str = factories.PASSWORD) -> tuple[int, Any]:
-    client.cookies.clear()
-    answer = client.post("/api/v1/auth/login", json={"username": username, "password": password})
-    return answer.status_code, answer.json()
