@@ -292,3 +292,10 @@ def test_an_off_site_copy_that_differs_is_removed_not_kept(tmp_path: Path) -> No
     assert list(offsite.iterdir()) == []
     copied = service._copy_offsite(source, offsite, sm3_hex(b"backup bytes"))
     assert copied.read_bytes() == b"backup bytes" and copied.stat().st_mode & 0o777 == 0o600
+
+
+def test_an_unreachable_target_is_named_without_its_password() -> None:
+    url = "postgresql+psycopg://postgres:Sekr1t-pw@127.0.0.1:5432/govshare_no_such_database"
+    with pytest.raises(GovshareError, match="无法连接目标数据库") as caught:
+        engines.ensure_target_is_empty(url, force=False)
+    assert "Sekr1t-pw" not in caught.value.message

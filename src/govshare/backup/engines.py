@@ -27,6 +27,7 @@ import psycopg
 from psycopg import sql
 from sqlalchemy import Connection, create_engine, literal, select, table, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import OperationalError
 
 from govshare.backup.digest import ContentDigest, content_digest, table_names
 from govshare.errors import Conflict, GovshareError, ServiceUnavailable
@@ -292,7 +293,11 @@ def occupied_tables(url: str | URL) -> tuple[list[str], list[str]]:
         return [], []
     engine = create_engine(_sqlalchemy_url(url) if kind == "postgresql" else make_url(url))
     try:
-        with engine.connect() as connection:
+        try:
+            connection = engine.connect()
+        except OperationalError as exc:
+            raise ServiceUnavailable(f"无法连接目标数据库：{scrub(str(exc.orig), url)}") from exc
+        with connection:
             names = table_names(connection)
             filled = [
                 n
