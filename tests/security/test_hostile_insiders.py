@@ -550,7 +550,7 @@ def test_application(client: TestClient, db: Database, shared: dict[str, Any]) -
     assert len(calls) >= 8, [(e.action, e.outcome) for e in calls]
     assert {e.detail.get("key") for e in calls} == {h.prefix(keys["mz"]), h.prefix(keys["rs"])}
     logged = json.dumps([e.detail for e in calls], ensure_ascii=False)
-    for value in ("张三", "张四", "13800138000", ZHANG, LI, keys["mz"], keys["rs"]):
+    for value in ("张三", "张四", "13800138000", ZHANG, LI, "9" * 40, keys["mz"], keys["rs"]):
         assert value not in logged, value
 
 
@@ -561,6 +561,7 @@ def test_public(
     client: TestClient,
     outsider: TestClient,
     db: Database,
+    settings: Settings,
     tmp_path: Path,
     server: Server,  # noqa: F811
 ) -> None:
@@ -612,6 +613,20 @@ def test_public(
     ):
         answer = client.post(path, files={"file": ("bomb.xlsx", payload, "application/octet-stream")})
         assert answer.status_code == 401, (path, answer.text)
+    work = sorted(p.name for p in settings.data_dir.rglob("*") if p.is_file())
+    for path in (  # the portal's upload forms: a login page or a refusal, the file never spooled
+        "/admin/code-sets/import",
+        "/catalog/excel",
+        "/collection/sources/1/upload",
+        "/collection/batches/1/reprocess",
+        "/collection/sources/guided",
+    ):
+        answer = client.post(
+            path, files={"file": ("bomb.xlsx", payload, "application/octet-stream")}, follow_redirects=False
+        )
+        assert answer.status_code in (303, 401, 403), (path, answer.status_code)
+        assert "压缩炸弹" not in answer.text, path  # refused as anonymous, not after opening the file
+    assert sorted(p.name for p in settings.data_dir.rglob("*") if p.is_file()) == work
     for path in ("/api/v1/collection/sources", "/api/v1/users", "/api/v1/audit/entries", "/api/v1/data"):
         assert client.get(path).status_code == 401, path
 
