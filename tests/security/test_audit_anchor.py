@@ -11,41 +11,10 @@ import pytest
 from sqlalchemy import text
 
 from govshare.audit import chain
-from govshare.audit import service as audit
-from govshare.auth.actor import Actor
 from govshare.core.db import Database
 from govshare.errors import ServiceUnavailable
 from tests import factories
-
-AUDITOR = Actor.system("test:auditor")
-
-
-def _entries(db: Database, count: int) -> None:
-    with db.transaction() as session:
-        for i in range(count):
-            audit.record(session, AUDITOR, "test.event", target_type="test", target_id=str(i))
-
-
-def _checkpoint(db: Database) -> audit.CheckpointResult:
-    with db.transaction() as session:
-        return audit.write_checkpoint(session, AUDITOR)
-
-
-def _verify(db: Database) -> audit.ChainReport:
-    with db.transaction() as session:
-        return audit.verify(session, AUDITOR)
-
-
-def _as_dba(db: Database, *statements: str) -> None:
-    """Drop the append-only triggers (the intruder's first step), then run the statements."""
-    with db.transaction() as session:
-        if db.is_sqlite:
-            session.execute(text("DROP TRIGGER IF EXISTS audit_entry_no_update"))
-            session.execute(text("DROP TRIGGER IF EXISTS audit_entry_no_delete"))
-        else:
-            session.execute(text("ALTER TABLE audit_entry DISABLE TRIGGER audit_entry_append_only"))
-        for statement in statements:
-            session.execute(text(statement))
+from tests.audit.helpers import as_dba, checkpoint, entries, verify
 
 
 def _cut_last(db: Database, count: int) -> int:
@@ -54,7 +23,7 @@ def _cut_last(db: Database, count: int) -> int:
         head_seq = int(session.scalar(text("SELECT seq FROM audit_head")) or 0)
         keep = head_seq - count
         new_hash = session.scalar(text("SELECT entry_hash FROM audit_entry WHERE seq = :s"), {"s": keep})
-    _as_dba(
+    as_dba(
         db,
         f"DELETE FROM audit_entry WHERE seq > {keep}",
         f"UPDATE audit_head SET seq = {keep}, entry_hash = '{new_hash}'",
@@ -63,20 +32,20 @@ def _cut_last(db: Database, count: int) -> int:
 
 
 def test_deleting_the_last_50_and_rewinding_the_head_is_caught_by_the_checkpoint(db: Database) -> None:
-    _entries(db, 70)
-    anchored = _checkpoint(db)
+    entries(db, 70)
+    anchored = checkpoint(db)
     assert anchored.written and anchored.seq == 70
-    _entries(db, 10)
+    entries(db, 10)
     keep = _cut_last(db, 50)  # 81 entries (one is the checkpoint's own) → 31
-    report = _verify(db)
+    report = verify(db)
     assert (report.ok, report.problem, report.first_bad_seq) == (False, "truncated", keep + 1)
     assert "检查点" in report.message and "第 70 条" in report.message
 
 
 def test_a_rewound_head_is_caught_by_its_mac_even_without_a_checkpoint(db: Database) -> None:
-    _entries(db, 60)
+    entries(db, 60)
     _cut_last(db, 50)
-    report = _verify(db)
+    report = verify(db)
     assert (report.ok, report.problem) == (False, "head_forged")
     with pytest.raises(ServiceUnavailable, match="链头"):
         factories.department(db, "X1")  # nothing is appended onto a forged head
@@ -85,11 +54,11 @@ def test_a_rewound_head_is_caught_by_its_mac_even_without_a_checkpoint(db: Datab
 
 
 def test_a_rewound_head_with_its_mac_removed_is_caught(db: Database) -> None:
-    _entries(db, 60)
-    _checkpoint(db)
+    entries(db, 60)
+    checkpoint(db)
     keep = _cut_last(db, 50)
-    _as_dba(db, "UPDATE audit_head SET mac = NULL")
-    report = _verify(db)
+    as_dba(db, "UPDATE audit_head SET mac = NULL")
+    report = verify(db)
     assert (report.ok, report.problem, report.first_bad_seq) == (False, "truncated", keep + 1)
     with pytest.raises(ServiceUnavailable, match="检查点"):
         factories.department(db, "X1")
@@ -104,10 +73,10 @@ def test_a_rewound_head_with_its_mac_removed_is_caught(db: Database) -> None:
     ids=["head-reset-to-empty", "head-deleted"],
 )
 def test_wiping_every_entry_and_resetting_the_head_is_caught(db: Database, reset: str) -> None:
-    _entries(db, 20)
-    _checkpoint(db)
-    _as_dba(db, "DELETE FROM audit_entry", reset.format(genesis=chain.GENESIS_HASH))
-    report = _verify(db)
+    entries(db, 20)
+    checkpoint(db)
+    as_dba(db, "DELETE FROM audit_entry", reset.format(genesis=chain.GENESIS_HASH))
+    report = verify(db)
     assert (report.ok, report.problem, report.first_bad_seq) == (False, "truncated", 1)
     assert "第 20 条" in report.message
     with pytest.raises(ServiceUnavailable, match="检查点"):
@@ -115,22 +84,22 @@ def test_wiping_every_entry_and_resetting_the_head_is_caught(db: Database, reset
 
 
 def test_resetting_the_head_to_empty_but_keeping_its_mac_is_caught_without_a_checkpoint(db: Database) -> None:
-    _entries(db, 20)
-    _as_dba(
+    entries(db, 20)
+    as_dba(
         db, "DELETE FROM audit_entry", f"UPDATE audit_head SET seq = 0, entry_hash = '{chain.GENESIS_HASH}'"
     )
-    report = _verify(db)
+    report = verify(db)
     assert (report.ok, report.problem) == (False, "head_forged")
 
 
 def test_deleting_the_newest_checkpoint_file_as_well_is_noticed_from_the_log(db: Database) -> None:
     """The intruder also deletes the newest checkpoint file: the log itself names the checkpoint it wrote."""
-    _entries(db, 10)
-    _checkpoint(db)
-    _entries(db, 5)
-    newest = _checkpoint(db)
-    _entries(db, 5)
+    entries(db, 10)
+    checkpoint(db)
+    entries(db, 5)
+    newest = checkpoint(db)
+    entries(db, 5)
     (db.config.audit_checkpoint_dir / newest.file_name).unlink()
-    report = _verify(db)
+    report = verify(db)
     assert (report.ok, report.problem) == (False, "checkpoint_missing")
     assert f"第 {newest.number} 个检查点" in report.message
