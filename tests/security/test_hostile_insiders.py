@@ -142,10 +142,13 @@ def test_department_admin(client: TestClient, db: Database, shared: dict[str, An
     """mz.admin (民政部门管理员) tries to:
     - grant itself an officer role, and grant its own user (mz.user) a security-officer role;
     - create an account of its department that already holds an officer role;
-    - issue a key for 公安's application (ga-rkgl);
+    - issue or revoke a key of 公安's application (ga-rkgl), or give its own application's key admin powers;
+    - create, disable or reset an account of 公安, or propose an officer change;
     - read 公安's batches, quarantine (with a quarantined row's clear values) and records.
     All refused and audited as denied; roles, keys and accounts unchanged; nothing of GA's data shown."""
     code = shared["code"]
+    factories.login(client, "ga.admin")
+    ga_key = client.get("/api/v1/applications/ga-rkgl/keys").json()[0]["prefix"]
     roles, keys, mark = h.roles_of(db), h.keys_of(db, "ga-rkgl"), h.last_seq(db)
     headers = factories.login(client, "mz.admin")
     answers: list[httpx.Response] = []
@@ -160,16 +163,9 @@ def test_department_admin(client: TestClient, db: Database, shared: dict[str, An
         answer = client.post(f"/api/v1/users/{username}/roles", json={"role": role}, headers=headers)
         answers.append(answer)
         assert answer.status_code in (403, 409), (username, role, answer.text)
+    shadow = {"username": "mz.shadow", "display_name": "影子审计员", "department_code": "MZ"}
     created = client.post(
-        "/api/v1/users",
-        json={
-            "username": "mz.shadow",
-            "display_name": "影子审计员",
-            "department_code": "MZ",
-            "password": NEW_PASSWORD,
-            "roles": ["auditor"],
-        },
-        headers=headers,
+        "/api/v1/users", json={**shadow, "password": NEW_PASSWORD, "roles": ["auditor"]}, headers=headers
     )
     answers.append(created)
     assert created.status_code in (403, 409), created.text
@@ -177,6 +173,29 @@ def test_department_admin(client: TestClient, db: Database, shared: dict[str, An
     answers.append(issued)
     assert issued.status_code == 403, issued.text
     assert "gs_" not in issued.text
+    for method, path, body in (
+        ("POST", f"/api/v1/applications/ga-rkgl/keys/{ga_key}/revoke", {"reason": "越权吊销"}),
+        ("POST", "/api/v1/users/ga.steward/disable", None),
+        ("POST", "/api/v1/users/ga.steward/password-reset", None),
+        (
+            "POST",
+            "/api/v1/officer-proposals",
+            {"username": "mz.user", "kind": "grant_role", "role": "auditor"},
+        ),
+        (
+            "POST",
+            "/api/v1/users",
+            {**shadow, "username": "ga.shadow", "department_code": "GA", "password": NEW_PASSWORD},
+        ),
+    ):
+        answer = client.request(method, path, json=body, headers=headers)
+        answers.append(answer)
+        assert answer.status_code == 403, (path, answer.text)
+    widened = client.post(  # its own application's key, but with powers a key never holds
+        "/api/v1/applications/mz-dbsh/keys", json={"scopes": ["audit:read", "user:manage"]}, headers=headers
+    )
+    answers.append(widened)
+    assert widened.status_code == 422 and "gs_" not in widened.text, widened.text
     batches = h.ga_batches(db)
     assert batches
     listed = client.get("/api/v1/collection/batches", params={"resource": code})
@@ -199,7 +218,8 @@ def test_department_admin(client: TestClient, db: Database, shared: dict[str, An
     denied = h.denied_since(db, mark, "mz.admin")
     assert {e.action for e in denied} >= {"applications.issue_key"}, [e.action for e in denied]
     assert len(denied) >= 6  # every officer-role grant and each foreign read is on the record
-    factories.login(client, "ga.admin")  # GA's own admin still sees its quarantine
+    factories.login(client, "ga.admin")  # GA's key still works, and its own admin still sees its quarantine
+    assert {k["state"] for k in client.get("/api/v1/applications/ga-rkgl/keys").json()} == {"active"}
     own = client.get(f"/api/v1/collection/batches/{batches[-1]}/quarantine", params={"format": "csv"})
     assert own.status_code == 200 and "赵隔离" in own.text, own.text
 
