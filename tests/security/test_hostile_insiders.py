@@ -55,7 +55,8 @@ def test_data_steward(
     - read through 民政's connection (another department's);
     - register a connection of its own (to the node's file, outside the source dirs, via `..`, via a
       symlink to the node's database);
-    - query app_user / audit_entry / rs_* through its own connection whose allowed tables exclude them.
+    - query app_user / audit_entry / rs_* through its own connection whose allowed tables exclude them
+      (directly, by UNION, by a CTE named like an allowed table, by pragma functions, by ATTACH).
     Every answer is a refusal naming the field, echoes no secret or URL, and no source or batch exists."""
     keys = sharing.setup(db, tmp_path)
     assert keys
@@ -95,6 +96,13 @@ def test_data_steward(
             "query",
         ),
         ({"connection": "公安人口库", "query": "SELECT * FROM rs_1"}, "query"),
+        (
+            {"connection": "公安人口库", "query": "WITH jbxx AS (SELECT * FROM app_user) SELECT * FROM jbxx"},
+            "query",
+        ),
+        ({"connection": "公安人口库", "query": "SELECT * FROM jbxx, pragma_table_info('app_user')"}, "query"),
+        ({"connection": "公安人口库", "query": "SELECT sql FROM sqlite_master"}, "query"),
+        ({"connection": "公安人口库", "query": "ATTACH DATABASE 'node.db' AS n"}, "query"),
         ({"connection": "公安人口库", "table": "app_user"}, "table"),
     ]
     for index, (source, field) in enumerate(hostile_sources):
