@@ -92,6 +92,13 @@ def test_apply_approve_fewer_items_grant_and_data_api(page: Page, another_page: 
     approve.get_by_label(re.compile("^说明")).fill(
         "户籍地址不是婚姻登记身份核验所必需的信息，按最小必要原则不予提供"
     )
+    # The demo's mz-hydj already holds a grant on this resource: the page shows it beside the application,
+    # and an approval that would narrow it is refused until the approver chooses merge or replace (#18.1).
+    expect(provider.get_by_role("heading", name="该应用已持有的授权")).to_be_visible()
+    with provider.expect_navigation():
+        approve.get_by_role("button", name="同意").click()
+    expect(provider.locator("#approve .error")).to_contain_text("请选择“合并”")
+    approve.get_by_role("radio", name=re.compile("^取代：以本次同意为准")).check()
     with provider.expect_navigation():
         approve.get_by_role("button", name="同意").click()
     expect(provider.get_by_text("审批答复已办理")).to_be_visible()
