@@ -40,6 +40,22 @@ def _pg_execute(sql: str) -> None:
         conn.execute(sql)  # type: ignore[arg-type]
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test marked `postgres_only` / `sqlite_only` runs on that database only: its other `db_url` run is
+    deselected at collection, never skipped (CI must show no skipped PostgreSQL test)."""
+    kept, dropped = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        engine = callspec.params.get("db_url") if callspec else None
+        wrong = (engine == "sqlite" and item.get_closest_marker("postgres_only")) or (
+            engine == "postgresql" and item.get_closest_marker("sqlite_only")
+        )
+        (dropped if wrong else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.db"

@@ -182,16 +182,11 @@ def test_a_scheduled_run_creates_verifies_and_prunes(seeded: Settings) -> None:
     assert json.dumps(runs[2].as_dict(), ensure_ascii=False)  # the CLI's --json output is serialisable
 
 
+@pytest.mark.sqlite_only  # a PostgreSQL target has no database file under the data directory
 def test_a_file_of_the_backup_never_lands_on_the_restored_database(seeded: Settings, fresh: Settings) -> None:
     """The live node keeps its database outside its data directory and happens to hold a file named like the
     fresh node's database: restoring it would overwrite the restored database. Refused before any change."""
-    clash = (
-        engines.sqlite_path(fresh.resolved_database_url).name
-        if engines.backend(fresh.resolved_database_url) == "sqlite"
-        else None
-    )
-    if clash is None:
-        pytest.skip("PostgreSQL targets have no database file under the data directory")
+    clash = engines.sqlite_path(fresh.resolved_database_url).name
     (seeded.data_dir / clash).write_bytes(b"not a database")
     backup = Path(service.create_backup(seeded, OPERATOR).path)
     with pytest.raises(GovshareError, match=f"备份中的文件 {clash} 会落在目标节点的数据库文件"):

@@ -458,14 +458,14 @@ def test_the_connections_module_declares_every_check() -> None:
     assert undeclared == []
 
 
+@pytest.mark.postgres_only  # on SQLite the node's file is refused by path (see the SQLite test)
 def test_a_connection_to_the_nodes_own_postgresql_database_is_refused_when_used(
     node: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Even the administrator's connection cannot reach the node's own database (whatever the variable's
     name, and with localhost for 127.0.0.1); the run starts no batch."""
     url = node.engine.url
-    if not url.drivername.startswith("postgresql"):
-        pytest.skip("the node runs on SQLite: its file is refused by path (see the SQLite test)")
+    assert url.drivername.startswith("postgresql")
     spelled = url.set(drivername="postgresql", host="localhost").render_as_string(hide_password=False)
     monkeypatch.setenv("GA_RK_DB", spelled)
     add(node, "公安人口库", "postgresql", "GA", "env:GA_RK_DB", ["public.*"])
