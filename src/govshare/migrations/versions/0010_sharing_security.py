@@ -1,4 +1,5 @@
-"""sharing: data-call security (placeholder)
+"""sharing: data-call security needed no schema change (key prefix, filter digests and subject digests
+go into the hashed audit detail); an empty revision, kept so that the chain 0009 → 0011 stays as released
 
 Revision ID: 0010
 Revises: 0009
@@ -16,7 +17,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    pass  # nothing to change
 
 
 def downgrade() -> None:
