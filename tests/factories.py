@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 
 from fastapi.testclient import TestClient
+from openpyxl import Workbook
 
 from govshare.applications import service as applications
 from govshare.applications.repository import ApplicationRepository
@@ -98,3 +100,15 @@ def login(client: TestClient, username: str, password: str = PASSWORD) -> dict[s
 
 def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
+
+
+def xlsx_bytes(rows: list[list[object]]) -> bytes:
+    """A real .xlsx workbook (openpyxl) with one sheet holding `rows`."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

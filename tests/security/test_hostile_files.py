@@ -25,7 +25,6 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from openpyxl import Workbook
 from pydantic import SecretStr
 from starlette.datastructures import UploadFile
 
@@ -51,17 +50,6 @@ BOMB_MESSAGE = "疑似压缩炸弹，已拒绝"
 MAX_GROWTH_KB = 100 * 1024  # the bomb unpacks to 150 MB; parsing it took gigabytes
 
 
-def _workbook(rows: list[list[str]]) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
 _SHARED = {
     "[Content_Types].xml": (
         b"</Types>",
@@ -83,7 +71,7 @@ _SHARED = {
 def make_bomb(megabytes: int = BOMB_MB) -> bytes:
     """A real workbook whose sharedStrings.xml is `megabytes` MB of one repeated character, written as a
     stream so the test itself never holds the unpacked text."""
-    source = zipfile.ZipFile(io.BytesIO(_workbook([["代码", "名称"], ["1", "男"]])))
+    source = zipfile.ZipFile(io.BytesIO(factories.xlsx_bytes([["代码", "名称"], ["1", "男"]])))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as bomb:
         for info in source.infolist():  # the workbook refers to the shared strings, as Excel writes it
@@ -135,7 +123,7 @@ def bounded_memory() -> Iterator[None]:
 
 def test_the_check_refuses_each_kind_of_bomb_before_parsing(bomb: bytes, tmp_path: Path) -> None:
     limits = WorkbookLimits()
-    honest = _workbook([["代码", "名称"]] + [[str(i), f"名称{i}"] for i in range(40_000)])
+    honest = factories.xlsx_bytes([["代码", "名称"]] + [[str(i), f"名称{i}"] for i in range(40_000)])
     check_workbook(honest, limits)  # a real workbook passes
     check_workbook(b"code,label\n1,a\n", limits)  # not a workbook: left to the parser
     with bounded_memory():
@@ -165,7 +153,7 @@ def test_the_limits_are_the_nodes_settings(monkeypatch: pytest.MonkeyPatch, tmp_
     from govshare.settings import get_settings
 
     honest = tmp_path / "a.xlsx"
-    honest.write_bytes(_workbook([["代码"]] * 50))
+    honest.write_bytes(factories.xlsx_bytes([["代码"]] * 50))
     monkeypatch.setenv("GOVSHARE_XLSX_MAX_ENTRIES", "3")
     get_settings.cache_clear()
     try:
@@ -227,7 +215,7 @@ def test_a_portal_upload_and_a_portal_reprocess_refuse_a_bomb(
     assert refused.status_code == 422 and "文件“人口.xlsx”" in text and BOMB_MESSAGE in text
     assert client.get("/api/v1/collection/batches").json() == []  # no batch was started
     # a real batch, then a "corrected" workbook that is a bomb
-    good = _workbook([["身份证号", "姓名", "性别", "出生日期", "地址", "更新时间"]])
+    good = factories.xlsx_bytes([["身份证号", "姓名", "性别", "出生日期", "地址", "更新时间"]])
     batch_id = batch_of(upload(client, source_id, good, csrf=token(source_page), filename="人口.xlsx"))
     batch_page = page(client, f"/collection/batches/{batch_id}")
     with bounded_memory():
@@ -250,7 +238,7 @@ def test_an_api_reprocess_refuses_a_bomb_before_starting_a_batch(
     portal_login(client, "ga.steward")
     source_id = register(client, db, mapping=FILE_MAPPING.replace("kind: csv, encoding: auto", "kind: xlsx"))
     source_page = page(client, f"/collection/sources/{source_id}")
-    good = _workbook([["身份证号", "姓名", "性别", "出生日期", "地址", "更新时间"]])
+    good = factories.xlsx_bytes([["身份证号", "姓名", "性别", "出生日期", "地址", "更新时间"]])
     batch_id = batch_of(upload(client, source_id, good, csrf=token(source_page), filename="人口.xlsx"))
     headers = factories.login(client, "ga.steward")
     with bounded_memory():

@@ -3,12 +3,10 @@ PostgreSQL: a good file is imported whole, a file with any error imports nothing
 
 from __future__ import annotations
 
-import io
 from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
-from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from govshare.auth.actor import Actor
@@ -33,17 +31,6 @@ BAD_CSV = (
     "1,男性,,\n"  # duplicate code
     "4,某,,2021-02-29\n"  # impossible date
 )
-
-
-def _xlsx(rows: list[list[object]]) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 def _count(db: Database, model: type) -> int:
@@ -74,7 +61,7 @@ def test_a_user_code_set_and_a_new_version(db: Database) -> None:
 
 
 def test_excel_files_are_read_too(db: Database) -> None:
-    data = _xlsx(
+    data = factories.xlsx_bytes(
         [
             ["代码", "名称", "排序"],
             ["A", "甲", 2],
@@ -194,7 +181,7 @@ def test_import_and_read_through_the_api(client: TestClient, db: Database) -> No
     assert response.json() == {"code_set": "GA-MZ", "version": "2020", "created_code_set": True, "codes": 3}
     response = client.post(
         "/api/v1/standards/code-sets/import?code=GA-MZ2&version=1&name=x",
-        content=_xlsx([["代码", "名称"], ["1", "a"], ["1", "b"]]),
+        content=factories.xlsx_bytes([["代码", "名称"], ["1", "a"], ["1", "b"]]),
         headers={**headers, "Content-Type": XLSX},
     )
     assert response.status_code == 422
