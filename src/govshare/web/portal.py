@@ -3,12 +3,8 @@ capability adds its pages here, calling the same services as the API."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
 from govshare.applications import service as applications
@@ -16,46 +12,21 @@ from govshare.auth.actor import Actor
 from govshare.auth.permissions import Permission
 from govshare.catalog import stats_service as catalog_stats
 from govshare.collection import stats_service as collection_stats
-from govshare.core import security
 from govshare.errors import CsrfFailed, RateLimited
 from govshare.identity import service as identity
 from govshare.sharing import stats_service as sharing_stats
 from govshare.web import charts, cookies
 from govshare.web.deps import (
     DB_SESSION,
-    PRE_SESSION_COOKIE,
     SESSION_COOKIE,
     client_addr,
-    csrf_token_for,
     csrf_valid,
     public_actor,
 )
 from govshare.web.login_throttle import LoginThrottle
+from govshare.web.rendering import render
 
-TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 router = APIRouter(include_in_schema=False)
-
-
-def render(request: Request, name: str, actor: Actor, status: int = 200, **context: Any) -> HTMLResponse:
-    """Render a page with a CSRF token bound to the session (or to a pre-session cookie)."""
-    binding = request.cookies.get(SESSION_COOKIE) or request.cookies.get(PRE_SESSION_COOKIE)
-    new_nonce = None
-    if not binding:
-        binding = new_nonce = security.new_token(24)
-    page = TEMPLATES.TemplateResponse(
-        request,
-        name,
-        {
-            "actor": actor,
-            "node_name": request.app.state.settings.node_name,
-            "csrf_token": csrf_token_for(request.app.state.db.config.secret_key, binding),
-            **context,
-        },
-        status_code=status,
-    )
-    if new_nonce:
-        cookies.set_pre_session(request, page, new_nonce)
-    return page
 
 
 @router.get("/", response_class=HTMLResponse)

@@ -19,7 +19,7 @@ from govshare.identity.schemas import ProposalCreate, ProposalOut
 from govshare.web import forms
 from govshare.web.deps import DB_SESSION, SESSION_COOKIE, authenticated, require
 from govshare.web.forms import FormState, beijing, check_csrf, error_status, see_other
-from govshare.web.portal import render
+from govshare.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
 P = Permission

@@ -36,9 +36,9 @@ from govshare.identity.schemas import (
 from govshare.models import Department
 from govshare.web import portal_admin_code_sets, portal_admin_settings
 from govshare.web.deps import DB_SESSION, require
-from govshare.web.portal import render
 from govshare.web.portal_admin_common import FormState, beijing, check_csrf, error_status, explain, see_other
 from govshare.web.portal_admin_settings import may_see_settings
+from govshare.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
 

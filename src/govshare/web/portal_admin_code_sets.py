@@ -26,7 +26,6 @@ from govshare.standards import importing
 from govshare.standards import service as standards
 from govshare.standards.schemas import CodeOut, CodeSetImport
 from govshare.web.deps import DB_SESSION, require
-from govshare.web.portal import render
 from govshare.web.portal_admin_common import (
     FormState,
     beijing,
@@ -36,6 +35,7 @@ from govshare.web.portal_admin_common import (
     explain,
     see_other,
 )
+from govshare.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
 

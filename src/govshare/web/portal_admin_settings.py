@@ -19,7 +19,7 @@ from govshare.auth.actor import Actor
 from govshare.auth.permissions import Permission
 from govshare.settings import DEV_AUDIT_KEY, DEV_SECRET_KEY, Settings
 from govshare.web.deps import require
-from govshare.web.portal import render
+from govshare.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
 

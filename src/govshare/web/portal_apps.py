@@ -31,7 +31,7 @@ from govshare.sharing.vocabulary import GrantState
 from govshare.web import forms
 from govshare.web.deps import DB_SESSION, require
 from govshare.web.forms import FormState, beijing, check_csrf, error_status, see_other
-from govshare.web.portal import render
+from govshare.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
 

@@ -27,7 +27,7 @@ from govshare.identity import service as identity
 from govshare.sharing import stats_service
 from govshare.web.deps import DB_SESSION, require
 from govshare.web.forms import beijing, check_csrf
-from govshare.web.portal import render
+from govshare.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
 

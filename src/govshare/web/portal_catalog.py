@@ -18,7 +18,7 @@ from govshare.collection import freshness_service
 from govshare.core.clock import BEIJING
 from govshare.sharing import preview_service
 from govshare.web.deps import DB_SESSION, require
-from govshare.web.portal import render
+from govshare.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
 

@@ -39,7 +39,6 @@ from govshare.errors import Conflict, DenialContext, InvalidInput, PermissionDen
 from govshare.web import portal_catalog_excel, portal_catalog_review
 from govshare.web.deps import DB_SESSION, require
 from govshare.web.forms import error_status, see_other
-from govshare.web.portal import render
 from govshare.web.portal_catalog_common import EDIT, RESOURCE_ID, check_csrf, form_text, refuse
 from govshare.web.portal_catalog_form import (
     LABELS,
@@ -53,6 +52,7 @@ from govshare.web.portal_catalog_form import (
     to_definition,
     validated,
 )
+from govshare.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
 

@@ -21,8 +21,8 @@ from govshare.catalog import excel, excel_service
 from govshare.catalog.schemas import ApplyReport
 from govshare.errors import FieldError, GovshareError, InvalidInput, PermissionDenied
 from govshare.web.deps import DB_SESSION, require
-from govshare.web.portal import render
 from govshare.web.portal_catalog_common import EDIT, REVIEW, check_csrf, form_text
+from govshare.web.rendering import render
 from govshare.web.uploads import read_upload
 
 router = APIRouter(include_in_schema=False)

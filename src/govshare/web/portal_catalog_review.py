@@ -22,7 +22,6 @@ from govshare.catalog.vocabulary import DataType
 from govshare.errors import Conflict, InvalidInput
 from govshare.web.deps import DB_SESSION, require
 from govshare.web.forms import error_status, see_other
-from govshare.web.portal import render
 from govshare.web.portal_catalog_common import (
     EDIT,
     RESOURCE_ID,
@@ -36,6 +35,7 @@ from govshare.web.portal_catalog_common import (
     state_of,
 )
 from govshare.web.portal_catalog_form import ITEM_LABELS, LABELS, field_text
+from govshare.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
 

@@ -30,7 +30,6 @@ from govshare.identity import service as identity
 from govshare.web import portal_collection_batches, portal_collection_guided
 from govshare.web.deps import DB_SESSION, database, require
 from govshare.web.forms import see_other
-from govshare.web.portal import render
 from govshare.web.portal_collection_common import (
     DONE,
     KINDS,
@@ -52,6 +51,7 @@ from govshare.web.portal_collection_uploads import (
     save_upload,
     uploaded_file,
 )
+from govshare.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
 

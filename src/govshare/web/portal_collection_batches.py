@@ -24,7 +24,6 @@ from govshare.errors import Conflict, InvalidInput
 from govshare.identity import service as identity
 from govshare.web.deps import DB_SESSION, database, require
 from govshare.web.forms import see_other
-from govshare.web.portal import render
 from govshare.web.portal_collection_common import (
     COUNT_LABELS,
     DONE,
@@ -35,6 +34,7 @@ from govshare.web.portal_collection_common import (
     page_helpers,
 )
 from govshare.web.portal_collection_uploads import CAPPED_FORM, run_in_background, save_upload, uploaded_file
+from govshare.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
 

@@ -53,9 +53,9 @@ from govshare.standards.validators import CodeTable, in_code_set
 from govshare.web import forms
 from govshare.web.deps import DB_SESSION, database, require
 from govshare.web.forms import check_csrf, see_other
-from govshare.web.portal import render
 from govshare.web.portal_collection_common import FIELD_LABELS, KINDS, collectable_resources, cycle_label
 from govshare.web.portal_collection_uploads import CAPPED_FORM, MAX_UPLOAD_BYTES, uploaded_file
+from govshare.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
 

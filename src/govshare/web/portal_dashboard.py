@@ -25,7 +25,7 @@ from govshare.models import Department
 from govshare.sharing import stats_service as sharing_stats
 from govshare.web import charts
 from govshare.web.deps import DB_SESSION, require
-from govshare.web.portal import render
+from govshare.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
 

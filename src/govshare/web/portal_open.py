@@ -21,7 +21,7 @@ from govshare.opendata.service import FORMAT_LABELS, FORMATS, OpenPage
 from govshare.web import charts
 from govshare.web.deps import DB_SESSION, public_actor
 from govshare.web.forms import beijing
-from govshare.web.portal import render
+from govshare.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
 

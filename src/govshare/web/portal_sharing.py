@@ -23,8 +23,8 @@ from govshare.sharing.schemas import RequestOut
 from govshare.sharing.vocabulary import RequestState
 from govshare.web import portal_sharing_forms, portal_sharing_grants, portal_sharing_request
 from govshare.web.deps import DB_SESSION, require
-from govshare.web.portal import render
 from govshare.web.portal_sharing_common import STATE_TAGS, Resources, beijing, countdown, department_names
+from govshare.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
 

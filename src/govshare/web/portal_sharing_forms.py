@@ -27,7 +27,6 @@ from govshare.sharing.schemas import ApplyIn, NegotiateIn, SubscribeIn
 from govshare.sharing.vocabulary import PurposeKind
 from govshare.web.deps import DB_SESSION, require
 from govshare.web.forms import error_status, see_other
-from govshare.web.portal import render
 from govshare.web.portal_sharing_common import (
     TEXT,
     FormError,
@@ -38,6 +37,7 @@ from govshare.web.portal_sharing_common import (
     parse_day,
     split_values,
 )
+from govshare.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
 

@@ -20,7 +20,6 @@ from govshare.sharing.schemas import GrantOut, ReasonIn
 from govshare.sharing.vocabulary import GrantState
 from govshare.web.deps import DB_SESSION, require
 from govshare.web.forms import error_status, see_other
-from govshare.web.portal import render
 from govshare.web.portal_sharing_common import (
     DONE,
     TEXT,
@@ -34,6 +33,7 @@ from govshare.web.portal_sharing_common import (
     may,
     scope_text,
 )
+from govshare.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
 

@@ -26,7 +26,6 @@ from govshare.sharing.schemas import DecisionIn, PrereviewIn, ReasonIn, RequestO
 from govshare.sharing.vocabulary import RequestKind, RequestState
 from govshare.web.deps import DB_SESSION, require
 from govshare.web.forms import error_status, see_other
-from govshare.web.portal import render
 from govshare.web.portal_sharing_common import (
     DONE,
     STATE_TAGS,
@@ -46,6 +45,7 @@ from govshare.web.portal_sharing_common import (
     scope_text,
     split_values,
 )
+from govshare.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
 

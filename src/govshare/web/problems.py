@@ -114,7 +114,7 @@ def wants_html(request: Request) -> bool:
 def _page(request: Request, status: int, title: str, detail: str) -> Response:
     if status == 401:
         return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
-    from govshare.web.portal import TEMPLATES  # the portal imports this module
+    from govshare.web.rendering import TEMPLATES  # rendering imports deps, which imports this module
 
     return TEMPLATES.TemplateResponse(
         request,
