@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from govshare.catalog.vocabulary import BaseKind
+# The codes of `catalog.vocabulary.BaseKind` (the five base resource kinds). Spelled out here, not
+# imported, because this file is read by `core` (NodeConfig) and the kernel imports no domain;
+# tests/catalog/test_rules.py fails if the two lists drift apart.
+BaseKindCode = Literal["population", "legal_person", "geospatial", "credit", "license"]
 
 
 class Grade(BaseModel):
@@ -35,11 +39,11 @@ class CatalogRules(BaseModel):
     name_max_length: int = Field(50, ge=10, le=200)
     summary_max_length: int = Field(256, ge=50, le=4000)
     conditional_requires_basis: bool = Field(False, description="有条件共享是否也须注明依据（部分省份要求）")
-    base_unconditional_kinds: tuple[BaseKind, ...] = (
-        BaseKind.POPULATION,
-        BaseKind.LEGAL_PERSON,
-        BaseKind.GEOSPATIAL,
-        BaseKind.LICENSE,
+    base_unconditional_kinds: tuple[BaseKindCode, ...] = (
+        "population",
+        "legal_person",
+        "geospatial",
+        "license",
     )
     grades: tuple[Grade, ...] = Field(DEFAULT_GRADES, min_length=2, description="安全级别，从低到高")
     code_scheme: str = Field("guide", description="资源代码方案：guide（类项目细目+顺序码）或 department")

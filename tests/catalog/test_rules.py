@@ -127,3 +127,18 @@ def test_rules_are_enforced_when_publishing_and_nothing_is_half_applied(db: Data
     assert [e.field for e in caught.value.errors] == ["resources[1].legal_basis"]
     report = apply(db, MARRIAGE)
     assert (report.created, report.published) == (1, 1)  # the failed batch left nothing behind
+
+
+def test_jurisdiction_base_kind_codes_are_the_catalog_base_kinds() -> None:
+    """jurisdiction.py spells the base kinds out (the kernel imports no domain); they must not drift."""
+    from typing import get_args
+
+    from govshare.catalog.vocabulary import BaseKind
+    from govshare.jurisdiction import BaseKindCode
+
+    assert set(get_args(BaseKindCode)) == {kind.value for kind in BaseKind}
+
+
+def test_jurisdiction_refuses_an_unknown_base_kind() -> None:
+    with pytest.raises(ValidationError):
+        CatalogRules.model_validate({"base_unconditional_kinds": ["population", "weather"]})

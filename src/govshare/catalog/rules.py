@@ -63,9 +63,7 @@ def check(
     items = content["items"]
     _check_items(items, rules, fail)
 
-    base_rule_applies = c["category"] == Category.BASE and c["kind"] in {
-        k.value for k in rules.base_unconditional_kinds
-    }
+    base_rule_applies = c["category"] == Category.BASE and c["kind"] in set(rules.base_unconditional_kinds)
     if base_rule_applies and BASE_ITEMS_UNCONDITIONAL not in overrides:
         kind = BaseKind(c["kind"]).label
         for i, item in enumerate(items):
