@@ -6,12 +6,11 @@ Every error has a stable machine ``code`` (English, for programs) and a Chinese 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
+    pass
 
 
 @dataclass(frozen=True)
@@ -29,9 +28,6 @@ class GovshareError(Exception):
         self.message = message or self.title
         self.errors = errors or []
         self.headers: dict[str, str] = {}
-        # Work the edge does after rolling the failed action back, in a transaction of its own (e.g. the
-        # data API counts a refused call in the day's usage).
-        self.after_rollback: Callable[[Session], None] | None = None
         super().__init__(self.message)
 
 

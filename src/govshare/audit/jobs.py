@@ -83,13 +83,8 @@ def _tick(db: Database, lock: WriterLock) -> None:
             return  # another process of this node writes the checkpoints
         result = write_checkpoint_job(db)
     except GovshareError as exc:
+        # the refusal's own audit entry was written by the unit of work after its rollback
         log.warning("audit_checkpoint_refused", code=exc.code, detail=exc.message)
-        if exc.after_rollback is not None:  # the refusal's own audit entry, as the web edge writes it
-            try:
-                with db.short_write() as session:
-                    exc.after_rollback(session)
-            except Exception:
-                log.exception("audit_checkpoint_refusal_not_recorded")
     except Exception:
         log.exception("audit_checkpoint_failed")
     else:

@@ -23,6 +23,7 @@ from govshare.auth.guard import action, internal
 from govshare.auth.permissions import Permission
 from govshare.core.clock import utcnow
 from govshare.core.node import node_config
+from govshare.core.uow import unit_of
 from govshare.errors import Conflict, PermissionDenied, ServiceUnavailable
 from govshare.models import AuditEntry
 
@@ -167,9 +168,10 @@ def _is_own_entry(session: Session, seq: int, checkpoint: Checkpoint) -> bool:
     )
 
 
-def _refused(actor: Actor, problem: str, message: str) -> Conflict:
+def _refused(session: Session, actor: Actor, problem: str, message: str) -> Conflict:
     """A checkpoint refused because the chain or the newest checkpoint is broken; the edge records the
-    refusal after rolling back (`after_rollback`), so a broken chain found this way leaves a trace."""
+    refusal after rolling back (`UnitOfWork.after_rollback`), so a broken chain found this way leaves a
+    trace."""
     error = Conflict(message)
 
     def audit_refusal(session: Session) -> None:
@@ -186,7 +188,7 @@ def _refused(actor: Actor, problem: str, message: str) -> Conflict:
             return  # the same refusal is the newest entry already: a periodic writer does not repeat it
         record(session, actor, "audit.checkpoint", target_type="audit_chain", outcome=FAILURE, detail=detail)
 
-    error.after_rollback = audit_refusal
+    unit_of(session).after_rollback(audit_refusal)
     return error
 
 
@@ -215,14 +217,14 @@ def write_checkpoint(
         message = (
             f"第 {latest.number} 个检查点{latest.reason}，未写入新检查点：请审计员运行 govshare audit verify"
         )
-        raise _refused(actor, "checkpoint_forged", message)
+        raise _refused(session, actor, "checkpoint_forged", message)
     start: Checkpoint | verification.Verified | None = latest
     if verified is not None and verified.number == (latest.number if latest else 0):
         start = verified if verified.seq >= (latest.seq if latest else 0) else latest
     broken = verification.verify_since(session, start, head)
     if broken is not None:
         message = f"{broken.message}；未写入新检查点，请审计员运行 govshare audit verify"
-        raise _refused(actor, broken.problem or "broken", message)
+        raise _refused(session, actor, broken.problem or "broken", message)
     if latest is not None and (
         (head.seq, head.entry_hash) == (latest.seq, latest.hash)
         or (head.seq == latest.seq + 1 and _is_own_entry(session, head.seq, latest))

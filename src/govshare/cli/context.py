@@ -15,7 +15,8 @@ from govshare import logging as node_logging
 from govshare.audit import service as audit
 from govshare.auth.actor import Actor
 from govshare.core.db import Database
-from govshare.errors import GovshareError, PermissionDenied
+from govshare.core.uow import UnitOfWork
+from govshare.errors import GovshareError
 from govshare.settings import Settings, get_settings
 
 T = TypeVar("T")
@@ -38,28 +39,12 @@ def database() -> Database:
 
 @contextmanager
 def unit_of_work(db: Database, actor: Actor) -> Iterator[Session]:
-    """One command, one transaction. A refusal is rolled back, then audited in its own transaction; an
-    error's `after_rollback` work (e.g. a refused audit checkpoint's entry) runs there too, as on the web."""
-    session = db.session()
-    try:
-        yield session
-        session.commit()
-    except PermissionDenied as exc:
-        session.rollback()
-        audit.record_denial(session, actor, exc)
-        session.commit()
-        raise
-    except GovshareError as exc:
-        session.rollback()
-        if exc.after_rollback is not None:
-            exc.after_rollback(session)
-            session.commit()
-        raise
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+    """One command, one unit of work (`core/uow.py`): a refusal is rolled back, then audited; an error's
+    after-rollback work (e.g. a refused audit checkpoint's entry) runs there too, as on the web."""
+    with UnitOfWork(
+        db, on_refusal=lambda session, refusal: audit.record_denial(session, actor, refusal)
+    ) as unit:
+        yield unit.session
 
 
 def run(func: Callable[[Session, Actor], T], *, actor: Actor | None = None) -> T:

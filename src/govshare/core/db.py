@@ -22,9 +22,6 @@ from govshare.core.node import NodeConfig
 from govshare.settings import Settings
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
-# Session.info key of a read-only request session whose writes (audit records) the edge runs afterwards in a
-# short write transaction of its own (see web/deps.py `read_then_write`).
-DEFERRED_WRITES = "govshare.deferred_writes"
 
 
 class Database:
@@ -75,17 +72,13 @@ class Database:
 
     @contextmanager
     def transaction(self, *, readonly: bool = False) -> Iterator[Session]:
-        """One unit of work: commit on success, roll back on any error."""
-        session = self.session(readonly=readonly)
-        try:
-            yield session
-            if not readonly:
-                session.commit()  # a read-only session is simply closed: its objects stay readable
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
+        """One unit of work (`core/uow.py`): commit on success, roll back on any error; a read-only one runs
+        the writes its services deferred afterwards. For jobs and scripts; the request and CLI edges open
+        a `UnitOfWork` themselves to audit refusals."""
+        from govshare.core.uow import UnitOfWork
+
+        with UnitOfWork(self, readonly=readonly) as unit:
+            yield unit.session
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -10,6 +10,7 @@ from govshare.auth.guard import action, public_action
 from govshare.auth.permissions import Permission
 from govshare.core import security
 from govshare.core.clock import utcnow
+from govshare.core.uow import unit_of
 from govshare.errors import DenialContext, InvalidInput, NotFound, PermissionDenied
 from govshare.identity import policies
 from govshare.identity.passwords import one_time_password
@@ -50,7 +51,7 @@ def change_password(
                 detail={"reason": "bad_current_password"},
             )
 
-        refused.after_rollback = record_failure
+        unit_of(session).after_rollback(record_failure)
         raise refused
     if new == current:
         raise InvalidInput.on("new_password", "新口令不能与当前口令相同")

@@ -24,9 +24,9 @@ from govshare.auth.actor import Actor
 from govshare.auth.guard import internal, public_action
 from govshare.catalog.vocabulary import BaseKind, Category, DataType, UpdateCycle
 from govshare.core.clock import BEIJING, utcnow
-from govshare.core.db import DEFERRED_WRITES
 from govshare.core.inputs import text_problem
 from govshare.core.node import node_config
+from govshare.core.uow import unit_of
 from govshare.errors import InvalidInput, NotFound
 from govshare.models import ResourceVersion
 from govshare.opendata.policies import withheld_reason
@@ -361,11 +361,7 @@ def _write(session: Session, write: Callable[[Session], object]) -> None:
     to the edge, which runs it in one short write transaction before the response is sent: generating a
     large download then holds no write lock (on SQLite a writer's transaction would block every other
     writer of the node for the whole generation)."""
-    deferred = session.info.get(DEFERRED_WRITES)
-    if isinstance(deferred, list):
-        deferred.append(write)
-    else:
-        write(session)
+    unit_of(session).defer(write)
 
 
 @internal("counts a public request in the usage statistics")

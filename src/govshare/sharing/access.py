@@ -23,9 +23,9 @@ from govshare.auth.actor import Actor
 from govshare.catalog.vocabulary import ShareType, VersionState
 from govshare.collection import store
 from govshare.core.clock import BEIJING, utcnow
-from govshare.core.db import DEFERRED_WRITES
 from govshare.core.node import node_config
 from govshare.core.sm import hmac_sm3_hex
+from govshare.core.uow import unit_of
 from govshare.errors import DenialContext, NotFound, PermissionDenied, RateLimited
 from govshare.models import Department, RecordTable, Resource, ResourceItem, ResourceVersion, ShareGrant
 from govshare.sharing.masking import harden, mask_value, reveals
@@ -294,7 +294,13 @@ def _refusal(meta: ResourceMeta, actor: Actor, now: datetime) -> Any:
 
 
 def deny(
-    meta: ResourceMeta, actor: Actor, message: str, operation: str, *, now: datetime | None = None
+    session: Session,
+    meta: ResourceMeta,
+    actor: Actor,
+    message: str,
+    operation: str,
+    *,
+    now: datetime | None = None,
 ) -> PermissionDenied:
     error = PermissionDenied(
         message,
@@ -306,7 +312,7 @@ def deny(
             extra=key_of(actor),
         ),
     )
-    error.after_rollback = _refusal(meta, actor, now or utcnow())
+    unit_of(session).after_rollback(_refusal(meta, actor, now or utcnow()))
     return error
 
 
@@ -320,11 +326,16 @@ def open_access(session: Session, actor: Actor, code: str, operation: str, opera
             context=DenialContext(action=f"data.{operation}", permission="application", target_id=code),
         )
     if meta.share_type == ShareType.NONE:
-        raise deny(meta, actor, "该资源为不予共享，任何应用都不能获取", operation, now=now)
+        raise deny(session, meta, actor, "该资源为不予共享，任何应用都不能获取", operation, now=now)
     found = SharingRepository(session).live_grant_and_usage(int(actor.id), meta.resource_id, now, _day(now))
     if found is None:
         raise deny(
-            meta, actor, "本应用没有该资源的有效授权（未申请、未获批准、已过期或已撤销）", operation, now=now
+            session,
+            meta,
+            actor,
+            "本应用没有该资源的有效授权（未申请、未获批准、已过期或已撤销）",
+            operation,
+            now=now,
         )
     grant, calls, rows = found
     return Access(actor, operator, operation, meta, grant, table, used=(calls, rows))
@@ -348,7 +359,7 @@ def check_quota(session: Session, access: Access, *, rows: int = 0) -> None:
         )
     if message:
         error = RateLimited(message + "，请明日再试或申请提高配额", retry_after=_seconds_to_midnight(now))
-        error.after_rollback = _refusal(access.meta, access.actor, now)
+        unit_of(session).after_rollback(_refusal(access.meta, access.actor, now))
         raise error
 
 
@@ -356,11 +367,7 @@ def finish(session: Session, access: Access, *, target: str | None = None, calls
     """Audit the call and count it. In a data-API request the session is a read-only one and the writes
     are handed to the edge, which runs them in one short write transaction and commits before the
     response is sent (no response without its audit record); elsewhere they go into `session`."""
-    deferred = session.info.get(DEFERRED_WRITES)
-    if isinstance(deferred, list):
-        deferred.append(lambda writer: _write(writer, access, target=target, calls=calls))
-        return
-    _write(session, access, target=target, calls=calls)
+    unit_of(session).defer(lambda writer: _write(writer, access, target=target, calls=calls))
 
 
 def _write(session: Session, access: Access, *, target: str | None, calls: int) -> None:
@@ -414,8 +421,4 @@ def record_probe(
         )
         index_subjects(writer, entry.seq, [digest], 0)
 
-    deferred = session.info.get(DEFERRED_WRITES)
-    if isinstance(deferred, list):
-        deferred.append(write)
-    else:
-        write(session)
+    unit_of(session).defer(write)

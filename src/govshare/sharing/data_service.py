@@ -22,6 +22,7 @@ from govshare.auth.permissions import Permission
 from govshare.catalog.vocabulary import ShareType
 from govshare.core.clock import utcnow
 from govshare.core.node import node_config
+from govshare.core.uow import unit_of
 from govshare.errors import DenialContext, InvalidInput, NotFound, PermissionDenied, RateLimited
 from govshare.sharing import access as acc
 from govshare.sharing import records as rec
@@ -33,15 +34,16 @@ from govshare.standards import validators
 @action(Permission.DATA_READ)
 def get_record(session: Session, actor: Actor, code: str, key: str, *, operator: str) -> dict[str, Any]:
     access = rec.open_call(session, actor, code, "record", operator)
-    values = rec.key_values(access, key)
+    values = rec.key_values(session, access, key)
     rec.note_key_subjects(access, values)
     row = rec.by_key(session, access, values)
     if row is None:
         error = NotFound("没有该主键的记录，或该记录不在授权范围内")
         access.detail["found"] = False
         access.keys = [access.key_label(values)]
-        error.after_rollback = lambda s: acc.finish(s, rec.reopened(s, access))
+        unit_of(session).after_rollback(lambda s: acc.finish(s, rec.reopened(s, access)))
         raise error
+    acc.check_quota(session, access, rows=1)  # the row counts before it is returned
     access.touch([row])
     acc.finish(session, access)
     return rec.present(access, [row])[0]
@@ -66,7 +68,9 @@ def _after(cursor: str | None) -> int:
         raise InvalidInput.on("after", "分页游标无效，请使用上一页返回的 next") from None
 
 
-def _filters(access: Access, table: Table, filters: Mapping[str, str]) -> list[ColumnElement[bool]]:
+def _filters(
+    session: Session, access: Access, table: Table, filters: Mapping[str, str]
+) -> list[ColumnElement[bool]]:
     clauses: list[ColumnElement[bool]] = []
     granted = set(access.items)
     for name, raw in filters.items():
@@ -75,6 +79,7 @@ def _filters(access: Access, table: Table, filters: Mapping[str, str]) -> list[C
             raise InvalidInput.on(name, f"资源没有信息项“{name[:64]}”")
         if name not in granted:
             raise acc.deny(
+                session,
                 access.meta,
                 access.actor,
                 f"信息项“{item.name}”不在授权范围内，不能作为查询条件",
@@ -83,6 +88,7 @@ def _filters(access: Access, table: Table, filters: Mapping[str, str]) -> list[C
         if access.masked(name):
             # An equality filter on a masked item would answer "is it this value?" for any guess.
             raise acc.deny(
+                session,
                 access.meta,
                 access.actor,
                 f"信息项“{item.name}”仅以脱敏形式授权，不能用作查询条件",
@@ -131,7 +137,7 @@ def query(
     page_max = node_config(session).data_page_max
     wanted = limit or min(100, page_max)
     size = min(wanted, page_max)
-    clauses = _filters(access, table, filters)
+    clauses = _filters(session, access, table, filters)
     start = _after(after)
     statement = (
         select(*rec.columns(access, table))
@@ -183,7 +189,11 @@ def prepare_export(
     access = rec.open_call(session, actor, code, "export", operator)
     table = rec.require_table(access)
     moment = utcnow()
-    where = [_as_of(table, moment), *_filters(access, table, filters), *rec.scope_filter(access, table)]
+    where = [
+        _as_of(table, moment),
+        *_filters(session, access, table, filters),
+        *rec.scope_filter(access, table),
+    ]
     with rec.time_limited(session, node_config(session).data_query_timeout_ms):
         count = int(session.execute(select(func.count()).select_from(table).where(*where)).scalar_one())
     acc.check_quota(session, access, rows=count)
@@ -235,7 +245,7 @@ def verify(
 ) -> dict[str, Any]:
     """Match or mismatch per claimed item, nothing else: not the stored values, not other items."""
     access = rec.open_call(session, actor, code, "verify", operator)
-    values = rec.key_values(access, key)
+    values = rec.key_values(session, access, key)
     rec.note_key_subjects(access, values)
     granted = set(access.items)
     for name in claims:
@@ -244,7 +254,7 @@ def verify(
             raise InvalidInput.on(f"claims.{name[:64]}", f"资源没有信息项“{name[:64]}”")
         if name not in granted:
             raise acc.deny(
-                access.meta, access.actor, f"信息项“{item.name}”不在授权范围内，不能核验", "verify"
+                session, access.meta, access.actor, f"信息项“{item.name}”不在授权范围内，不能核验", "verify"
             )
     table = rec.require_table(access)
     wanted = [table.c[n] for n in claims if n in table.c]
@@ -268,6 +278,7 @@ def verify(
         for name, claimed in claims.items()
     }
     access.rows = 1 if row is not None else 0
+    acc.check_quota(session, access, rows=access.rows)  # a found record counts, as a returned one does
     access.keys = [access.key_label(values)]
     access.detail.update(
         found=row is not None, claims=",".join(claims), matched=sum(v == "match" for v in results.values())
@@ -311,8 +322,11 @@ def one_number(session: Session, actor: Actor, kind: str, number: str, *, operat
         access = Access(actor, operator, kind, meta, grant, table)
         if access.table is None or key[0] not in access.items:
             continue
-        try:
-            acc.check_quota(session, access)
+        typed = {key[0]: value}
+        rec.note_key_subjects(access, typed)
+        row = rec.by_key(session, access, typed)
+        try:  # a found record counts against the day's rows before it is returned
+            acc.check_quota(session, access, rows=0 if row is None else 1)
         except RateLimited as limited:
             parts.append(
                 {
@@ -325,9 +339,6 @@ def one_number(session: Session, actor: Actor, kind: str, number: str, *, operat
                 }
             )
             continue
-        typed = {key[0]: value}
-        rec.note_key_subjects(access, typed)
-        row = rec.by_key(session, access, typed)
         if row is not None:
             access.touch([row])
             parts.append(

@@ -151,14 +151,14 @@ def fetch(session: Session, query: Select[Any]) -> list[dict[str, Any]]:
         return [dict(r._mapping) for r in session.execute(query)]
 
 
-def key_values(access: Access, key: str) -> dict[str, Any]:
+def key_values(session: Session, access: Access, key: str) -> dict[str, Any]:
     fields = access.meta.key
     if not fields:
         raise InvalidInput.on("key", "该资源没有主键信息项，不能按主键查询")
     missing = [f for f in fields if f not in access.items]
     if missing:
         raise acc.deny(
-            access.meta, access.actor, "授权不含该资源的主键信息项，不能按主键查询", access.operation
+            session, access.meta, access.actor, "授权不含该资源的主键信息项，不能按主键查询", access.operation
         )
     parts = key.split(",") if len(fields) > 1 else [key]
     if len(parts) != len(fields):

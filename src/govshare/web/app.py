@@ -29,6 +29,7 @@ from govshare.sharing.api import trace_router
 from govshare.sharing.data_api import router as data_router
 from govshare.standards.api import router as standards_router
 from govshare.web import (
+    forms,
     health,
     portal,
     portal_account,
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     problems.install(app)
+    forms.install(app)
     app.add_middleware(
         NodeMiddleware, metrics=app.state.metrics, max_body_bytes=settings.api_max_body_mb * 1024 * 1024
     )

@@ -20,12 +20,12 @@ from govshare.audit import service as audit
 from govshare.auth.actor import Actor
 from govshare.auth.permissions import Permission
 from govshare.core import security
-from govshare.core.db import DEFERRED_WRITES, Database
+from govshare.core.db import Database
+from govshare.core.uow import UnitOfWork
 from govshare.errors import (
     AuthenticationRequired,
     CsrfFailed,
     DenialContext,
-    GovshareError,
     PasswordChangeRequired,
     PermissionDenied,
 )
@@ -48,77 +48,39 @@ def client_addr(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def db_session(request: Request) -> Iterator[Session]:
-    """The request's unit of work: commits when the endpoint returns, rolls back on error. A refusal
-    (PermissionDenied) is rolled back and then audited in its own transaction."""
-    session = database(request).session()
-    try:
-        yield session
-        session.commit()
-    except PermissionDenied as exc:
-        session.rollback()
+def _record_refusal(request: Request) -> Callable[[Session, PermissionDenied], None]:
+    """How this request's unit of work audits a refusal after rolling the refused action back: who (the
+    caller resolved so far, else anonymous), from where, refused what."""
+
+    def record(session: Session, refusal: PermissionDenied) -> None:
         actor = getattr(request.state, "actor", None) or Actor.anonymous(
             request_id=request.state.request_id, client_addr=client_addr(request)
         )
-        audit.record_denial(session, actor, exc)
-        if exc.after_rollback is not None:
-            exc.after_rollback(session)
-        session.commit()
-        raise
-    except GovshareError as exc:
-        session.rollback()
-        if exc.after_rollback is not None:
-            exc.after_rollback(session)
-            session.commit()
-        raise
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+        audit.record_denial(session, actor, refusal)
+
+    return record
+
+
+def db_session(request: Request) -> Iterator[Session]:
+    """The request's unit of work (`core/uow.py`): commits when the endpoint returns, before the response
+    is sent; rolls back on error, then audits a refusal and runs the error's after-rollback work."""
+    with UnitOfWork(database(request), on_refusal=_record_refusal(request)) as unit:
+        yield unit.session
 
 
 def read_then_write(request: Request) -> Iterator[Session]:
     """The unit of work of a read-mostly route that must still write its audit record (the data API).
 
     The endpoint reads in a read-only session (on SQLite a DEFERRED transaction: readers never queue for
-    the write lock); the writes its services deferred (`DEFERRED_WRITES`) then run in one short write
-    transaction, committed before the response is sent, so no data leaves without its record. A refusal
-    is audited, and its `after_rollback` work done, in that write transaction instead."""
-    db = database(request)
-    reader = db.session(readonly=True)
-    writes: list[Callable[[Session], None]] = []
-    reader.info[DEFERRED_WRITES] = writes
-    try:
-        yield reader
-        # End the read transaction and give its connection back before taking a writer's: a request
-        # holding both while the pool is exhausted would wait on requests that wait on it.
-        reader.close()
+    the write lock); the writes its services deferred (`unit_of(session).defer`) then run in one short
+    write transaction, committed before the response is sent, so no data leaves without its record. A
+    refusal is audited, and the after-rollback work done, in that write transaction instead."""
+    with UnitOfWork(database(request), readonly=True, on_refusal=_record_refusal(request)) as unit:
+        yield unit.session
         actor = getattr(request.state, "actor", None)
         prefix = actor.key_prefix if isinstance(actor, Actor) else None
-        if writes or prefix:
-            with db.short_write() as writer:
-                for write in writes:
-                    write(writer)
-                if prefix:
-                    applications.mark_key_used(writer, prefix)
-    except GovshareError as exc:
-        reader.close()
-        actor = getattr(request.state, "actor", None) or Actor.anonymous(
-            request_id=request.state.request_id, client_addr=client_addr(request)
-        )
-        if isinstance(exc, PermissionDenied) or exc.after_rollback is not None:
-            with db.short_write() as writer:
-                if isinstance(exc, PermissionDenied):
-                    audit.record_denial(writer, actor, exc)
-                if exc.after_rollback is not None:
-                    exc.after_rollback(writer)
-        raise
-    except BaseException:
-        reader.rollback()
-        raise
-    finally:
-        reader.close()
+        if prefix:
+            unit.defer(lambda writer: applications.mark_key_used(writer, prefix))
 
 
 READ_THEN_WRITE: Any = Depends(read_then_write, scope="function")

@@ -1,18 +1,22 @@
 """What every portal form shares: the CSRF check a POST route makes first, the 303 after it, the Chinese
-sentence for refused input, the status of a form shown again, and times shown in Beijing time."""
+sentence for refused input, showing a form again after refused input (`form_errors`, handled in one
+place), and times shown in Beijing time."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from fastapi import Request
-from fastapi.responses import RedirectResponse
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from govshare.core.clock import BEIJING, utcnow
+from govshare.core.uow import UnitOfWork
 from govshare.errors import Conflict, CsrfFailed, InvalidInput
 from govshare.web.deps import csrf_valid
 
@@ -104,3 +108,53 @@ def explain(exc: Exception, label: Callable[[str], str]) -> str:
 def labeller(labels: dict[str, str]) -> Callable[[str], str]:
     """A `label` for `explain` from a table keyed by field name (a dotted name by its first part)."""
     return lambda name: labels.get(name, labels.get(name.split(".")[0], name))
+
+
+# The errors a form shows again by default: input the person can correct, or a conflict with what exists.
+FORM_ERRORS: tuple[type[Exception], ...] = (ValidationError, InvalidInput, Conflict)
+
+
+class ShowFormAgain(Exception):
+    """A portal POST whose form must be shown again. The request's unit of work rolls the whole action back
+    (and leaves the trace the refused action asked for), then the handler installed by `install` answers
+    with the page `page` builds in a fresh read-only unit of work. Raised by `form_errors`; no route rolls
+    back or commits by hand."""
+
+    def __init__(self, page: Callable[[Session], Response]) -> None:
+        super().__init__("form shown again")
+        self.page = page
+
+
+ShowPage = Callable[[Session, FormState, int], Response]
+
+
+@contextmanager
+def form_errors(
+    show: ShowPage,
+    *,
+    name: str | None = None,
+    values: dict[str, Any] | None = None,
+    explain_error: Callable[[Exception], str] | None = None,
+    catch: tuple[type[Exception], ...] = FORM_ERRORS,
+) -> Iterator[None]:
+    """Run a form's action; on refused input show the form again: `show(session, form_state, status)` builds
+    the page, with the form's `name`, the Chinese explanation (`explain_error`, by default the error's own
+    message) and the `values` the person entered."""
+    try:
+        yield
+    except catch as exc:
+        message = explain_error(exc) if explain_error is not None else explain(exc, lambda n: n)
+        form = FormState(name, message, dict(values or {}))
+        status = error_status(exc)
+        raise ShowFormAgain(lambda session: show(session, form, status)) from exc
+
+
+def install(app: FastAPI) -> None:
+    """Answer `ShowFormAgain` with its page, built after the failed action's unit of work has ended."""
+
+    def show_again(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ShowFormAgain)
+        with UnitOfWork(request.app.state.db, readonly=True) as unit:
+            return exc.page(unit.session)
+
+    app.add_exception_handler(ShowFormAgain, show_again)

@@ -18,7 +18,7 @@ from govshare.identity.passwords import PasswordPolicy
 from govshare.identity.schemas import ProposalCreate, ProposalOut
 from govshare.web import forms
 from govshare.web.deps import DB_SESSION, SESSION_COOKIE, authenticated, require
-from govshare.web.forms import FormState, beijing, check_csrf, error_status, see_other
+from govshare.web.forms import FormState, beijing, check_csrf, error_status, form_errors, see_other
 from govshare.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -80,7 +80,12 @@ def change_password(
     actor: Actor = authenticated(),
 ) -> Response:
     check_csrf(request, csrf_token)
-    try:
+    # A wrong current password is rolled back by the unit of work, which then records the failed attempt.
+    with form_errors(
+        lambda _session, form, status: _password_page(request, actor, status=status, error=form.error),
+        explain_error=_explain,
+        catch=(InvalidInput,),
+    ):
         if not current_password:
             raise InvalidInput.on("current_password", "请输入当前口令")
         if new_password != confirm_password:
@@ -93,12 +98,6 @@ def change_password(
             new_password,
             keep_session=security.token_digest(token) if token else None,
         )
-    except InvalidInput as exc:
-        session.rollback()
-        if exc.after_rollback is not None:  # the failed attempt's audit entry
-            exc.after_rollback(session)
-            session.commit()
-        return _password_page(request, actor, status=422, error=_explain(exc))
     return see_other("/me/password?done=1")
 
 
