@@ -22,6 +22,7 @@ from govshare.models.identity import (
     WebSession,
 )
 from govshare.models.inventory import InfoSystem
+from govshare.models.jobs import Job
 from govshare.models.opendata import OpenUsageDaily
 from govshare.models.sharing import AccessSubject, ShareGrant, ShareRequest, UsageDaily
 from govshare.models.standards import Code, CodeSet, CodeSetVersion, DataElement
@@ -41,6 +42,7 @@ __all__ = [
     "DataElement",
     "Department",
     "InfoSystem",
+    "Job",
     "LoginDelay",
     "OfficerProposal",
     "OpenUsageDaily",
