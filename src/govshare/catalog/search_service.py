@@ -4,14 +4,11 @@ time-limited and capped (Datasette's rule: no request can tie up the node)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, String, cast, delete, func, insert, literal, select, text, union_all
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import ColumnElement, String, cast, delete, func, insert, literal, select, union_all
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import util as sql_util
 
@@ -21,7 +18,8 @@ from govshare.auth.permissions import Permission
 from govshare.catalog import tokens as tk
 from govshare.catalog.vocabulary import BaseKind, Category, ShareType, UpdateCycle
 from govshare.core.node import node_config
-from govshare.errors import InvalidInput, ServiceUnavailable
+from govshare.core.timelimit import time_limited
+from govshare.errors import InvalidInput, QueryTimeout, ServiceUnavailable
 from govshare.models import Department, Resource, ResourceVersion, SearchDocument, SearchToken
 
 QUERY_TIME_LIMIT_MS = 2000
@@ -125,28 +123,6 @@ def index_version(session: Session, resource: Resource, version: ResourceVersion
 def unindex(session: Session, resource_id: int) -> None:
     session.execute(delete(SearchToken).where(SearchToken.resource_id == resource_id))
     session.execute(delete(SearchDocument).where(SearchDocument.resource_id == resource_id))
-
-
-# ---------------------------------------------------------------- time limit
-
-
-@contextmanager
-def _time_limit(session: Session, milliseconds: int) -> Iterator[None]:
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        session.execute(text(f"SET LOCAL statement_timeout = {int(milliseconds)}"))
-        try:
-            yield
-        finally:
-            session.execute(text("SET LOCAL statement_timeout = 0"))
-        return
-    raw: Any = connection.connection.driver_connection
-    deadline = time.monotonic() + milliseconds / 1000
-    raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
-    try:
-        yield
-    finally:
-        raw.set_progress_handler(None, 0)
 
 
 # ---------------------------------------------------------------- querying
@@ -295,13 +271,11 @@ def search(session: Session, actor: Actor, query: SearchQuery) -> SearchResult:
         .offset(offset)
     )
     try:
-        with _time_limit(session, QUERY_TIME_LIMIT_MS):
+        with time_limited(session, QUERY_TIME_LIMIT_MS):
             counted = session.execute(union_all(*counts)).all()
             rows = session.execute(page_stmt).mappings().all()
-    except OperationalError as exc:
-        if "interrupt" in str(exc).lower() or "timeout" in str(exc).lower() or "cancel" in str(exc).lower():
-            raise ServiceUnavailable("查询超时，请缩小检索范围") from exc
-        raise
+    except QueryTimeout as exc:
+        raise ServiceUnavailable("查询超时，请缩小检索范围") from exc
     total = next((int(n) for facet, _, n in counted if facet == "__total__"), 0)
     facet_rows: dict[str, list[tuple[Any, int]]] = {name: [] for name in _FACET_COLUMNS}
     for facet, value, n in counted:

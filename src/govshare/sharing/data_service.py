@@ -22,6 +22,7 @@ from govshare.auth.permissions import Permission
 from govshare.catalog.vocabulary import ShareType
 from govshare.core.clock import utcnow
 from govshare.core.node import node_config
+from govshare.core.timelimit import time_limited
 from govshare.core.uow import unit_of
 from govshare.errors import DenialContext, InvalidInput, NotFound, PermissionDenied, RateLimited
 from govshare.sharing import access as acc
@@ -194,7 +195,7 @@ def prepare_export(
         *_filters(session, access, table, filters),
         *rec.scope_filter(access, table),
     ]
-    with rec.time_limited(session, node_config(session).data_query_timeout_ms):
+    with time_limited(session, node_config(session).data_query_timeout_ms):
         count = int(session.execute(select(func.count()).select_from(table).where(*where)).scalar_one())
     acc.check_quota(session, access, rows=count)
     access.rows = count

@@ -4,21 +4,20 @@ columns, time-limited queries, key look-ups and the masked, JSON-ready answer.""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, exc, false, select, text
+from sqlalchemy import ColumnElement, Select, Table, false, select
 from sqlalchemy.orm import Session
 
 from govshare.auth.actor import Actor
 from govshare.collection.itemtypes import DECIMAL_RULE, DECIMAL_TYPES, decimal_text, parse_decimal
-from govshare.core.clock import utcnow
 from govshare.core.inputs import text_problem
 from govshare.core.node import node_config
-from govshare.errors import InvalidInput, NotFound, QueryTimeout
+from govshare.core.timelimit import time_limited
+from govshare.errors import InvalidInput, NotFound
 from govshare.sharing import access as acc
 from govshare.sharing.access import Access, ItemMeta
 from govshare.sharing.masking import mask_record
@@ -116,34 +115,6 @@ def columns(access: Access, table: Table) -> list[Any]:
 
 def current(table: Table) -> ColumnElement[bool]:
     return table.c._valid_to.is_(None)
-
-
-@contextmanager
-def time_limited(session: Session, limit_ms: int) -> Iterator[None]:
-    """Abort a query that runs past the limit: SQLite's progress handler, PostgreSQL's statement_timeout."""
-    connection = session.connection()
-    if connection.dialect.name == "sqlite":
-        raw = connection.connection.dbapi_connection
-        assert raw is not None
-        deadline = utcnow().timestamp() + limit_ms / 1000
-        raw.set_progress_handler(lambda: int(utcnow().timestamp() > deadline), 20_000)
-        try:
-            yield
-        except exc.OperationalError as error:
-            if "interrupted" in str(error):
-                raise QueryTimeout(f"查询超过 {limit_ms} 毫秒被中止，请增加查询条件、缩小范围") from None
-            raise
-        finally:
-            raw.set_progress_handler(None, 0)
-        return
-    session.execute(text(f"SET LOCAL statement_timeout = {int(limit_ms)}"))
-    try:
-        yield
-    except exc.OperationalError as error:
-        if "statement timeout" in str(error) or "canceling statement" in str(error):
-            raise QueryTimeout(f"查询超过 {limit_ms} 毫秒被中止，请增加查询条件、缩小范围") from None
-        raise
-    session.execute(text("SET LOCAL statement_timeout = 0"))
 
 
 def fetch(session: Session, query: Select[Any]) -> list[dict[str, Any]]:
