@@ -1,4 +1,4 @@
-"""The working-day countdown of the sharing inbox and request page (`portal_sharing_common.countdown`): every
+"""The working-day countdown of the sharing inbox and request page (`sharing.portal.common.countdown`): every
 branch, with the calendar's answer fixed so that the wording alone is under test."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from govshare.sharing.portal import common
 from govshare.sharing.vocabulary import RequestState
-from govshare.web import portal_sharing_common as common
 
 NOW = datetime(2026, 12, 4, 2, 0, tzinfo=UTC)  # Friday 10:00 in Beijing
 

@@ -27,6 +27,7 @@ from govshare.settings import Settings, get_settings
 from govshare.sharing.api import router as sharing_router
 from govshare.sharing.api import trace_router
 from govshare.sharing.data_api import router as data_router
+from govshare.sharing.portal import router as sharing_portal_router
 from govshare.standards.api import router as standards_router
 from govshare.web import (
     forms,
@@ -41,7 +42,6 @@ from govshare.web import (
     portal_collection,
     portal_dashboard,
     portal_open,
-    portal_sharing,
     problems,
 )
 from govshare.web.login_throttle import LoginThrottle
@@ -96,7 +96,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         portal.router,
         portal_catalog_edit.router,
         portal_catalog.router,
-        portal_sharing.router,
+        sharing_portal_router,
         portal_collection.router,
         portal_apps.router,
         portal_audit.router,

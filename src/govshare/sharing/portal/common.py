@@ -1,8 +1,6 @@
 """What the sharing pages (共享服务) share: the outcome notices, Chinese field names and messages for invalid
-input, the form-value parsers, the catalog look-ups and how a time is shown (`beijing`, also used by the
-other portal areas). The pages themselves are in portal_sharing.py (the list), portal_sharing_request.py
-(one application and its forms), portal_sharing_forms.py (apply, subscribe, negotiate) and
-portal_sharing_grants.py.
+input, the form-value parsers, the catalog look-ups and how a time is shown (`beijing`). The pages are listed
+in `govshare.sharing.portal` (`__init__.py`).
 """
 
 from __future__ import annotations

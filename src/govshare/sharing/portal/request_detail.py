@@ -22,11 +22,7 @@ from govshare.core.clock import utcnow
 from govshare.errors import Conflict, InvalidInput
 from govshare.models import ShareRequest
 from govshare.sharing import negotiation, service
-from govshare.sharing.schemas import DecisionIn, PrereviewIn, ReasonIn, RequestOut, SettleIn
-from govshare.sharing.vocabulary import RequestKind, RequestState
-from govshare.web.deps import DB_SESSION, require
-from govshare.web.forms import error_status, see_other
-from govshare.web.portal_sharing_common import (
+from govshare.sharing.portal.common import (
     DONE,
     STATE_TAGS,
     TEXT,
@@ -45,6 +41,10 @@ from govshare.web.portal_sharing_common import (
     scope_text,
     split_values,
 )
+from govshare.sharing.schemas import DecisionIn, PrereviewIn, ReasonIn, RequestOut, SettleIn
+from govshare.sharing.vocabulary import RequestKind, RequestState
+from govshare.web.deps import DB_SESSION, require
+from govshare.web.forms import error_status, see_other
 from govshare.web.rendering import render
 
 router = APIRouter(include_in_schema=False)

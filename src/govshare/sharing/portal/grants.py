@@ -16,11 +16,7 @@ from govshare.core.clock import utcnow
 from govshare.errors import Conflict, InvalidInput
 from govshare.sharing import service
 from govshare.sharing.policies import grant_state
-from govshare.sharing.schemas import GrantOut, ReasonIn
-from govshare.sharing.vocabulary import GrantState
-from govshare.web.deps import DB_SESSION, require
-from govshare.web.forms import error_status, see_other
-from govshare.web.portal_sharing_common import (
+from govshare.sharing.portal.common import (
     DONE,
     TEXT,
     FormState,
@@ -33,6 +29,10 @@ from govshare.web.portal_sharing_common import (
     may,
     scope_text,
 )
+from govshare.sharing.schemas import GrantOut, ReasonIn
+from govshare.sharing.vocabulary import GrantState
+from govshare.web.deps import DB_SESSION, require
+from govshare.web.forms import error_status, see_other
 from govshare.web.rendering import render
 
 router = APIRouter(include_in_schema=False)

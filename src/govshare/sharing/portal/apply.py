@@ -23,11 +23,7 @@ from govshare.catalog.vocabulary import ShareType
 from govshare.core.clock import BEIJING, utcnow
 from govshare.errors import Conflict, InvalidInput
 from govshare.sharing import negotiation, service
-from govshare.sharing.schemas import ApplyIn, NegotiateIn, SubscribeIn
-from govshare.sharing.vocabulary import PurposeKind
-from govshare.web.deps import DB_SESSION, require
-from govshare.web.forms import error_status, see_other
-from govshare.web.portal_sharing_common import (
+from govshare.sharing.portal.common import (
     TEXT,
     FormError,
     FormState,
@@ -37,6 +33,10 @@ from govshare.web.portal_sharing_common import (
     parse_day,
     split_values,
 )
+from govshare.sharing.schemas import ApplyIn, NegotiateIn, SubscribeIn
+from govshare.sharing.vocabulary import PurposeKind
+from govshare.web.deps import DB_SESSION, require
+from govshare.web.forms import error_status, see_other
 from govshare.web.rendering import render
 
 router = APIRouter(include_in_schema=False)

@@ -1,13 +1,6 @@
-"""Portal pages of sharing (共享服务): the department's applications (this module), one application with the
-forms its reader may act on (portal_sharing_request.py), the application, subscription and negotiation forms
-(portal_sharing_forms.py), and the grants (portal_sharing_grants.py). `router` here carries them all; it is
-the one the app includes. They call the same services as the API and validate with the API's input models;
-every action is a plain HTML form (POST with the CSRF token) that redirects back (303), so the whole flow
-works without JavaScript.
-
-Invalid input and state conflicts re-render the page with a Chinese message and the values kept, so the person
-can correct the form; a refusal (PermissionDenied) and unknown records go to the global error page.
-"""
+"""Portal page of the sharing inbox (共享服务): the applications the reader's department filed, those
+waiting for its answer, and those waiting for the 主管部门, filtered by state, each with its working-day
+countdown."""
 
 from __future__ import annotations
 
@@ -19,11 +12,10 @@ from govshare.auth.actor import Actor
 from govshare.auth.permissions import Permission
 from govshare.core.clock import utcnow
 from govshare.sharing import service
+from govshare.sharing.portal.common import STATE_TAGS, Resources, beijing, countdown, department_names
 from govshare.sharing.schemas import RequestOut
 from govshare.sharing.vocabulary import RequestState
-from govshare.web import portal_sharing_forms, portal_sharing_grants, portal_sharing_request
 from govshare.web.deps import DB_SESSION, require
-from govshare.web.portal_sharing_common import STATE_TAGS, Resources, beijing, countdown, department_names
 from govshare.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -76,12 +68,3 @@ def sharing_list(
         beijing=beijing,
         countdown=countdown(session),
     )
-
-
-# ---------------------------------------------------------------- the other sharing pages
-
-# Their routes are added to this router after the list, in this order. They are copied rather than
-# `include_router`-ed: recent FastAPI keeps an included router as one nested object, and the app's routes
-# must stay flat APIRoutes (app._add_routes; the authorization test walks them).
-for _pages in (portal_sharing_request, portal_sharing_forms, portal_sharing_grants):
-    router.routes.extend(_pages.router.routes)
