@@ -17,12 +17,14 @@ from govshare.audit.api import router as audit_router
 from govshare.catalog.api import router as catalog_router
 from govshare.catalog.dcat_api import router as dcat_router
 from govshare.catalog.excel_api import router as excel_router
+from govshare.catalog.portal import router as catalog_portal_router
 from govshare.collection.api import router as collection_router
 from govshare.collection.connections_api import router as connections_router
 from govshare.core.db import Database
 from govshare.identity.api import router as identity_router
 from govshare.inventory.api import router as inventory_router
 from govshare.opendata.api import router as open_data_router
+from govshare.opendata.portal import router as opendata_portal_router
 from govshare.settings import Settings, get_settings
 from govshare.sharing.api import router as sharing_router
 from govshare.sharing.api import trace_router
@@ -37,11 +39,8 @@ from govshare.web import (
     portal_admin,
     portal_apps,
     portal_audit,
-    portal_catalog,
-    portal_catalog_edit,
     portal_collection,
     portal_dashboard,
-    portal_open,
     problems,
 )
 from govshare.web.login_throttle import LoginThrottle
@@ -94,8 +93,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         open_data_router,
         health.router,
         portal.router,
-        portal_catalog_edit.router,
-        portal_catalog.router,
+        catalog_portal_router,
         sharing_portal_router,
         portal_collection.router,
         portal_apps.router,
@@ -103,7 +101,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         portal_dashboard.router,
         portal_admin.router,
         portal_account.router,
-        portal_open.router,
+        opendata_portal_router,
     ):
         _add_routes(app, router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

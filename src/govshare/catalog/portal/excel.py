@@ -18,10 +18,10 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 
 from govshare.auth.actor import Actor
 from govshare.catalog import excel, excel_service
+from govshare.catalog.portal.common import EDIT, REVIEW, check_csrf, form_text
 from govshare.catalog.schemas import ApplyReport
 from govshare.errors import FieldError, GovshareError, InvalidInput, PermissionDenied
 from govshare.web.deps import DB_SESSION, require
-from govshare.web.portal_catalog_common import EDIT, REVIEW, check_csrf, form_text
 from govshare.web.rendering import render
 from govshare.web.uploads import read_upload
 

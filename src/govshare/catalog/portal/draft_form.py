@@ -1,6 +1,6 @@
 """The draft form of a catalog resource (目录编制): what it shows, read from a stored definition or from
 the posted form, and turned back into a `ResourceDefinition`; invalid input put next to its field in
-Chinese. No routes here: the pages that show the form are in portal_catalog_edit.py.
+Chinese. No routes here: the pages that show the form are in drafts.py.
 
 The data items are a table with a fixed number of rows; "添加更多行" posts the form and renders it again
 with more empty rows. Invalid input re-renders the form (422) with Chinese messages next to the fields and

@@ -1,8 +1,8 @@
 """What the catalog compiling pages (目录编制) share: the permissions they check, the CSRF check and the
 303 redirect of every form, who may act on a resource of which department, where a resource stands in its
-review (`state_of`) and how a time is shown. The pages are in portal_catalog_edit.py (create and edit a
-draft), portal_catalog_review.py (the workbench, review, withdrawal) and portal_catalog_excel.py (the Excel
-template); the draft form itself is portal_catalog_form.py.
+review (`state_of`) and how a time is shown. The pages are in drafts.py (create and edit a draft),
+workbench.py (the workbench, review, withdrawal) and excel.py (the Excel template); the draft form itself is
+draft_form.py.
 """
 
 from __future__ import annotations

@@ -17,12 +17,7 @@ from sqlalchemy.orm import Session
 
 from govshare.auth.actor import Actor
 from govshare.catalog import service
-from govshare.catalog.schemas import ResourceOut, VersionDiff
-from govshare.catalog.vocabulary import DataType
-from govshare.errors import Conflict, InvalidInput
-from govshare.web.deps import DB_SESSION, require
-from govshare.web.forms import error_status, see_other
-from govshare.web.portal_catalog_common import (
+from govshare.catalog.portal.common import (
     EDIT,
     RESOURCE_ID,
     REVIEW,
@@ -34,7 +29,12 @@ from govshare.web.portal_catalog_common import (
     may,
     state_of,
 )
-from govshare.web.portal_catalog_form import ITEM_LABELS, LABELS, field_text
+from govshare.catalog.portal.draft_form import ITEM_LABELS, LABELS, field_text
+from govshare.catalog.schemas import ResourceOut, VersionDiff
+from govshare.catalog.vocabulary import DataType
+from govshare.errors import Conflict, InvalidInput
+from govshare.web.deps import DB_SESSION, require
+from govshare.web.forms import error_status, see_other
 from govshare.web.rendering import render
 
 router = APIRouter(include_in_schema=False)

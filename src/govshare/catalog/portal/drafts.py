@@ -2,10 +2,8 @@
 and edits its draft (a new version, once published), saves it or submits it for review, in a plain HTML
 form that works without JavaScript.
 
-`router` is the router of the whole area (app.py includes it before portal_catalog, so that the fixed paths
-under /catalog/ are not taken for resource codes): besides these pages it carries the workbench, review and
-withdrawal (portal_catalog_review.py) and the Excel template page (portal_catalog_excel.py). The draft form
-itself (parsing, Chinese messages) is portal_catalog_form.py.
+The workbench, review and withdrawal are in workbench.py, the Excel template page in excel.py; the draft
+form itself (parsing, Chinese messages) is draft_form.py.
 
 Every page calls the catalog services (the same as /api/v1/catalog); every action is a POST with the CSRF
 token that redirects (303) to the resource's page; invalid input shows the form again (422) with what the
@@ -21,6 +19,19 @@ from starlette.datastructures import FormData
 
 from govshare.auth.actor import Actor
 from govshare.catalog import service
+from govshare.catalog.portal.common import EDIT, RESOURCE_ID, check_csrf, form_text, refuse
+from govshare.catalog.portal.draft_form import (
+    LABELS,
+    MORE_ROWS,
+    POSTED,
+    ROWS,
+    DraftForm,
+    explain,
+    from_definition,
+    from_post,
+    to_definition,
+    validated,
+)
 from govshare.catalog.schemas import ResourceOut
 from govshare.catalog.vocabulary import (
     THEMES,
@@ -36,22 +47,8 @@ from govshare.catalog.vocabulary import (
 )
 from govshare.core.node import node_config
 from govshare.errors import Conflict, DenialContext, InvalidInput, PermissionDenied
-from govshare.web import portal_catalog_excel, portal_catalog_review
 from govshare.web.deps import DB_SESSION, require
 from govshare.web.forms import error_status, see_other
-from govshare.web.portal_catalog_common import EDIT, RESOURCE_ID, check_csrf, form_text, refuse
-from govshare.web.portal_catalog_form import (
-    LABELS,
-    MORE_ROWS,
-    POSTED,
-    ROWS,
-    DraftForm,
-    explain,
-    from_definition,
-    from_post,
-    to_definition,
-    validated,
-)
 from govshare.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -217,10 +214,3 @@ def edit_submit(
     if todo == "submit":
         return _submit_after_save(request, session, actor, resource_id, form)
     return see_other(f"/catalog/manage/{resource_id}?done=saved")
-
-
-# The workbench and the Excel page join this router flat, after the pages above (app.py copies
-# `router.routes` onto the app; `include_router` would nest them as one object that the route-authorization
-# and CSRF walks over app.routes, and the metrics' route labels, cannot read).
-router.routes.extend(portal_catalog_review.router.routes)
-router.routes.extend(portal_catalog_excel.router.routes)
