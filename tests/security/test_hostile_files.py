@@ -28,6 +28,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from starlette.datastructures import UploadFile
 
+from govshare.collection.portal.uploads import save_upload
 from govshare.collection.readers.base import ReaderOptions, SourceUnreadable
 from govshare.collection.readers.files import open_file
 from govshare.core import migrations
@@ -35,7 +36,6 @@ from govshare.core.archives import OLE2_MAGIC, WorkbookLimits, WorkbookRefused, 
 from govshare.core.db import Database, tighten_directory
 from govshare.settings import Settings
 from govshare.standards import importing
-from govshare.web.portal_collection_uploads import save_upload
 from tests import factories
 from tests.collection.helpers import setup
 from tests.conftest import TEST_AUDIT_KEY, TEST_SECRET

@@ -20,9 +20,9 @@ from sqlalchemy import update
 from govshare.auth.actor import Actor
 from govshare.collection import connections, jobs, service
 from govshare.collection.connections import ConnectionCreate
+from govshare.collection.portal import uploads as portal_collection_uploads
 from govshare.core.db import Database
 from govshare.models import Source
-from govshare.web import portal_collection_uploads
 from tests.collection.helpers import OPERATOR, person_id, setup, write_csv
 from tests.sharing.helpers import resource_code
 from tests.web.portal_helpers import HTML, page, portal_login, post, token

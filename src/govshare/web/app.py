@@ -20,6 +20,7 @@ from govshare.catalog.excel_api import router as excel_router
 from govshare.catalog.portal import router as catalog_portal_router
 from govshare.collection.api import router as collection_router
 from govshare.collection.connections_api import router as connections_router
+from govshare.collection.portal import router as collection_portal_router
 from govshare.core.db import Database
 from govshare.identity.api import router as identity_router
 from govshare.inventory.api import router as inventory_router
@@ -39,7 +40,6 @@ from govshare.web import (
     portal_admin,
     portal_apps,
     portal_audit,
-    portal_collection,
     portal_dashboard,
     problems,
 )
@@ -95,7 +95,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         portal.router,
         catalog_portal_router,
         sharing_portal_router,
-        portal_collection.router,
+        collection_portal_router,
         portal_apps.router,
         portal_audit.router,
         portal_dashboard.router,

@@ -19,12 +19,7 @@ from starlette.datastructures import FormData
 from govshare.auth.actor import Actor
 from govshare.collection import export, service
 from govshare.collection.policies import READ, RUN
-from govshare.collection.schemas import COUNT_FIELDS, BatchOut, QuarantineOut
-from govshare.errors import Conflict, InvalidInput
-from govshare.identity import service as identity
-from govshare.web.deps import DB_SESSION, database, require
-from govshare.web.forms import see_other
-from govshare.web.portal_collection_common import (
+from govshare.collection.portal.common import (
     COUNT_LABELS,
     DONE,
     Resources,
@@ -33,7 +28,12 @@ from govshare.web.portal_collection_common import (
     may,
     page_helpers,
 )
-from govshare.web.portal_collection_uploads import CAPPED_FORM, run_in_background, save_upload, uploaded_file
+from govshare.collection.portal.uploads import CAPPED_FORM, run_in_background, save_upload, uploaded_file
+from govshare.collection.schemas import COUNT_FIELDS, BatchOut, QuarantineOut
+from govshare.errors import Conflict, InvalidInput
+from govshare.identity import service as identity
+from govshare.web.deps import DB_SESSION, database, require
+from govshare.web.forms import see_other
 from govshare.web.rendering import render
 
 router = APIRouter(include_in_schema=False)

@@ -1,7 +1,7 @@
 """What the collection pages (数据归集) share: the Chinese labels of batch states, phases, source kinds and
 counts, the outcome notices, messages for invalid input, and the catalog look-ups. The pages are in
-portal_collection.py (the overview and the data sources) and portal_collection_batches.py (a batch and its
-quarantined rows); uploads are read by portal_collection_uploads.py.
+sources.py (the overview and the data sources), guided.py (registering a file source from a sample) and
+batches.py (a batch and its quarantined rows); uploads are read by uploads.py.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from govshare.collection.policies import RUN
 from govshare.errors import GovshareError
 from govshare.identity import service as identity
 from govshare.web import forms
+from govshare.web.forms import beijing
 from govshare.web.forms import check_csrf as check_csrf
-from govshare.web.portal_sharing_common import beijing
 
 STATUS = {
     "running": ("运行中", "tag-open"),

@@ -9,9 +9,9 @@ A 数据管理员 who is not a programmer registers a CSV, Excel or JSON source 
    is the item's Chinese name or its field code, spaces and case ignored), the first sample values of the
    chosen column, and, for items bound to a code set, a value map ("0=1, 1=2": 来源值=标准代码). Its POST
    builds the mapping and registers it through `service.register_source`, the call the YAML form
-   (portal_collection.source_create) makes, so the mapping is checked against the catalog the same way.
+   (sources.source_create) makes, so the mapping is checked against the catalog the same way.
 
-Database and push sources keep the YAML form. The routes are added to portal_collection.router ahead of
+Database and push sources keep the YAML form. The package's `__init__.py` puts these routes ahead of
 `/collection/sources/{source_id}`, which would otherwise take "guided" for a source id.
 """
 
@@ -43,6 +43,8 @@ from govshare.catalog.vocabulary import DataType
 from govshare.collection import service
 from govshare.collection.plan import STANDARD_VALIDATORS
 from govshare.collection.policies import RUN
+from govshare.collection.portal.common import FIELD_LABELS, KINDS, collectable_resources, cycle_label
+from govshare.collection.portal.uploads import CAPPED_FORM, MAX_UPLOAD_BYTES, uploaded_file
 from govshare.collection.readers import ORD, ReaderOptions, SourceUnreadable, open_file
 from govshare.collection.schemas import SourceCreate
 from govshare.collection.service import CYCLES
@@ -53,8 +55,6 @@ from govshare.standards.validators import CodeTable, in_code_set
 from govshare.web import forms
 from govshare.web.deps import DB_SESSION, database, require
 from govshare.web.forms import check_csrf, see_other
-from govshare.web.portal_collection_common import FIELD_LABELS, KINDS, collectable_resources, cycle_label
-from govshare.web.portal_collection_uploads import CAPPED_FORM, MAX_UPLOAD_BYTES, uploaded_file
 from govshare.web.rendering import render
 
 router = APIRouter(include_in_schema=False)

@@ -1,10 +1,10 @@
-"""Portal pages: 归集：数据源、批次（实时进度）、隔离区复核与下载. Calls the same services as the API.
+"""Portal pages: 归集的总览与数据源. Calls the same services as the API.
 
 A 数据管理员 sees the department's sources and recent batches, registers a source by pasting its mapping,
 checks what a source's mapping does in a readable summary, uploads a file to a file source (or runs a
 database source) and follows the batch live. This module has the overview and the data sources; a batch and
-its quarantined rows are in portal_collection_batches.py, whose routes `router` here carries too (it is the
-one the app includes). Uploads are read by portal_collection_uploads.py.
+its quarantined rows are in batches.py, the guided registration in guided.py. Uploads are read by
+uploads.py.
 """
 
 from __future__ import annotations
@@ -22,15 +22,7 @@ from govshare.auth.permissions import Scope
 from govshare.collection import service
 from govshare.collection.mapping import DATABASE_KINDS, FILE_KINDS
 from govshare.collection.policies import READ, RUN
-from govshare.collection.schemas import BatchOut, SourceCreate, SourceOut
-from govshare.collection.service import CYCLES
-from govshare.core.node import node_config
-from govshare.errors import Conflict, InvalidInput, NotFound
-from govshare.identity import service as identity
-from govshare.web import portal_collection_batches, portal_collection_guided
-from govshare.web.deps import DB_SESSION, database, require
-from govshare.web.forms import see_other
-from govshare.web.portal_collection_common import (
+from govshare.collection.portal.common import (
     DONE,
     KINDS,
     SUFFIXES,
@@ -43,14 +35,21 @@ from govshare.web.portal_collection_common import (
     may,
     page_helpers,
 )
-from govshare.web.portal_collection_mapping import MappingSummary, summarize, unreadable
-from govshare.web.portal_collection_uploads import (
+from govshare.collection.portal.mapping_summary import MappingSummary, summarize, unreadable
+from govshare.collection.portal.uploads import (
     CAPPED_FORM,
     MAX_UPLOAD_BYTES,
     run_in_background,
     save_upload,
     uploaded_file,
 )
+from govshare.collection.schemas import BatchOut, SourceCreate, SourceOut
+from govshare.collection.service import CYCLES
+from govshare.core.node import node_config
+from govshare.errors import Conflict, InvalidInput, NotFound
+from govshare.identity import service as identity
+from govshare.web.deps import DB_SESSION, database, require
+from govshare.web.forms import see_other
 from govshare.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -315,14 +314,3 @@ def source_run(
     session.commit()
     run_in_background(tasks, database(request), actor, started)
     return see_other(f"/collection/batches/{started.prepared.batch_id}?done=started")
-
-
-# ---------------------------------------------------------------- the batch pages
-
-# Their routes are added to this router after the source pages. They are copied rather than
-# `include_router`-ed: recent FastAPI keeps an included router as one nested object, and the app's routes
-# must stay flat APIRoutes (app._add_routes; the authorization test walks them).
-router.routes.extend(portal_collection_batches.router.routes)
-# The guided registration (portal_collection_guided.py) goes first: /collection/sources/{source_id} would
-# take "guided" for a source id and refuse it (422).
-router.routes[:0] = portal_collection_guided.router.routes
