@@ -25,6 +25,7 @@ from govshare.core import migrations
 from govshare.core.db import Database
 from govshare.settings import Settings, get_settings
 from govshare.web.app import create_app
+from tests.jobs.drain import RunJobsAfterEachRequest
 
 PG_ADMIN_URL = os.environ.get("GOVSHARE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 TEST_SECRET = "test-secret-key-0123456789-abcdefghijklmnop"
@@ -122,7 +123,9 @@ def db(settings: Settings) -> Iterator[Database]:
 
 @pytest.fixture
 def app(settings: Settings, db: Database) -> FastAPI:
-    return create_app(settings, db)
+    application = create_app(settings, db)
+    application.add_middleware(RunJobsAfterEachRequest, db=db)  # batches end before the response returns
+    return application
 
 
 @pytest.fixture

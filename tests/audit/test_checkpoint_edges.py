@@ -1,9 +1,12 @@
-"""Checkpoints at the edges: the periodic writer in the web app, one writer per node, the API and the CLI."""
+"""Checkpoints at the edges: the periodic writer (the worker), one writer per node, the API and the CLI."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,8 +20,8 @@ from govshare.auth.actor import Actor
 from govshare.auth.permissions import Role
 from govshare.cli.main import app as cli_app
 from govshare.core.db import Database
+from govshare.jobs.worker import Worker
 from govshare.settings import Settings
-from govshare.web.app import create_app
 from tests import factories
 
 AUDITOR = Actor.system("test:auditor")
@@ -41,13 +44,23 @@ def _wait_for(directory: Path, count: int, seconds: float = 15.0) -> list[Path]:
     return _files(directory)
 
 
-def test_the_web_app_writes_checkpoints_periodically(
-    settings: Settings, db: Database, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@contextlib.contextmanager
+def _worker(db: Database, checkpoint_minutes: int) -> Iterator[None]:
+    """`govshare worker`'s loop in a thread, with its scheduler, for as long as the block runs."""
+    runner = Worker(db, poll_seconds=0.05, checkpoint_minutes=checkpoint_minutes)
+    thread = threading.Thread(target=runner.run, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        runner.stop.set()
+        thread.join(timeout=30)
+
+
+def test_the_worker_writes_checkpoints_periodically(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(jobs, "MINUTE_SECONDS", 0.1)
     _entries(db, 3)
-    app = create_app(settings.model_copy(update={"audit_checkpoint_minutes": 1}), db)
-    with TestClient(app):
+    with _worker(db, checkpoint_minutes=1):
         first = _wait_for(db.config.audit_checkpoint_dir, 1)
         assert len(first) == 1
         _entries(db, 2)
@@ -66,8 +79,8 @@ def test_zero_minutes_turns_the_periodic_writer_off(
 ) -> None:
     monkeypatch.setattr(jobs, "MINUTE_SECONDS", 0.01)
     _entries(db, 3)
-    app = create_app(settings.model_copy(update={"audit_checkpoint_minutes": 0}), db)
-    with TestClient(app):
+    assert settings.model_copy(update={"audit_checkpoint_minutes": 0}).audit_checkpoint_minutes == 0
+    with _worker(db, checkpoint_minutes=0):
         time.sleep(0.5)
     assert _files(db.config.audit_checkpoint_dir) == []
 

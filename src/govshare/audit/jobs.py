@@ -1,19 +1,16 @@
 """Background work for the audit log: nightly verification and periodic checkpoints.
 
-Checkpoints are written every `GOVSHARE_AUDIT_CHECKPOINT_MINUTES` by a task in the web app's lifespan
-(`periodic_checkpoints`), by one process per node: whichever holds the writer lock in the checkpoint
-directory (`WriterLock`, an flock released by the OS when the process dies, so another worker takes over).
-`govshare audit checkpoint` does the same from cron. The job runner of issue #13 can call
-`write_checkpoint_job` instead.
+`govshare worker` runs both (jobs/handlers.py): its scheduler queues an `audit.checkpoint` job every
+`GOVSHARE_AUDIT_CHECKPOINT_MINUTES` (one per period, whichever worker claims it; 0: never) and an
+`audit.verify` job each night. `govshare audit checkpoint` writes one from cron as well. `WriterLock` (an
+flock in the checkpoint directory, released by the OS when the process dies) lets a process that writes
+checkpoints on its own schedule (`_tick`) be the only one of its node that does.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import fcntl
 import os
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import structlog
@@ -24,14 +21,14 @@ from govshare.auth.actor import Actor
 from govshare.core.db import Database
 from govshare.errors import GovshareError
 
-MINUTE_SECONDS = 60.0
+MINUTE_SECONDS = 60.0  # the scheduler's minute (tests shorten it)
 LOCK_FILE = ".writer.lock"
 
 log = structlog.get_logger(__name__)
 
 
 def verify_chain_job(db: Database) -> ChainReport:
-    """Scheduled chain verification (run nightly by the scheduler that arrives with collection)."""
+    """Scheduled chain verification (the worker's nightly `audit.verify` job)."""
     actor = Actor.system("job:audit-verify")
     with db.transaction() as session:
         return service.verify(session, actor)
@@ -78,6 +75,8 @@ class WriterLock:
 
 
 def _tick(db: Database, lock: WriterLock) -> None:
+    """Write a checkpoint if this process holds the node's writer lock; a refusal is logged (its audit entry
+    was written by the unit of work after its rollback), never raised."""
     try:
         if not lock.acquire():
             return  # another process of this node writes the checkpoints
@@ -90,26 +89,3 @@ def _tick(db: Database, lock: WriterLock) -> None:
     else:
         if result.written:
             log.info("audit_checkpoint_written", number=result.number, seq=result.seq)
-
-
-async def _every(db: Database, minutes: int, lock: WriterLock) -> None:
-    while True:
-        await asyncio.sleep(minutes * MINUTE_SECONDS)
-        await asyncio.to_thread(_tick, db, lock)
-
-
-@contextlib.asynccontextmanager
-async def periodic_checkpoints(db: Database, minutes: int) -> AsyncIterator[None]:
-    """Write checkpoints every `minutes` while the block runs (0: never). For the web app's lifespan."""
-    if minutes <= 0:
-        yield
-        return
-    lock = WriterLock(db.config.audit_checkpoint_dir)
-    task = asyncio.create_task(_every(db, minutes, lock), name="audit-checkpoints")
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        lock.release()

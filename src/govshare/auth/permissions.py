@@ -44,6 +44,8 @@ class Permission(StrEnum):
     DATA_READ = "data:read"  # an application key calls the data API (within its grants)
     ACCESS_TRACE = "audit:trace"  # "who looked at me": accesses to one person or organisation
     BACKUP_MANAGE = "backup:manage"  # backups: the console (Actor.system) only; no role holds it
+    JOB_READ = "job:read"  # the background job queue (govshare worker): state, attempts, errors
+    JOB_MANAGE = "job:manage"  # retry a dead job, cancel a queued one
 
 
 class Scope(StrEnum):
@@ -97,6 +99,8 @@ ROLE_PERMISSIONS: dict[Role, dict[Permission, Scope]] = {
         P.CONNECTION_MANAGE: S.ALL,  # registers the departments' source database connections
         P.SHARING_READ: S.ALL,
         P.SHARING_STATS: S.ALL,
+        P.JOB_READ: S.ALL,  # runs the node: sees and retries its background jobs
+        P.JOB_MANAGE: S.ALL,
     },
     # 安全管理员: who holds which role, locked accounts, key revocation.
     Role.SECURITY_ADMIN: {

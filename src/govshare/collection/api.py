@@ -1,17 +1,17 @@
-"""/api/v1/collection: sources, runs and pushes (answered 202 with the batch; the batch runs after the
-response and `GET /batches/{id}` shows its live progress), batches, quarantine download and reprocessing."""
+"""/api/v1/collection: sources, runs and pushes (answered 202 with the batch; the batch is queued as a job in
+the request's transaction, `govshare worker` runs it, and `GET /batches/{id}` shows its live progress),
+batches, quarantine download and reprocessing."""
 
 from __future__ import annotations
 
 import tempfile
-from pathlib import Path as FilePath
 from typing import Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from govshare.auth.actor import Actor
-from govshare.collection import export, jobs, service
+from govshare.collection import export, service
 from govshare.collection.policies import PUSH, READ, RUN
 from govshare.collection.schemas import (
     BatchOut,
@@ -22,8 +22,8 @@ from govshare.collection.schemas import (
 )
 from govshare.collection.service import Started
 from govshare.core.archives import WorkbookRefused, check_workbook
-from govshare.core.db import Database
 from govshare.errors import InvalidInput
+from govshare.jobs import service as job_service
 from govshare.web.deps import DB_SESSION, database, require
 from govshare.web.uploads import read_upload
 
@@ -35,23 +35,16 @@ CSV_TYPE, XLSX_TYPE = "text/csv", "application/vnd.openxmlformats-officedocument
 MAX_FIX_BYTES = 50 * 1024 * 1024
 
 
-def _in_background(
-    tasks: BackgroundTasks,
-    db: Database,
+def _queue(
+    session: Session,
     actor: Actor,
     started: Started,
     *,
     path: str | None = None,
     records: list[object] | None = None,
 ) -> None:
-    def work() -> None:
-        try:
-            jobs.run_started(db, actor, started, path=path, records=records)
-        finally:
-            if path is not None:
-                FilePath(path).unlink(missing_ok=True)
-
-    tasks.add_task(work)
+    """Queue the started batch for the worker (pushed records are staged in a private file first)."""
+    job_service.queue_batch(session, actor, started, path=path, records=records)
 
 
 def _accepted(session: Session, actor: Actor, started: Started) -> BatchOut:
@@ -63,12 +56,22 @@ def _accepted(session: Session, actor: Actor, started: Started) -> BatchOut:
 def list_batches(
     resource: str | None = Query(None, max_length=200, description="资源代码或名称"),
     status: str | None = Query(None, pattern="^(running|succeeded|failed)$"),
+    department_id: int | None = Query(None, ge=1, le=2**31 - 1, description="只看该部门（编号）的批次"),
+    source_id: int | None = Query(None, ge=1, le=2**31 - 1, description="只看该数据源的批次"),
     limit: int = Query(50, ge=1, le=500),
     session: Session = DB_SESSION,
     actor: Actor = require(READ),
 ) -> list[BatchOut]:
     service.detect_dead_batches(session, actor)
-    return service.list_batches(session, actor, resource=resource, status=status, limit=limit)
+    return service.list_batches(
+        session,
+        actor,
+        resource=resource,
+        status=status,
+        department_id=department_id,
+        source_id=source_id,
+        limit=limit,
+    )
 
 
 @router.get("/batches/{batch_id}", summary="批次状态与统计（运行中为实时进度）")
@@ -114,7 +117,6 @@ async def _optional_fix(request: Request) -> bytes | None:
 @router.post("/batches/{batch_id}/reprocess", status_code=202, summary="重新处理隔离数据（修正文件或原数据）")
 def reprocess(
     request: Request,
-    tasks: BackgroundTasks,
     batch_id: int = BATCH_ID,
     session: Session = DB_SESSION,
     actor: Actor = require(RUN),
@@ -125,7 +127,7 @@ def reprocess(
         _b, rows = service.quarantine(session, actor, batch_id, unresolved=True)
         records = export.stored_records(rows)
         started = service.start_reprocess(session, actor, batch_id)
-        _in_background(tasks, db, actor, started, records=records)
+        _queue(session, actor, started, records=records)
         return _accepted(session, actor, started)
     suffix = ".xlsx" if request.headers.get("content-type", "").startswith(XLSX_TYPE) else ".csv"
     if suffix == ".xlsx":
@@ -137,13 +139,17 @@ def reprocess(
     with tempfile.NamedTemporaryFile("wb", suffix=suffix, dir=db.config.work_dir, delete=False) as handle:
         handle.write(body)
     started = service.start_reprocess(session, actor, batch_id, origin=f"上传的修正文件（批次 {batch_id}）")
-    _in_background(tasks, db, actor, started, path=handle.name)
+    _queue(session, actor, started, path=handle.name)
     return _accepted(session, actor, started)
 
 
 @router.get("/sources", summary="数据源列表")
-def list_sources(session: Session = DB_SESSION, actor: Actor = require(READ)) -> list[SourceOut]:
-    return service.list_sources(session, actor)
+def list_sources(
+    department_id: int | None = Query(None, ge=1, le=2**31 - 1, description="只看该部门（编号）的数据源"),
+    session: Session = DB_SESSION,
+    actor: Actor = require(READ),
+) -> list[SourceOut]:
+    return service.list_sources(session, actor, department_id=department_id)
 
 
 @router.get("/sources/due", summary="到期（超过更新周期未成功归集）的数据源")
@@ -161,7 +167,6 @@ def register_source(
 @router.post("/sources/{source_id}/runs", status_code=202, summary="立即运行数据源")
 def run_source(
     request: Request,
-    tasks: BackgroundTasks,
     source_id: int = SOURCE_ID,
     mode: str | None = Query(None, pattern="^(full|incremental)$"),
     allow_removals: bool = Query(False, description="全量时允许关闭超过设定比例的现有记录"),
@@ -169,7 +174,7 @@ def run_source(
     actor: Actor = require(RUN),
 ) -> BatchOut:
     started = service.start_source_run(session, actor, source_id, mode=mode, allow_removals=allow_removals)
-    _in_background(tasks, database(request), actor, started)
+    _queue(session, actor, started)
     return _accepted(session, actor, started)
 
 
@@ -177,11 +182,10 @@ def run_source(
 def push_records(
     request: Request,
     body: PushRequest,
-    tasks: BackgroundTasks,
     source_id: int = SOURCE_ID,
     session: Session = DB_SESSION,
     actor: Actor = require(PUSH),
 ) -> BatchOut:
     started = service.start_push(session, actor, source_id, len(body.records), mode=body.mode)
-    _in_background(tasks, database(request), actor, started, records=list(body.records))
+    _queue(session, actor, started, records=list(body.records))
     return _accepted(session, actor, started)

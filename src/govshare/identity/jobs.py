@@ -1,4 +1,4 @@
-"""Background work for identity."""
+"""Background work for identity, run by `govshare worker` (jobs/handlers.py): the hourly session purge."""
 
 from __future__ import annotations
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
@@ -12,8 +10,9 @@ from fastapi.staticfiles import StaticFiles
 import govshare
 from govshare import logging as node_logging
 from govshare.applications.api import router as applications_router
-from govshare.audit import jobs as audit_jobs
+from govshare.applications.portal import router as applications_portal_router
 from govshare.audit.api import router as audit_router
+from govshare.audit.portal import router as audit_portal_router
 from govshare.catalog.api import router as catalog_router
 from govshare.catalog.dcat_api import router as dcat_router
 from govshare.catalog.excel_api import router as excel_router
@@ -23,24 +22,21 @@ from govshare.collection.connections_api import router as connections_router
 from govshare.collection.portal import router as collection_portal_router
 from govshare.core.db import Database
 from govshare.identity.api import router as identity_router
+from govshare.identity.portal import router as identity_portal_router
 from govshare.inventory.api import router as inventory_router
 from govshare.opendata.api import router as open_data_router
 from govshare.opendata.portal import router as opendata_portal_router
+from govshare.overview.portal import router as overview_portal_router
 from govshare.settings import Settings, get_settings
 from govshare.sharing.api import router as sharing_router
 from govshare.sharing.api import trace_router
 from govshare.sharing.data_api import router as data_router
 from govshare.sharing.portal import router as sharing_portal_router
 from govshare.standards.api import router as standards_router
+from govshare.standards.portal import router as standards_portal_router
 from govshare.web import (
     forms,
     health,
-    portal,
-    portal_account,
-    portal_admin,
-    portal_apps,
-    portal_audit,
-    portal_dashboard,
     problems,
 )
 from govshare.web.login_throttle import LoginThrottle
@@ -54,13 +50,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     node_logging.configure(settings.log_level, settings.log_json)
     db = db or Database.from_settings(settings)
 
-    @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        async with audit_jobs.periodic_checkpoints(db, settings.audit_checkpoint_minutes):
-            yield
-
+    # No background work runs in the web process: batches, scheduled sources, audit checkpoints and the
+    # session purge are jobs that `govshare worker` runs (docs/jobs.md).
     app = FastAPI(
-        lifespan=lifespan,
         title=f"govshare · {settings.node_name}",
         version=govshare.__version__,
         description="政务信息资源共享交换平台接口。应用以 `Authorization: Bearer <接口密钥>` 调用；"
@@ -92,15 +84,14 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         data_router,
         open_data_router,
         health.router,
-        portal.router,
+        overview_portal_router,
+        identity_portal_router,
         catalog_portal_router,
         sharing_portal_router,
         collection_portal_router,
-        portal_apps.router,
-        portal_audit.router,
-        portal_dashboard.router,
-        portal_admin.router,
-        portal_account.router,
+        applications_portal_router,
+        audit_portal_router,
+        standards_portal_router,
         opendata_portal_router,
     ):
         _add_routes(app, router)
