@@ -38,31 +38,26 @@ def time_limited(session: Session, limit_ms: int) -> Iterator[None]:
     """Run the queries of the block under a time limit of `limit_ms`; one that runs past it is aborted
     and raises `QueryTimeout`. The limit is lifted when the block ends, so later queries of the same
     transaction run unlimited (unless the block failed on the database: PostgreSQL has aborted the
-    transaction then, and `SET LOCAL` ends with it)."""
+    transaction then, accepts no further statement, and `SET LOCAL` ends with it)."""
     connection = session.connection()
-    if connection.dialect.name == "postgresql":
+    postgresql = connection.dialect.name == "postgresql"
+    raw: Any = None
+    if postgresql:
         connection.exec_driver_sql(f"SET LOCAL statement_timeout = {int(limit_ms)}")
-        try:
-            yield
-        except OperationalError as error:
-            if _is_timeout(error):
-                raise QueryTimeout(timeout_message(limit_ms)) from None
-            raise
-        except DBAPIError:
-            raise
-        except BaseException:
-            connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
-            raise
-        connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
-        return
-    raw: Any = connection.connection.driver_connection
-    deadline = time.monotonic() + limit_ms / 1000
-    raw.set_progress_handler(lambda: int(time.monotonic() > deadline), _SQLITE_CHECK_EVERY)
+    else:
+        raw = connection.connection.driver_connection
+        deadline = time.monotonic() + limit_ms / 1000
+        raw.set_progress_handler(lambda: int(time.monotonic() > deadline), _SQLITE_CHECK_EVERY)
+    failed_in_database = False
     try:
         yield
-    except OperationalError as error:
-        if _is_timeout(error):
+    except DBAPIError as error:
+        failed_in_database = True
+        if isinstance(error, OperationalError) and _is_timeout(error):
             raise QueryTimeout(timeout_message(limit_ms)) from None
         raise
     finally:
-        raw.set_progress_handler(None, 0)
+        if not postgresql:
+            raw.set_progress_handler(None, 0)
+        elif not failed_in_database:
+            connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
