@@ -1,5 +1,6 @@
 # govshare: every set-up step a fresh machine needs, behind three targets.
 #   make demo   create the virtualenv, install, seed the demo city (SQLite), serve http://127.0.0.1:8000
+#               with `govshare worker` beside it (background jobs; it stops when the server stops)
 #   make test   install, make sure PostgreSQL/MariaDB run and Debian's Chromium is installed, run the whole
 #               suite on SQLite and PostgreSQL (browser tests in real Chromium)
 #   make check  ruff (lint + format), mypy, the migration check, and the tests
@@ -19,10 +20,10 @@ $(STAMP): pyproject.toml constraints.txt
 
 demo: $(STAMP)
 	$(BIN)/govshare demo
-	$(BIN)/govshare serve
+	$(BIN)/govshare serve --with-worker
 
 serve: $(STAMP)
-	$(BIN)/govshare serve
+	$(BIN)/govshare serve --with-worker
 
 services:
 	@scripts/services.sh

@@ -31,6 +31,7 @@ from govshare.identity.cli import dept_app, generated_password, user_app
 from govshare.identity.repository import DepartmentRepository, UserRepository
 from govshare.identity.schemas import DepartmentCreate, UserCreate
 from govshare.inventory.cli import inventory_app
+from govshare.jobs import cli as jobs_cli
 from govshare.sharing.cli import sharing_app
 from govshare.standards.cli import standards_app
 
@@ -51,6 +52,8 @@ app.add_typer(collection_cli.quarantine_app, name="quarantine")
 app.add_typer(collection_cli.sources_app, name="sources")
 app.add_typer(connection_app, name="connection")
 app.add_typer(backup_app, name="backup")
+app.add_typer(jobs_cli.jobs_app, name="jobs")
+app.command("worker")(jobs_cli.worker)
 app.add_typer(db_app, name="db")
 
 
@@ -160,20 +163,28 @@ def serve(
     host: str | None = typer.Option(None, "--host"),
     port: int | None = typer.Option(None, "--port"),
     workers: int | None = typer.Option(None, "--workers"),
+    with_worker: bool = typer.Option(
+        False, "--with-worker", help="同时启动 govshare worker（后台任务），随服务停止"
+    ),
 ) -> None:
-    """启动节点（门户与接口）。"""
+    """启动节点（门户与接口）。后台任务由 govshare worker 运行：另行启动，或加 --with-worker。"""
     current = settings()
-    uvicorn.run(
-        "govshare.web.app:create_app",
-        factory=True,
-        host=host or current.host,
-        port=port or current.port,
-        workers=workers or current.workers,
-        log_level="warning",
-        access_log=False,
-        proxy_headers=bool(current.trusted_proxies),
-        forwarded_allow_ips=current.trusted_proxies or None,
-    )
+    worker = jobs_cli.start_worker_process() if with_worker else None
+    try:
+        uvicorn.run(
+            "govshare.web.app:create_app",
+            factory=True,
+            host=host or current.host,
+            port=port or current.port,
+            workers=workers or current.workers,
+            log_level="warning",
+            access_log=False,
+            proxy_headers=bool(current.trusted_proxies),
+            forwarded_allow_ips=current.trusted_proxies or None,
+        )
+    finally:
+        if worker is not None:
+            jobs_cli.stop_worker_process(worker)
 
 
 @app.command("demo")

@@ -24,6 +24,8 @@ from govshare.core.db import Database
 from govshare.identity.api import router as identity_router
 from govshare.identity.portal import router as identity_portal_router
 from govshare.inventory.api import router as inventory_router
+from govshare.jobs.api import router as jobs_router
+from govshare.jobs.portal import router as jobs_portal_router
 from govshare.opendata.api import router as open_data_router
 from govshare.opendata.portal import router as opendata_portal_router
 from govshare.overview.portal import router as overview_portal_router
@@ -83,6 +85,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         trace_router,
         data_router,
         open_data_router,
+        jobs_router,
         health.router,
         overview_portal_router,
         identity_portal_router,
@@ -93,6 +96,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         audit_portal_router,
         standards_portal_router,
         opendata_portal_router,
+        jobs_portal_router,
     ):
         _add_routes(app, router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

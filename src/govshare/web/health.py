@@ -1,17 +1,22 @@
-"""/healthz (the process answers), /readyz (the database answers and is migrated), /metrics."""
+"""/healthz (the process answers), /readyz (the database answers and is migrated), /metrics (requests and
+the job queue)."""
 
 from __future__ import annotations
 
+import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from govshare.auth.actor import Actor
 from govshare.core import security
 from govshare.core.migrations import current_revision, head_revision
 from govshare.errors import AuthenticationRequired
+from govshare.jobs import service as job_service
 from govshare.web.deps import public
 
 router = APIRouter(tags=["运行状态"])
+log = structlog.get_logger(__name__)
 
 
 @router.get("/healthz", summary="存活检查", dependencies=[public("liveness probe for orchestrators")])
@@ -48,6 +53,23 @@ def metrics(request: Request) -> PlainTextResponse:
         presented = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
         if not security.same(presented, token.get_secret_value()):
             raise AuthenticationRequired("访问指标需要 GOVSHARE_METRICS_TOKEN 令牌")
+    _observe_jobs(request)
     return PlainTextResponse(
         generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST
     )
+
+
+def _observe_jobs(request: Request) -> None:
+    """The job queue's gauges: jobs per state, and how long the oldest due job has waited (a worker that is
+    down or behind shows here first). A database that does not answer leaves them as they were (/readyz
+    reports it)."""
+    metrics = request.app.state.metrics
+    try:
+        with request.app.state.db.transaction(readonly=True) as session:
+            figures = job_service.queue_figures(session, Actor.anonymous())
+    except Exception:
+        log.warning("metrics_jobs_unavailable", exc_info=True)
+        return
+    for state, count in figures.by_state.items():
+        metrics.jobs.labels(state).set(count)
+    metrics.jobs_oldest_due.set(figures.oldest_due_seconds)

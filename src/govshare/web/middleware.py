@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import unquote_to_bytes
 
 import structlog
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = structlog.get_logger("govshare.access")
@@ -47,6 +47,15 @@ class Metrics:
             ["method", "route"],
             registry=self.registry,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10),
+        )
+        # the job queue, read from the database when /metrics is scraped (web/health.py)
+        self.jobs = Gauge(
+            "govshare_jobs", "Jobs in the node's queue by state", ["state"], registry=self.registry
+        )
+        self.jobs_oldest_due = Gauge(
+            "govshare_jobs_oldest_due_seconds",
+            "How long the longest-waiting due job has waited for a worker (0: none waits)",
+            registry=self.registry,
         )
 
 
