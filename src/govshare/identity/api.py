@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from govshare.auth.actor import Actor
 from govshare.auth.permissions import Permission
 from govshare.core import security
-from govshare.errors import GovshareError
+from govshare.errors import AuthenticationFailed
 from govshare.identity import officer_service, password_service, service
 from govshare.identity.schemas import (
     ActorOut,
@@ -78,13 +78,13 @@ def login(
 ) -> dict[str, object]:
     throttle: LoginThrottle = request.app.state.login_throttle
     throttle.check(client_addr(request))
-    outcome = service.login(
-        session, actor, body.username, body.password, user_agent=request.headers.get("user-agent")
-    )
-    session.commit()  # failure counters and the audit entry persist even when the login fails
-    if outcome.error is not None or outcome.user is None or outcome.token is None:
-        throttle.failed(client_addr(request))
-        raise outcome.error or GovshareError()
+    try:
+        outcome = service.login(
+            session, actor, body.username, body.password, user_agent=request.headers.get("user-agent")
+        )
+    except AuthenticationFailed:
+        throttle.failed(client_addr(request))  # the unit of work records the failure after its rollback
+        raise
     cookies.set_session(request, response, outcome.token)
     return {
         "user": UserOut.of(outcome.user).model_dump(mode="json"),

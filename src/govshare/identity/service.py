@@ -8,17 +8,18 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from govshare.audit import service as audit
+from govshare.auth import scope as row_scope
 from govshare.auth.actor import Actor, grants_for_roles
 from govshare.auth.guard import action, internal, public_action, require_scope
-from govshare.auth.permissions import SECURITY_OFFICER_ROLES, Permission, Role, Scope
+from govshare.auth.permissions import SECURITY_OFFICER_ROLES, Permission, Role
 from govshare.core import security
 from govshare.core.clock import utcnow
 from govshare.core.inputs import text_problem
 from govshare.core.node import node_config
+from govshare.core.uow import unit_of
 from govshare.errors import (
     AuthenticationFailed,
     Conflict,
-    GovshareError,
     InvalidInput,
     NotFound,
 )
@@ -243,21 +244,16 @@ def create_user(
 
 @action(Permission.USER_READ)
 def list_users(session: Session, actor: Actor, department_code: str | None = None) -> list[User]:
-    department_id = None
+    scope = row_scope.for_actor(actor, Permission.USER_READ)
     if department_code is not None:
-        department_id = get_department(session, actor, department_code).id
-    if actor.scope_of(Permission.USER_READ) != Scope.ALL:
-        if department_id not in (None, actor.department_id):
-            require_scope(
-                actor,
-                Permission.USER_READ,
-                department_id=department_id,
-                action_name="identity.list_users",
-                target_type="department",
-                target_id=department_code,
-            )
-        department_id = actor.department_id
-    return UserRepository(session).list(department_id)
+        scope = row_scope.for_department(
+            actor,
+            Permission.USER_READ,
+            get_department(session, actor, department_code).id,
+            action_name="identity.list_users",
+            target_id=department_code,
+        )
+    return UserRepository(session).list(scope)
 
 
 @action(Permission.USER_READ)
@@ -394,11 +390,10 @@ def apply_active(session: Session, actor: Actor, user: User, active: bool, **det
 # ---------------------------------------------------------------- login and sessions
 
 
-@dataclass
+@dataclass(frozen=True)
 class LoginOutcome:
-    user: User | None = None
-    token: str | None = None
-    error: GovshareError | None = None
+    user: User
+    token: str
 
 
 @internal("builds the actor for a user already authenticated by login, a session or a test")
@@ -422,8 +417,9 @@ def actor_for_user(user: User, *, request_id: str | None = None, client_addr: st
 def login(
     session: Session, actor: Actor, username: str, password: str, *, user_agent: str | None = None
 ) -> LoginOutcome:
-    """Check a password. Failures are counted and audited and must be committed, so the outcome is
-    returned rather than raised; the edge raises `outcome.error` after committing.
+    """Check a password and open a browser session. A failure raises `AuthenticationFailed`; it is counted
+    and audited after the unit of work has rolled back (`unit_of(session).after_rollback`), so the trace
+    persists although the login does not.
 
     Every refusal is the same `401 用户名或口令错误` after one Argon2 verification, whether the account is
     unknown, the password wrong, the account disabled, or this (account, address) pair still waiting:
@@ -435,28 +431,38 @@ def login(
     user = None if text_problem(username) else UserRepository(session).by_username(username)
     address = (actor.client_addr or "")[:64]
 
-    def fail(reason: str) -> LoginOutcome:
-        audit.record(
-            session,
-            actor,
-            "identity.login",
-            target_type="user",
-            target_id=username[:100],
-            outcome=audit.FAILURE,
-            detail={"reason": reason},
-        )
-        return LoginOutcome(error=AuthenticationFailed())
+    def fail(reason: str, *, count: bool = False) -> AuthenticationFailed:
+        user_id = user.id if user is not None else None
+
+        def leave_trace(fresh: Session) -> None:
+            if count and user_id is not None:
+                counted = UserRepository(fresh).by_id(user_id)
+                if counted is not None:
+                    _count_failure(
+                        fresh, actor, counted, LoginDelayRepository(fresh).get(user_id, address), address
+                    )
+            audit.record(
+                fresh,
+                actor,
+                "identity.login",
+                target_type="user",
+                target_id=username[:100],
+                outcome=audit.FAILURE,
+                detail={"reason": reason},
+            )
+
+        unit_of(session).after_rollback(leave_trace)
+        return AuthenticationFailed()
 
     delays = LoginDelayRepository(session)
     delay = delays.get(user.id, address) if user is not None else None
     if user is None or (delay is not None and delay.blocked_until and delay.blocked_until > now):
         security.verify_password(None, password)  # same cost as a real check
-        return fail("unknown_user" if user is None else "delayed")
+        raise fail("unknown_user" if user is None else "delayed")
     if not security.verify_password(user.password_hash, password):
-        _count_failure(session, actor, user, delay, address)
-        return fail("bad_password")
+        raise fail("bad_password", count=True)
     if not user.is_active:
-        return fail("disabled")
+        raise fail("disabled")
     if security.password_needs_rehash(user.password_hash):
         user.password_hash = security.hash_password(password)
     if delay is not None:
