@@ -32,6 +32,9 @@ from govshare.standards.text import FULLWIDTH, HALFWIDTH, WHITESPACE_CLASS
 DECIMAL_PRECISION = 18
 DECIMAL_SCALE = 6
 DECIMAL_TYPES = frozenset({"N", "Y"})
+# Binary floating point: 浮点 (F) only. 双精度 (B) has no numeric column (`column_type` stores it as text, as
+# the collection found it), so a filter value for it stays text too.
+FLOAT_TYPES = frozenset({"F"})
 POLARS_DECIMAL = pl.Decimal(DECIMAL_PRECISION, DECIMAL_SCALE)
 _WIDE = pl.Decimal(38, 18)  # exact intermediate of a conversion: 20 integer digits, 18 decimals
 _UNIT = Decimal(1).scaleb(-DECIMAL_SCALE)

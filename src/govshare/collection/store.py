@@ -45,10 +45,6 @@ SYSTEM_COLUMNS = ("_sid", "_valid_from", "_valid_to", "_batch_id", "_source_id")
 SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy's DateTime stores on SQLite
 
 
-def _column_type(data_type: str, length: int | None) -> Any:
-    return column_type(data_type, length)
-
-
 @dataclass(frozen=True)
 class Field:
     name: str
@@ -63,7 +59,7 @@ def table_name(resource_id: int) -> str:
 def record_table(name: str, fields: Sequence[Field], key: Sequence[str]) -> Table:
     metadata = MetaData()
     columns: list[Any] = [Column("_sid", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)]
-    columns += [Column(f.name, _column_type(f.data_type, f.length)) for f in fields]
+    columns += [Column(f.name, column_type(f.data_type, f.length)) for f in fields]
     columns += [
         Column("_valid_from", DateTime(), nullable=False),
         Column("_valid_to", DateTime()),
@@ -110,7 +106,7 @@ def ensure_table(session: Session, resource_id: int, fields: Sequence[Field], ke
     added = [f for f in fields if f.name not in stored]
     all_fields = [Field(n, t) for n, t in stored.items()] + added
     for f in added:
-        column = Column(f.name, _column_type(f.data_type, f.length))
+        column = Column(f.name, column_type(f.data_type, f.length))
         ddl = column.type.compile(dialect=session.get_bind().dialect)
         session.execute(text(f'ALTER TABLE {name} ADD COLUMN "{f.name}" {ddl}'))
     if added:

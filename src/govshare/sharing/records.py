@@ -13,7 +13,13 @@ from sqlalchemy import ColumnElement, Select, Table, false, select
 from sqlalchemy.orm import Session
 
 from govshare.auth.actor import Actor
-from govshare.collection.itemtypes import DECIMAL_RULE, DECIMAL_TYPES, decimal_text, parse_decimal
+from govshare.collection.itemtypes import (
+    DECIMAL_RULE,
+    DECIMAL_TYPES,
+    FLOAT_TYPES,
+    decimal_text,
+    parse_decimal,
+)
 from govshare.core.inputs import text_problem
 from govshare.core.node import node_config
 from govshare.core.timelimit import time_limited
@@ -47,7 +53,7 @@ def coerce(item: ItemMeta, raw: str, where: str) -> Any:
                 raise InvalidInput.on(
                     where, f"“{raw[:50]}”不是信息项“{item.name}”的有效取值（{DECIMAL_RULE}）"
                 ) from None
-        if item.data_type in ("F", "B"):
+        if item.data_type in FLOAT_TYPES:
             real = float(raw)
             if not math.isfinite(real):
                 raise ValueError(raw)
