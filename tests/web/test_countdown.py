@@ -1,5 +1,7 @@
-"""The working-day countdown of the sharing inbox and request page (`sharing.portal.common.countdown`): every
-branch, with the calendar's answer fixed so that the wording alone is under test."""
+"""The working-day countdown of the sharing inbox and request page: every branch, with the calendar's answer
+fixed so that the wording alone is under test. The days left are the domain's (`sharing.workflow.
+working_days_left`, returned by the API as `working_days_left`); the words are the page's
+(`sharing.portal.common.countdown`)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from govshare.sharing import workflow
 from govshare.sharing.portal import common
 from govshare.sharing.vocabulary import RequestState
 
@@ -36,9 +39,8 @@ def test_countdown_wording(
     shown: str,
 ) -> None:
     calendar = SimpleNamespace(working_days_left=lambda now, due_at: left)
-    monkeypatch.setattr(common, "WorkCalendar", lambda rules: calendar)
     monkeypatch.setattr(common, "utcnow", lambda: NOW)
-    node = SimpleNamespace(jurisdiction=SimpleNamespace(sharing=None))
-    monkeypatch.setattr(common, "node_config", lambda session: node)
-    request = SimpleNamespace(due_at=due, state=state, overdue=overdue)
-    assert common.countdown(None)(request) == shown  # type: ignore[arg-type]
+    share = SimpleNamespace(due_at=due, state=state.value)
+    days = workflow.working_days_left(calendar, share, NOW)  # type: ignore[arg-type]
+    request = SimpleNamespace(due_at=due, state=state, overdue=overdue, working_days_left=days)
+    assert common.countdown(request) == shown  # type: ignore[arg-type]

@@ -13,7 +13,7 @@ from govshare.auth.actor import Actor
 from govshare.auth.permissions import Permission
 from govshare.core.clock import utcnow
 from govshare.models import ShareGrant, ShareRequest
-from govshare.sharing import negotiation, service, stats_service
+from govshare.sharing import negotiation, service, stats_service, views
 from govshare.sharing.policies import grant_state
 from govshare.sharing.schemas import (
     ApplyIn,
@@ -42,8 +42,7 @@ GRANT = Path(ge=1, le=2**31 - 1)  # INTEGER ids
 
 
 def _request_out(session: Session, actor: Actor, request: ShareRequest) -> RequestOut:
-    grants = service.grant_refs(session, actor, [request])
-    return RequestOut.of(request, now=utcnow(), grant=grants.get(request.id))
+    return views.request_view(session, actor, request)
 
 
 def _grant_out(grant: ShareGrant, number: str | None = None) -> GrantOut:
@@ -73,9 +72,7 @@ def list_requests(
     actor: Actor = require(Permission.SHARING_READ),
 ) -> list[RequestOut]:
     requests = service.list_requests(session, actor, side=side, state=state.value if state else None)
-    grants = service.grant_refs(session, actor, requests)
-    now = utcnow()
-    return [RequestOut.of(r, now=now, grant=grants.get(r.id)) for r in requests]
+    return views.request_views(session, actor, requests)
 
 
 @router.get("/requests/{number}", summary="共享申请详情")

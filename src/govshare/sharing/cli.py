@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from govshare.auth.actor import Actor
 from govshare.cli.context import JsonOption, emit, fail, run
 from govshare.core.clock import BEIJING, utcnow
-from govshare.sharing import index_service, negotiation, service, stats_service
+from govshare.sharing import index_service, negotiation, service, stats_service, views
 from govshare.sharing.policies import grant_state
 from govshare.sharing.schemas import ApplyIn, DecisionIn, GrantOut, NegotiateIn, RequestOut, SubscribeIn
 
@@ -60,8 +60,7 @@ def _request_text(out: RequestOut) -> str:
 
 
 def _show_request(session: Session, actor: Actor, request: Any) -> RequestOut:
-    grants = service.grant_refs(session, actor, [request])
-    return RequestOut.of(request, now=utcnow(), grant=grants.get(request.id))
+    return views.request_view(session, actor, request)
 
 
 def _grant_out(grant: Any) -> GrantOut:
@@ -128,9 +127,7 @@ def list_requests(
     """共享申请列表（新的在前）。"""
 
     def action(session: Session, actor: Actor) -> list[RequestOut]:
-        requests = service.list_requests(session, actor, state=state)
-        grants = service.grant_refs(session, actor, requests)
-        return [RequestOut.of(r, now=utcnow(), grant=grants.get(r.id)) for r in requests]
+        return views.request_views(session, actor, service.list_requests(session, actor, state=state))
 
     outs = run(action)
     emit(

@@ -16,7 +16,7 @@ from govshare.models import ShareRequest
 from govshare.sharing.schemas import NegotiateIn
 from govshare.sharing.vocabulary import RequestKind
 from govshare.sharing.workflow import (
-    NEGOTIABLE,
+    STEPS,
     S,
     application_for,
     audit_request,
@@ -74,7 +74,7 @@ def dispute(session: Session, actor: Actor, number: str, reason: str) -> ShareRe
     """The applicant disagrees with a refusal (or a partial approval, or a failed 符合性审查): 协商."""
     request = request_for_update(session, number)
     consumer_may(actor, request, "sharing.dispute")
-    expect_state(request, *NEGOTIABLE)
+    expect_state(request, *STEPS["dispute"].states)
     request.state, request.negotiation_reason = S.NEGOTIATING.value, reason_text(reason)
     start_clock(session, request, node_config(session).jurisdiction.sharing.provider_days, utcnow())
     session.flush()
@@ -87,7 +87,7 @@ def escalate(session: Session, actor: Actor, number: str, reason: str) -> ShareR
     """协商 failed: the applicant takes it to the 共享主管部门."""
     request = request_for_update(session, number)
     consumer_may(actor, request, "sharing.escalate")
-    expect_state(request, S.NEGOTIATING.value)
+    expect_state(request, *STEPS["escalate"].states)
     reason = reason_text(reason)
     request.state, request.escalated_at, request.due_at = S.ESCALATED.value, utcnow(), None
     request.negotiation_reason = f"{request.negotiation_reason or ''}\n提请协调：{reason}".strip()
@@ -100,7 +100,7 @@ def escalate(session: Session, actor: Actor, number: str, reason: str) -> ShareR
 def settle(session: Session, actor: Actor, number: str, *, outcome: str, comment: str) -> ShareRequest:
     """The 主管部门 settles a 协商: directs the provider to decide again (reopen) or closes it."""
     request = request_for_update(session, number)
-    expect_state(request, S.ESCALATED.value, S.NEGOTIATING.value)
+    expect_state(request, *STEPS["settle"].states)
     comment = reason_text(comment, "comment")
     if outcome not in ("reopen", "close"):
         raise InvalidInput.on("outcome", "须为 reopen（责成重新审批）或 close（办结）")
@@ -130,7 +130,7 @@ def answer_negotiation(session: Session, actor: Actor, number: str, reason: str)
         target_type="share_request",
         target_id=number,
     )
-    expect_state(request, S.NEGOTIATING.value)
+    expect_state(request, *STEPS["answer"].states)
     request.negotiation_outcome, request.due_at = reason_text(reason), None
     session.flush()
     audit_request(session, actor, "sharing.answer", request)

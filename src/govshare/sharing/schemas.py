@@ -9,7 +9,14 @@ from pydantic import BaseModel, Field, field_validator
 
 from govshare.core.inputs import Input
 from govshare.models import ShareGrant, ShareRequest
-from govshare.sharing.vocabulary import GrantKind, PurposeKind, RequestKind, RequestState
+from govshare.sharing.vocabulary import (
+    CLOCKED_STATES,
+    GrantKind,
+    PurposeKind,
+    RequestAction,
+    RequestKind,
+    RequestState,
+)
 
 FieldName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 ScopeValue = Annotated[str, Field(min_length=1, max_length=200)]
@@ -131,6 +138,16 @@ class RequestOut(BaseModel):
     negotiation_outcome: str | None
     grant_id: int | None = None
     grant_ended: str | None = Field(None, description="授权已撤销或被取代时的原因")
+    working_days_left: int | None = Field(
+        None,
+        description="距办理时限还剩的工作日（按本地法定节假日与调休计算）；超期为负数；"
+        "不在计时状态（已办结、已撤回等）时为空",
+    )
+    allowed_actions: list[RequestAction] = Field(
+        default_factory=list,
+        description="调用者在申请当前状态下可以办理的操作：approve、refuse（…/decision）、answer、withdraw、"
+        "dispute、escalate、prereview、settle",
+    )
 
     @classmethod
     def of(
@@ -139,7 +156,11 @@ class RequestOut(BaseModel):
         *,
         now: datetime,
         grant: tuple[int, str | None] | None = None,
+        working_days_left: int | None = None,
+        allowed_actions: list[RequestAction] | None = None,
     ) -> RequestOut:
+        """The response shape of one request; `sharing.views.request_views` fills in the reader-dependent
+        parts (its grant, the working days left and the steps the reader may take)."""
         kind, state, purpose = (
             RequestKind(request.kind),
             RequestState(request.state),
@@ -156,13 +177,14 @@ class RequestOut(BaseModel):
             purpose_kind_label=purpose.label,
             resource_code=request.resource.code,
             application=request.application.code,
-            overdue=bool(request.due_at and request.due_at < now and state in _CLOCKED),
+            overdue=bool(request.due_at and request.due_at < now and state in CLOCKED_STATES),
             grant_id=grant[0] if grant else None,
             grant_ended=grant[1] if grant else None,
+            working_days_left=working_days_left,
+            allowed_actions=allowed_actions or [],
         )
 
 
-_CLOCKED = {RequestState.PREREVIEW, RequestState.PENDING, RequestState.NEGOTIATING}
 _REQUEST_FIELDS = (
     "number", "provider_department_id", "consumer_department_id", "purpose", "basis", "items", "clear_items",
     "row_scope", "period_start", "period_end", "requests_per_day", "rows_per_day", "requested_by",

@@ -31,6 +31,7 @@ from govshare.sharing.schemas import ApplyIn, DecisionIn, SubscribeIn
 from govshare.sharing.vocabulary import GrantKind, RequestKind
 from govshare.sharing.workflow import (
     OPEN,
+    STEPS,
     Published,
     S,
     application_for,
@@ -117,7 +118,7 @@ def apply(session: Session, actor: Actor, data: ApplyIn) -> ShareRequest:
 def prereview(session: Session, actor: Actor, number: str, *, passed: bool, comment: str) -> ShareRequest:
     """符合性审查 by the 主管部门: pass (the provider's clock starts) or reject with the reason."""
     request = request_for_update(session, number)
-    expect_state(request, S.PREREVIEW.value)
+    expect_state(request, *STEPS["prereview"].states)
     if not passed and not comment.strip():
         raise InvalidInput.on("comment", "审查不通过时必须说明理由")
     now = utcnow()
@@ -155,7 +156,7 @@ def decide(session: Session, actor: Actor, number: str, data: DecisionIn) -> Sha
         target_type="share_request",
         target_id=number,
     )
-    expect_state(request, S.PENDING.value)
+    expect_state(request, *STEPS["approve"].states)  # refusing follows the same rule
     if request.kind != RequestKind.APPLY.value:
         raise Conflict("协商申请不能审批为授权：不予共享的资源不能授权，请答复协商意见或提请主管部门协调")
     now = utcnow()
@@ -417,7 +418,7 @@ def subscribe(session: Session, actor: Actor, data: SubscribeIn) -> ShareGrant:
 def withdraw(session: Session, actor: Actor, number: str) -> ShareRequest:
     request = request_for_update(session, number)
     consumer_may(actor, request, "sharing.withdraw")
-    expect_state(request, *OPEN, S.NEGOTIATING.value)
+    expect_state(request, *STEPS["withdraw"].states)
     request.state, request.due_at, request.closed_at = S.WITHDRAWN.value, None, utcnow()
     session.flush()
     audit_request(session, actor, "sharing.withdraw", request)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from govshare.catalog.vocabulary import Labelled, register_labels
 
 
@@ -31,6 +33,16 @@ class RequestState(Labelled):
     NEGOTIATING = "negotiating"  # 协商中 (after a refusal, or about a 不予共享 resource)
     ESCALATED = "escalated"  # 已提请主管部门协调
     SETTLED = "settled"  # 主管部门已协调办结
+
+
+# The states whose working-day clock runs (a deadline is counted down and escalated when missed).
+CLOCKED_STATES = frozenset({RequestState.PREREVIEW, RequestState.PENDING, RequestState.NEGOTIATING})
+
+# The steps a reader may take on an application (`workflow.allowed_actions`); each is one API call on
+# /api/v1/sharing/requests/{number}: approve and refuse are `…/decision`, the others their own path.
+RequestAction = Literal[
+    "approve", "refuse", "answer", "withdraw", "dispute", "escalate", "prereview", "settle"
+]
 
 
 class GrantKind(Labelled):

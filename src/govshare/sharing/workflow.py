@@ -14,7 +14,7 @@ from govshare.applications.repository import ApplicationRepository
 from govshare.audit import service as audit
 from govshare.auth.actor import Actor
 from govshare.auth.guard import internal, require_scope
-from govshare.auth.permissions import Permission
+from govshare.auth.permissions import Permission, Scope
 from govshare.catalog.repository import CatalogRepository
 from govshare.catalog.vocabulary import ShareType, VersionState
 from govshare.core.clock import BEIJING
@@ -23,7 +23,7 @@ from govshare.core.node import node_config
 from govshare.errors import Conflict, InvalidInput, NotFound
 from govshare.models import Application, Resource, ResourceItem, ResourceVersion, ShareRequest
 from govshare.sharing.repository import SharingRepository
-from govshare.sharing.vocabulary import RequestState
+from govshare.sharing.vocabulary import CLOCKED_STATES, RequestAction, RequestKind, RequestState
 from govshare.sharing.workdays import WorkCalendar
 
 S = RequestState
@@ -160,3 +160,66 @@ def consumer_may(actor: Actor, request: ShareRequest, action_name: str) -> None:
         target_type="share_request",
         target_id=request.number,
     )
+
+
+# ---------------------------------------------------------------- who may take which step, and the clock
+
+
+@dataclass(frozen=True)
+class StepRule:
+    """One step of the workflow: the party that takes it (by the permission it needs), the states it may be
+    taken in, and the kinds of application it applies to. The services check the same rule when the step is
+    taken (`expect_state(request, *STEPS[name].states)`), so what a page or API client is offered is what
+    the service will accept."""
+
+    permission: Permission
+    party: str  # "provider", "consumer" (the permission for that department) or "supervisor" (any scope)
+    states: tuple[str, ...]
+    kinds: tuple[str, ...] = (RequestKind.APPLY.value, RequestKind.NEGOTIATE.value)
+
+
+STEPS: dict[RequestAction, StepRule] = {
+    "approve": StepRule(
+        Permission.SHARING_APPROVE, "provider", (S.PENDING.value,), (RequestKind.APPLY.value,)
+    ),
+    "refuse": StepRule(
+        Permission.SHARING_APPROVE, "provider", (S.PENDING.value,), (RequestKind.APPLY.value,)
+    ),
+    "answer": StepRule(Permission.SHARING_APPROVE, "provider", (S.NEGOTIATING.value,)),
+    "withdraw": StepRule(Permission.SHARING_APPLY, "consumer", (*OPEN, S.NEGOTIATING.value)),
+    "dispute": StepRule(Permission.SHARING_APPLY, "consumer", NEGOTIABLE),
+    "escalate": StepRule(Permission.SHARING_APPLY, "consumer", (S.NEGOTIATING.value,)),
+    "prereview": StepRule(Permission.SHARING_SUPERVISE, "supervisor", (S.PREREVIEW.value,)),
+    "settle": StepRule(Permission.SHARING_SUPERVISE, "supervisor", (S.ESCALATED.value, S.NEGOTIATING.value)),
+}
+
+
+def _takes_part(actor: Actor, rule: StepRule, request: ShareRequest) -> bool:
+    scope = actor.scope_of(rule.permission)
+    if rule.party == "supervisor" or scope == Scope.ALL:
+        return scope is not None
+    department = (
+        request.provider_department_id if rule.party == "provider" else request.consumer_department_id
+    )
+    return scope == Scope.OWN_DEPARTMENT and actor.department_id == department
+
+
+@internal(
+    "a predicate over the actor's own grants and a request the caller already read through a guarded action"
+)
+def allowed_actions(actor: Actor, request: ShareRequest) -> list[RequestAction]:
+    """The steps `actor` may take on `request` in its present state, in the order of `STEPS`: what the
+    request page offers as forms and the API returns as `allowed_actions`."""
+    return [
+        name
+        for name, rule in STEPS.items()
+        if request.state in rule.states and request.kind in rule.kinds and _takes_part(actor, rule, request)
+    ]
+
+
+def working_days_left(calendar: WorkCalendar, request: ShareRequest, now: datetime) -> int | None:
+    """Working days until the request's deadline (negative once overdue) while its clock runs; None when no
+    clock runs (decided, withdrawn, or no deadline)."""
+    if request.due_at is None or request.state not in CLOCKED_STATES:
+        return None
+    return calendar.working_days_left(now, request.due_at)

@@ -12,7 +12,6 @@ from typing import Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from govshare.applications import service as applications
@@ -21,7 +20,6 @@ from govshare.auth.permissions import Permission, Scope
 from govshare.catalog import service as catalog
 from govshare.catalog.vocabulary import ShareType
 from govshare.core.clock import BEIJING, utcnow
-from govshare.errors import Conflict, InvalidInput
 from govshare.sharing import negotiation, service
 from govshare.sharing.portal.common import (
     TEXT,
@@ -36,7 +34,7 @@ from govshare.sharing.portal.common import (
 from govshare.sharing.schemas import ApplyIn, NegotiateIn, SubscribeIn
 from govshare.sharing.vocabulary import PurposeKind
 from govshare.web.deps import DB_SESSION, require
-from govshare.web.forms import error_status, see_other
+from govshare.web.forms import FORM_ERRORS, form_errors, see_other
 from govshare.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -123,19 +121,22 @@ def apply_page(
 
 def _on_apply_page(
     request: Request,
-    session: Session,
     actor: Actor,
     code: str,
     name: str,
     values: dict[str, Any],
     call: Callable[[], str],
 ) -> Response:
-    try:
+    """Run one form of the application page and go where it leads; invalid input or a conflict shows the
+    page again with the message and what the person entered (the request's unit of work rolls it back)."""
+    with form_errors(
+        lambda session, form, status: _apply_page(request, session, actor, code, status=status, form=form),
+        name=name,
+        values=values,
+        explain_error=explain,
+        catch=(FormError, *FORM_ERRORS),
+    ):
         target = call()
-    except (FormError, ValidationError, InvalidInput, Conflict) as exc:
-        session.rollback()
-        failed = FormState(name, explain(exc), values)
-        return _apply_page(request, session, actor, code, status=error_status(exc), form=failed)
     return see_other(target)
 
 
@@ -207,7 +208,7 @@ def apply_submit(
         filed = service.apply(session, actor, data)
         return f"/sharing/requests/{filed.number}?done=applied"
 
-    return _on_apply_page(request, session, actor, resource, "apply", values, call)
+    return _on_apply_page(request, actor, resource, "apply", values, call)
 
 
 @router.post("/sharing/subscribe")
@@ -238,7 +239,7 @@ def subscribe_submit(
         grant = service.subscribe(session, actor, data)
         return f"/sharing/grants?done=subscribed#grant-{grant.id}"
 
-    return _on_apply_page(request, session, actor, resource, "subscribe", values, call)
+    return _on_apply_page(request, actor, resource, "subscribe", values, call)
 
 
 @router.post("/sharing/negotiate")
@@ -259,4 +260,4 @@ def negotiate_submit(
         filed = negotiation.negotiate(session, actor, data)
         return f"/sharing/requests/{filed.number}?done=negotiating"
 
-    return _on_apply_page(request, session, actor, resource, "negotiate", values, call)
+    return _on_apply_page(request, actor, resource, "negotiate", values, call)

@@ -6,7 +6,7 @@ in `govshare.sharing.portal` (`__init__.py`).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import date
 
 from sqlalchemy.orm import Session
@@ -16,12 +16,10 @@ from govshare.auth.permissions import Permission, Scope
 from govshare.catalog import service as catalog
 from govshare.catalog.schemas import ResourceOut
 from govshare.core.clock import BEIJING, utcnow
-from govshare.core.node import node_config
 from govshare.errors import NotFound
 from govshare.identity import service as identity
 from govshare.sharing.schemas import RequestOut
 from govshare.sharing.vocabulary import RequestState
-from govshare.sharing.workdays import WorkCalendar
 from govshare.web import forms
 from govshare.web.forms import FormState as FormState
 from govshare.web.forms import beijing as beijing
@@ -177,26 +175,19 @@ def scope_text(names: dict[str, str], scope: dict[str, list[str]] | None) -> str
     return "；".join(f"{names.get(f, f)}：{'、'.join(v)}" for f, v in scope.items())
 
 
-CLOCKED = frozenset({RequestState.PREREVIEW, RequestState.PENDING, RequestState.NEGOTIATING})
-
-
-def countdown(session: Session) -> Callable[[RequestOut], str]:
-    """The deadline of a request whose clock runs, counted down in working days (the jurisdiction's
-    calendar with Chinese holidays and 调休), for the inbox and the request page."""
-    calendar, now = WorkCalendar(node_config(session).jurisdiction.sharing), utcnow()
-
-    def text(r: RequestOut) -> str:
-        if r.due_at is None or r.state not in CLOCKED:
-            return ""
-        left = calendar.working_days_left(now, r.due_at)
-        if r.overdue:
-            return f"已超期 {-left} 个工作日" if left < 0 else "已超期"
-        if left > 0:
-            return f"剩余 {left} 个工作日"
-        due_day = r.due_at.astimezone(BEIJING).date()
-        # no working day left: due today, or on a coming day off (a deadline moved onto a holiday)
-        if due_day == now.astimezone(BEIJING).date():
-            return "今天到期"
-        return f"{due_day.month}月{due_day.day}日到期，之前已无工作日"
-
-    return text
+def countdown(r: RequestOut) -> str:
+    """The request's deadline in words, for the inbox and the request page: the working days left come from
+    the domain (`RequestOut.working_days_left`, the jurisdiction's calendar with Chinese holidays and 调休);
+    the wording, and "today" in Beijing time, are the page's."""
+    left = r.working_days_left
+    if r.due_at is None or left is None:
+        return ""
+    if r.overdue:
+        return f"已超期 {-left} 个工作日" if left < 0 else "已超期"
+    if left > 0:
+        return f"剩余 {left} 个工作日"
+    due_day = r.due_at.astimezone(BEIJING).date()
+    # no working day left: due today, or on a coming day off (a deadline moved onto a holiday)
+    if due_day == utcnow().astimezone(BEIJING).date():
+        return "今天到期"
+    return f"{due_day.month}月{due_day.day}日到期，之前已无工作日"

@@ -7,13 +7,11 @@ from datetime import timedelta
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from govshare.auth.actor import Actor
 from govshare.auth.permissions import Permission
 from govshare.core.clock import utcnow
-from govshare.errors import Conflict, InvalidInput
 from govshare.sharing import service
 from govshare.sharing.policies import grant_state
 from govshare.sharing.portal.common import (
@@ -32,7 +30,7 @@ from govshare.sharing.portal.common import (
 from govshare.sharing.schemas import GrantOut, ReasonIn
 from govshare.sharing.vocabulary import GrantState
 from govshare.web.deps import DB_SESSION, require
-from govshare.web.forms import error_status, see_other
+from govshare.web.forms import form_errors, see_other
 from govshare.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -119,10 +117,13 @@ def revoke(
     actor: Actor = require(Permission.SHARING_APPROVE, Permission.SHARING_APPLY),
 ) -> Response:
     check_csrf(request, csrf_token)
-    try:
+    with form_errors(
+        lambda session, form, status: _grants_page(
+            request, session, actor, status=status, failed=grant_id, form=form
+        ),
+        name="revoke",
+        values={"reason": reason},
+        explain_error=explain,
+    ):
         service.revoke_grant(session, actor, grant_id, ReasonIn(reason=reason).reason)
-    except (ValidationError, InvalidInput, Conflict) as exc:
-        session.rollback()
-        failed = FormState("revoke", explain(exc), {"reason": reason})
-        return _grants_page(request, session, actor, status=error_status(exc), failed=grant_id, form=failed)
     return see_other(f"/sharing/grants?done=revoked#grant-{grant_id}")

@@ -13,15 +13,12 @@ from typing import Any
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from govshare.auth.actor import Actor
 from govshare.auth.permissions import Permission
-from govshare.core.clock import utcnow
-from govshare.errors import Conflict, InvalidInput
 from govshare.models import ShareRequest
-from govshare.sharing import negotiation, service
+from govshare.sharing import negotiation, service, views
 from govshare.sharing.portal.common import (
     DONE,
     STATE_TAGS,
@@ -35,7 +32,6 @@ from govshare.sharing.portal.common import (
     department_names,
     explain,
     items_text,
-    may,
     optional_day,
     parse_count,
     scope_text,
@@ -44,7 +40,7 @@ from govshare.sharing.portal.common import (
 from govshare.sharing.schemas import DecisionIn, PrereviewIn, ReasonIn, RequestOut, SettleIn
 from govshare.sharing.vocabulary import RequestKind, RequestState
 from govshare.web.deps import DB_SESSION, require
-from govshare.web.forms import error_status, see_other
+from govshare.web.forms import FORM_ERRORS, form_errors, see_other
 from govshare.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -96,29 +92,6 @@ def _timeline(share: ShareRequest, out: RequestOut) -> list[Step]:
     return steps
 
 
-def _forms(actor: Actor, out: RequestOut) -> set[str]:
-    """The forms this reader may use on this application in its state."""
-    provider = may(actor, Permission.SHARING_APPROVE, out.provider_department_id)
-    consumer = may(actor, Permission.SHARING_APPLY, out.consumer_department_id)
-    supervisor = actor.scope_of(Permission.SHARING_SUPERVISE) is not None
-    state, forms = out.state, set()
-    if provider and state == S.PENDING and out.kind == RequestKind.APPLY:
-        forms |= {"approve", "refuse"}
-    if provider and state == S.NEGOTIATING:
-        forms.add("answer")
-    if consumer and state in (S.PREREVIEW, S.PENDING, S.NEGOTIATING):
-        forms.add("withdraw")
-    if consumer and state in (S.REFUSED, S.PARTIAL, S.PREREVIEW_REJECTED):
-        forms.add("dispute")
-    if consumer and state == S.NEGOTIATING:
-        forms.add("escalate")
-    if supervisor and state == S.PREREVIEW:
-        forms.add("prereview")
-    if supervisor and state in (S.ESCALATED, S.NEGOTIATING):
-        forms.add("settle")
-    return forms
-
-
 def _detail(
     request: Request,
     session: Session,
@@ -130,8 +103,7 @@ def _detail(
     done: str | None = None,
 ) -> HTMLResponse:
     share = service.get_request(session, actor, number)
-    grants = service.grant_refs(session, actor, [share])
-    out = RequestOut.of(share, now=utcnow(), grant=grants.get(share.id))
+    out = views.request_view(session, actor, share)
     resources = Resources(session, actor)
     resource = resources.get(out.resource_code)
     names = resources.items(out.resource_code)
@@ -148,13 +120,13 @@ def _detail(
         scope_text=lambda scope: scope_text(names, scope),
         departments=department_names(session, actor),
         timeline=_timeline(share, out),
-        forms=_forms(actor, out),
+        forms=set(out.allowed_actions),
         existing=existing,
         form=form or FormState(),
         done=DONE.get(done or ""),
         state_tags=STATE_TAGS,
         beijing=beijing,
-        countdown=countdown(session),
+        countdown=countdown,
     )
 
 
@@ -171,7 +143,6 @@ def sharing_request(
 
 def _act(
     request: Request,
-    session: Session,
     actor: Actor,
     number: str,
     name: str,
@@ -180,13 +151,15 @@ def _act(
     done: str,
 ) -> Response:
     """Run one action of the request page; invalid input or a conflict shows the page again with the
-    message and what the person entered (nothing of the failed action is kept)."""
-    try:
+    message and what the person entered (the request's unit of work rolls the failed action back)."""
+    with form_errors(
+        lambda session, form, status: _detail(request, session, actor, number, status=status, form=form),
+        name=name,
+        values=values,
+        explain_error=explain,
+        catch=(FormError, *FORM_ERRORS),
+    ):
         call()
-    except (FormError, ValidationError, InvalidInput, Conflict) as exc:
-        session.rollback()
-        failed = FormState(name, explain(exc), values)
-        return _detail(request, session, actor, number, status=error_status(exc), form=failed)
     return see_other(f"/sharing/requests/{number}?done={done}")
 
 
@@ -245,7 +218,7 @@ def approve(
         )
         service.decide(session, actor, number, data)
 
-    return _act(request, session, actor, number, "approve", values, call, "decided")
+    return _act(request, actor, number, "approve", values, call, "decided")
 
 
 @router.post("/sharing/requests/{number}/refuse")
@@ -262,7 +235,7 @@ def refuse(
     def call() -> None:
         service.decide(session, actor, number, DecisionIn(decision="refuse", reason=reason))
 
-    return _act(request, session, actor, number, "refuse", {"reason": reason}, call, "refused")
+    return _act(request, actor, number, "refuse", {"reason": reason}, call, "refused")
 
 
 @router.post("/sharing/requests/{number}/withdraw")
@@ -276,7 +249,6 @@ def withdraw(
     check_csrf(request, csrf_token)
     return _act(
         request,
-        session,
         actor,
         number,
         "withdraw",
@@ -302,7 +274,7 @@ def _reason_action(
     def call() -> None:
         action(session, actor, number, ReasonIn(reason=reason).reason)
 
-    return _act(request, session, actor, number, name, {"reason": reason}, call, done)
+    return _act(request, actor, number, name, {"reason": reason}, call, done)
 
 
 @router.post("/sharing/requests/{number}/dispute")
@@ -374,7 +346,7 @@ def prereview(
         service.prereview(session, actor, number, passed=data.passed, comment=data.comment)
 
     values = {"outcome": outcome, "comment": comment}
-    return _act(request, session, actor, number, "prereview", values, call, "prereviewed")
+    return _act(request, actor, number, "prereview", values, call, "prereviewed")
 
 
 @router.post("/sharing/requests/{number}/settle")
@@ -396,4 +368,4 @@ def settle(
         negotiation.settle(session, actor, number, outcome=data.outcome, comment=data.comment)
 
     values = {"outcome": outcome, "comment": comment}
-    return _act(request, session, actor, number, "settle", values, call, "settled")
+    return _act(request, actor, number, "settle", values, call, "settled")

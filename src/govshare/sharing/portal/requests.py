@@ -10,10 +10,8 @@ from sqlalchemy.orm import Session
 
 from govshare.auth.actor import Actor
 from govshare.auth.permissions import Permission
-from govshare.core.clock import utcnow
-from govshare.sharing import service
+from govshare.sharing import service, views
 from govshare.sharing.portal.common import STATE_TAGS, Resources, beijing, countdown, department_names
-from govshare.sharing.schemas import RequestOut
 from govshare.sharing.vocabulary import RequestState
 from govshare.web.deps import DB_SESSION, require
 from govshare.web.rendering import render
@@ -46,9 +44,7 @@ def sharing_list(
         requests = sorted(found.values(), key=lambda r: r.id, reverse=True)
     else:
         requests = service.list_requests(session, actor, side=side, state=None if chosen == "all" else chosen)
-    grants = service.grant_refs(session, actor, requests)
-    now = utcnow()
-    rows = [RequestOut.of(r, now=now, grant=grants.get(r.id)) for r in requests]
+    rows = views.request_views(session, actor, requests)
     resources = Resources(session, actor)
     sides = {
         k: v for k, v in SIDES.items() if k != "supervise" or actor.scope_of(Permission.SHARING_SUPERVISE)
@@ -66,5 +62,5 @@ def sharing_list(
         departments=department_names(session, actor),
         state_tags=STATE_TAGS,
         beijing=beijing,
-        countdown=countdown(session),
+        countdown=countdown,
     )

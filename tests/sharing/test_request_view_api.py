@@ -1,0 +1,70 @@
+"""The API returns what the request page shows: the steps the caller may take on an application
+(`allowed_actions`, from `sharing.workflow`) and the working days left on its clock (`working_days_left`).
+On SQLite and PostgreSQL (the `db` fixture)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from govshare.core.db import Database
+from tests import factories
+from tests.sharing.helpers import application_body, resource_code, setup
+
+
+def test_request_carries_the_callers_allowed_actions_and_working_days_left(
+    client: TestClient, db: Database, tmp_path: Path
+) -> None:
+    setup(db, tmp_path)
+    code = resource_code(db)
+
+    headers = factories.login(client, "mz.admin")  # the applicant (民政)
+    filed = client.post("/api/v1/sharing/requests", json=application_body(code), headers=headers)
+    assert filed.status_code == 201, filed.text
+    body = filed.json()
+    number = body["number"]
+    assert body["state"] == "pending"
+    assert body["allowed_actions"] == ["withdraw"]
+    # the provider's clock has just started: every working day of it is left
+    assert isinstance(body["working_days_left"], int)
+    assert body["working_days_left"] >= 1
+
+    factories.login(client, "reviewer")  # the 主管部门: nothing to do while the provider decides
+    assert _get(client, number)["allowed_actions"] == []
+
+    headers = factories.login(client, "ga.admin")  # the provider (公安)
+    seen = _get(client, number)
+    assert seen["allowed_actions"] == ["approve", "refuse"]
+    assert seen["working_days_left"] == body["working_days_left"]
+    listed = client.get("/api/v1/sharing/requests", params={"side": "provider"}).json()
+    assert [(r["number"], r["allowed_actions"]) for r in listed] == [(number, ["approve", "refuse"])]
+    refused = client.post(
+        f"/api/v1/sharing/requests/{number}/decision",
+        json={"decision": "refuse", "reason": "用途与资源的共享条件不符"},
+        headers=headers,
+    )
+    assert refused.status_code == 200, refused.text
+    assert refused.json()["allowed_actions"] == []  # the provider has answered
+    assert refused.json()["working_days_left"] is None  # no clock runs on a refused application
+
+    headers = factories.login(client, "mz.admin")
+    assert _get(client, number)["allowed_actions"] == ["dispute"]
+    disputed = client.post(
+        f"/api/v1/sharing/requests/{number}/dispute", json={"reason": "用途符合共享条件"}, headers=headers
+    )
+    assert disputed.status_code == 200, disputed.text
+    assert disputed.json()["state"] == "negotiating"
+    assert disputed.json()["allowed_actions"] == ["withdraw", "escalate"]
+    assert disputed.json()["working_days_left"] >= 1
+
+    factories.login(client, "reviewer")
+    assert _get(client, number)["allowed_actions"] == ["settle"]
+
+
+def _get(client: TestClient, number: str) -> dict[str, Any]:
+    response = client.get(f"/api/v1/sharing/requests/{number}")
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
