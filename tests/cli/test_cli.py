@@ -93,6 +93,18 @@ def test_domain_errors_exit_non_zero_with_chinese_message(db: Database) -> None:
 
 
 @pytest.mark.usefixtures("cli_env")
+def test_refused_arguments_read_in_chinese(db: Database) -> None:
+    """The console translates validation errors with the API's and the portal's translator (no English)."""
+    code, out = invoke("dept", "add", "GA", "公安局", "--division", "12")
+    assert code == 2
+    assert "division_code：格式不正确" in out
+    code, out = invoke("dept", "add", "GA", "局", "--division", "110000")
+    assert code == 2
+    assert "name：长度不能少于 2 个字符" in out
+    assert "should" not in out
+
+
+@pytest.mark.usefixtures("cli_env")
 def test_audit_verify_exit_code_names_the_broken_entry(db: Database) -> None:
     invoke("dept", "add", "GA", "示例市公安局", "--division", "990100")
     invoke("dept", "add", "MZ", "示例市民政局", "--division", "990100")

@@ -9,6 +9,7 @@ from govshare.applications import service
 from govshare.applications.schemas import ApplicationCreate, ApplicationOut, KeyOut
 from govshare.auth.permissions import Permission
 from govshare.cli.context import JsonOption, emit, fail, run
+from govshare.core.validation import describe
 
 app_app = typer.Typer(help="应用系统与接口密钥", no_args_is_help=True)
 
@@ -36,8 +37,7 @@ def app_add(
     try:
         data = ApplicationCreate(code=code, name=name, department_code=department, description=description)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        fail(f"{'.'.join(str(p) for p in first['loc'])}：{first['msg']}", code="invalid_input", exit_code=2)
+        fail(describe(exc, limit=1), code="invalid_input", exit_code=2)
     chosen = _scopes(scopes)
 
     def action(session, actor):  # type: ignore[no-untyped-def]

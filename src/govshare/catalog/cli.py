@@ -14,6 +14,7 @@ from govshare.catalog import search_service, service, stats_service
 from govshare.catalog.schemas import CatalogFile, ResourceDefinition
 from govshare.catalog.search_service import SearchQuery
 from govshare.cli.context import JsonOption, emit, fail, run
+from govshare.core.validation import field_errors
 
 catalog_app = typer.Typer(help="目录系统：目录即代码、审核、检索、统计", no_args_is_help=True)
 
@@ -30,7 +31,7 @@ def read_definitions(paths: list[Path]) -> list[ResourceDefinition]:
         try:
             definitions.extend(CatalogFile.model_validate(data).resources)
         except ValidationError as exc:
-            lines = [f"{path}：{'.'.join(str(p) for p in e['loc'])}：{e['msg']}" for e in exc.errors()[:20]]
+            lines = [f"{path}：{e.field}：{e.message}" for e in field_errors(exc, limit=20)]
             fail("\n".join(lines), code="invalid_input", exit_code=2)
     return definitions
 

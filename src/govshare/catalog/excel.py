@@ -36,6 +36,7 @@ from govshare.catalog.vocabulary import (
     UpdateCycle,
 )
 from govshare.core.archives import WorkbookRefused, check_workbook, node_limits
+from govshare.core.validation import validation_message
 from govshare.errors import FieldError
 
 RESOURCES = "信息资源"
@@ -621,43 +622,13 @@ def apply_errors(entries: Sequence[SheetEntry], errors: Iterable[FieldError]) ->
     return out
 
 
-def _pydantic_message(error: Any, column: str | None) -> str:
-    kind = error.get("type", "")
-    ctx = error.get("ctx") or {}
-    if kind == "missing":
-        return "必填，不能为空"
-    if kind == "value_error" and ctx.get("error"):
-        return str(ctx["error"])
-    if kind == "string_too_short":
-        return "不能为空"
-    if kind == "string_too_long":
-        return f"不能超过 {ctx.get('max_length')} 个字符"
-    if kind == "string_pattern_mismatch":
-        return _PATTERN_HINTS.get(column or "", "格式不正确")
-    if kind in ("too_long", "list_too_long"):
-        return f"最多 {ctx.get('max_length')} 个"
-    if kind in ("too_short", "list_too_short"):
-        return f"至少 {ctx.get('min_length')} 个"
-    if kind in ("greater_than_equal", "greater_than"):
-        return f"不能小于 {ctx.get('ge', ctx.get('gt'))}"
-    if kind in ("less_than_equal", "less_than"):
-        return f"不能大于 {ctx.get('le', ctx.get('lt'))}"
-    if kind in ("int_type", "int_parsing", "int_from_float"):
-        return "应为整数"
-    if kind in ("bool_type", "bool_parsing"):
-        return "应为“是”或“否”"
-    if kind == "string_type":
-        return "应为文字"
-    return "取值无效"
-
-
 def validation_errors(entry: SheetEntry, exc: ValidationError) -> list[CellError]:
     """`ResourceDefinition.model_validate` errors on the cells they came from."""
     out = []
     for error in exc.errors(include_url=False):
         loc = tuple(error.get("loc", ()))
         sheet, row, column = locate(entry, loc)
-        message = _pydantic_message(error, column)
+        message = validation_message(error, pattern_hint=_PATTERN_HINTS.get(column or ""))
         if loc == ("items",) and error.get("type") == "too_long":
             message = f"一个信息资源最多 {error.get('ctx', {}).get('max_length')} 个信息项"
         if loc == ("items",) and error.get("type") == "too_short":

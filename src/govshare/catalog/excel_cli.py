@@ -7,11 +7,9 @@ from pathlib import Path
 
 import typer
 
-from govshare.auth.actor import Actor
 from govshare.catalog import excel, excel_service
 from govshare.catalog.cli import catalog_app
-from govshare.cli.context import JsonOption, database, emit, fail, print_field_errors, run, unit_of_work
-from govshare.errors import GovshareError, InvalidInput
+from govshare.cli.context import JsonOption, emit, fail, run
 
 __all__ = ["catalog_app"]
 
@@ -55,17 +53,11 @@ def import_command(
         data = file.read_bytes()
     except OSError as exc:
         fail(f"无法读取 {file}：{exc}", code="invalid_file", exit_code=2)
-    db, actor = database(), Actor.system()
-    try:
-        with unit_of_work(db, actor) as session:
-            report = excel_service.import_workbook(session, actor, data, publish=publish)
-    except InvalidInput as exc:
-        print_field_errors(exc, as_json)
-        raise typer.Exit(1) from None
-    except GovshareError as exc:
-        fail(exc.message, code=exc.code)
-    finally:
-        db.dispose()
+    report = run(
+        lambda session, actor: excel_service.import_workbook(session, actor, data, publish=publish),
+        list_errors=True,
+        as_json=as_json,
+    )
     emit(
         as_json,
         report.model_dump(mode="json"),

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from typing import Any, NoReturn, TypeVar
 
 import typer
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from govshare import logging as node_logging
@@ -16,7 +17,8 @@ from govshare.audit import service as audit
 from govshare.auth.actor import Actor
 from govshare.core.db import Database
 from govshare.core.uow import UnitOfWork
-from govshare.errors import GovshareError
+from govshare.core.validation import describe
+from govshare.errors import GovshareError, InvalidInput
 from govshare.settings import Settings, get_settings
 
 T = TypeVar("T")
@@ -27,8 +29,9 @@ JsonOption = typer.Option(False, "--json", help="以 JSON 输出，便于脚本�
 def settings() -> Settings:
     try:
         return get_settings()
-    except ValueError as exc:  # pydantic ValidationError is a ValueError
-        fail(f"配置无效：{exc}", code="invalid_settings")
+    except ValueError as exc:  # a ValidationError, or pydantic-settings' SettingsError (both ValueErrors)
+        detail = describe(exc) if isinstance(exc, ValidationError) else str(exc)
+        fail(f"配置无效：{detail}", code="invalid_settings")
 
 
 def database() -> Database:
@@ -47,13 +50,25 @@ def unit_of_work(db: Database, actor: Actor) -> Iterator[Session]:
         yield unit.session
 
 
-def run(func: Callable[[Session, Actor], T], *, actor: Actor | None = None) -> T:
-    """Run `func` as the console operator in one unit of work, turning domain errors into exit codes."""
+def run(
+    func: Callable[[Session, Actor], T],
+    *,
+    actor: Actor | None = None,
+    list_errors: bool = False,
+    as_json: bool = False,
+) -> T:
+    """Run `func` as the console operator in one unit of work, turning domain errors into exit codes. With
+    `list_errors` (imports), refused input lists every field error (`print_field_errors`) and exits 1."""
     db = database()
     acting = actor or Actor.system()
     try:
         with unit_of_work(db, acting) as session:
             return func(session, acting)
+    except InvalidInput as exc:
+        if not list_errors:
+            fail(exc.message, code=exc.code)
+        print_field_errors(exc, as_json)
+        raise typer.Exit(1) from None
     except GovshareError as exc:
         fail(exc.message, code=exc.code)
     finally:

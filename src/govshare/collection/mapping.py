@@ -35,6 +35,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from govshare.core.validation import field_errors
 from govshare.errors import FieldError, InvalidInput
 from govshare.standards import registry
 
@@ -247,12 +248,7 @@ def parse_mapping(data: Any, *, base_dir: Path | None = None, where: str = "mapp
     try:
         mapping = Mapping.model_validate(data)
     except ValidationError as exc:
-        errors = [
-            FieldError(
-                ".".join(str(p) for p in e["loc"]) or where, str(e["msg"]).removeprefix("Value error, ")
-            )
-            for e in exc.errors()[:20]
-        ]
+        errors = field_errors(exc, limit=20, default_field=where)
         detail = "；".join(f"{e.field}：{e.message}" for e in errors)
         raise InvalidInput(f"映射文件有误：{detail}", errors=errors) from None
     mapping.base_dir = base_dir

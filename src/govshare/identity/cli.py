@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from govshare.auth.actor import Actor
 from govshare.auth.permissions import Role
 from govshare.cli.context import JsonOption, emit, fail, run
+from govshare.core.validation import describe
 from govshare.identity import officer_service, password_service, service
 from govshare.identity.schemas import (
     DepartmentCreate,
@@ -33,8 +34,7 @@ def parse(
     try:
         return model.model_validate(values)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        fail(f"{'.'.join(str(p) for p in first['loc'])}：{first['msg']}", code="invalid_input", exit_code=2)
+        fail(describe(exc, limit=1), code="invalid_input", exit_code=2)
 
 
 def generated_password() -> str:

@@ -6,8 +6,9 @@ import typer
 from pydantic import ValidationError
 
 from govshare.cli.context import JsonOption, emit, fail, run
+from govshare.core.validation import describe
 from govshare.inventory import service
-from govshare.inventory.schemas import Bucket, Figures, InventoryStats, SystemCreate, SystemOut, field_errors
+from govshare.inventory.schemas import Bucket, Figures, InventoryStats, SystemCreate, SystemOut
 
 inventory_app = typer.Typer(help="政务信息系统清单", no_args_is_help=True)
 
@@ -42,8 +43,7 @@ def add(
     try:
         data = SystemCreate.model_validate(raw)
     except ValidationError as exc:
-        problems = "；".join(f"{e.field}：{e.message}" for e in field_errors(exc))
-        fail(problems, code="invalid_input", exit_code=2)
+        fail(describe(exc, default_field="body"), code="invalid_input", exit_code=2)
     out = run(lambda session, actor: service.create_system(session, actor, data))
     emit(
         as_json,

@@ -6,13 +6,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
 from govshare.catalog.vocabulary import Funding, Labelled, ShareType, UsageFrequency, UsageRange
 from govshare.core.inputs import Input
-from govshare.errors import FieldError
 from govshare.identity.schemas import DepartmentCode
 from govshare.inventory import policies
 from govshare.models import InfoSystem
@@ -213,38 +212,3 @@ class InventoryStats(BaseModel):
     departments: list[DepartmentFigures]
     zero_departments: list[str] = Field(description="尚未登记任何信息系统的部门代码")
     unregistered_system_codes: list[str] = Field(description="已发布目录资源引用、但清单中没有登记的系统代码")
-
-
-# ---------------------------------------------------------------- validation errors in Chinese
-
-_MESSAGES = {
-    "missing": "缺少必填字段",
-    "extra_forbidden": "不允许的字段",
-    "string_type": "必须是字符串",
-    "int_type": "必须是整数",
-    "int_parsing": "必须是整数",
-    "int_from_float": "必须是整数",
-    "bool_type": "必须是布尔值",
-    "bool_parsing": "必须是布尔值",
-    "string_pattern_mismatch": "格式不正确",
-}
-
-
-def chinese_message(error: Any) -> str:
-    """A pydantic error as a Chinese sentence (the web edge has its own mapping; the CLI uses this)."""
-    kind, ctx = error.get("type", ""), error.get("ctx") or {}
-    if kind == "string_too_short":
-        return f"长度不能少于 {ctx.get('min_length')} 个字符"
-    if kind == "string_too_long":
-        return f"长度不能超过 {ctx.get('max_length')} 个字符"
-    if kind in ("greater_than_equal", "greater_than"):
-        return f"不能小于 {ctx.get('ge', ctx.get('gt'))}"
-    if kind == "value_error" and ctx.get("error"):
-        return str(ctx["error"])
-    return _MESSAGES.get(kind, str(error.get("msg", "取值无效")))
-
-
-def field_errors(exc: ValidationError) -> list[FieldError]:
-    return [
-        FieldError(".".join(str(p) for p in e["loc"]) or "body", chinese_message(e)) for e in exc.errors()
-    ]

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from govshare.auth.actor import Actor
 from govshare.auth.permissions import Permission
 from govshare.core.inputs import MAX_INTEGER
-from govshare.errors import FieldError, InvalidInput
+from govshare.core.validation import field_errors
+from govshare.errors import InvalidInput
 from govshare.standards import importing, registry, service, validators
 from govshare.standards.schemas import (
     CodeOut,
@@ -99,7 +100,7 @@ def import_code_set(
             note=note,
         )
     except ValidationError as exc:
-        errors = [FieldError(".".join(str(p) for p in e["loc"]) or "query", e["msg"]) for e in exc.errors()]
+        errors = field_errors(exc, default_field="query")
         raise InvalidInput(
             "查询参数不合法：" + "；".join(f"{e.field}：{e.message}" for e in errors), errors=errors
         ) from None

@@ -13,9 +13,8 @@ import polars as pl
 import typer
 from pydantic import ValidationError
 
-from govshare.auth.actor import Actor
-from govshare.cli.context import JsonOption, database, emit, fail, print_field_errors, run, unit_of_work
-from govshare.errors import GovshareError, InvalidInput
+from govshare.cli.context import JsonOption, emit, fail, run
+from govshare.core.validation import describe
 from govshare.standards import importing, registry, service, validators, vectorized
 from govshare.standards.schemas import CodeOut, CodeSetImport, DataElementOut
 
@@ -109,20 +108,6 @@ def _read(file: Path) -> bytes:
         fail(f"无法读取 {file}：{exc}", code="invalid_file", exit_code=2)
 
 
-def _import(action: Any, as_json: bool) -> Any:
-    db, actor = database(), Actor.system()
-    try:
-        with unit_of_work(db, actor) as session:
-            return action(session, actor)
-    except InvalidInput as exc:
-        print_field_errors(exc, as_json)
-        raise typer.Exit(1) from None
-    except GovshareError as exc:
-        fail(exc.message, code=exc.code)
-    finally:
-        db.dispose()
-
-
 @standards_app.command("import")
 def import_command(
     file: Path = typer.Argument(..., help="代码表：CSV（UTF-8 或 GBK）或 .xlsx，表头含 代码、名称"),
@@ -149,10 +134,13 @@ def import_command(
             note=note,
         )
     except ValidationError as exc:
-        first = exc.errors()[0]
-        fail(f"{'.'.join(str(p) for p in first['loc'])}：{first['msg']}", code="invalid_input", exit_code=2)
+        fail(describe(exc, limit=1), code="invalid_input", exit_code=2)
     data = _read(file)
-    report = _import(lambda session, actor: service.import_code_set(session, actor, data, meta), as_json)
+    report = run(
+        lambda session, actor: service.import_code_set(session, actor, data, meta),
+        list_errors=True,
+        as_json=as_json,
+    )
     verb = "新建代码集" if report.created_code_set else "新增版本"
     emit(
         as_json,
@@ -190,7 +178,11 @@ def import_elements_command(
 ) -> None:
     """导入数据元：全部通过才写入。"""
     data = _read(file)
-    report = _import(lambda session, actor: service.import_data_elements(session, actor, data), as_json)
+    report = run(
+        lambda session, actor: service.import_data_elements(session, actor, data),
+        list_errors=True,
+        as_json=as_json,
+    )
     emit(as_json, report.model_dump(mode="json"), f"新增数据元 {report.created} 个")
 
 

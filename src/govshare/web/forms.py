@@ -1,6 +1,6 @@
 """What every portal form shares: the CSRF check a POST route makes first, the 303 after it, the Chinese
-sentence for refused input, showing a form again after refused input (`form_errors`, handled in one
-place), and times shown in Beijing time."""
+sentence for refused input (core/validation.py's message led by the field's label), showing a form again
+after refused input (`form_errors`, handled in one place), and times shown in Beijing time."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from govshare.core.clock import BEIJING, utcnow
 from govshare.core.uow import UnitOfWork
+from govshare.core.validation import validation_message
 from govshare.errors import Conflict, CsrfFailed, InvalidInput
 from govshare.web.deps import csrf_valid
 
@@ -62,34 +63,6 @@ class FormState:
     values: dict[str, Any] = field(default_factory=dict)
 
 
-def pydantic_message(error: Any) -> str:
-    """One Pydantic validation error in Chinese, without the field name."""
-    kind, ctx = error.get("type", ""), error.get("ctx") or {}
-    if kind == "missing":
-        return "必须填写"
-    if kind == "string_too_short":
-        if ctx.get("min_length") == 1 or error.get("input") == "":
-            return "不能为空"
-        return f"长度不能少于 {ctx.get('min_length')} 个字符"
-    if kind == "string_too_long":
-        return f"长度不能超过 {ctx.get('max_length')} 个字符"
-    if kind in ("too_short", "list_too_short"):
-        return "至少选择一项"
-    if kind in ("too_long", "list_too_long"):
-        return f"最多 {ctx.get('max_length')} 项"
-    if kind in ("greater_than_equal", "greater_than"):
-        return f"不能小于 {ctx.get('ge', ctx.get('gt'))}"
-    if kind in ("less_than_equal", "less_than"):
-        return f"不能大于 {ctx.get('le', ctx.get('lt'))}"
-    if kind == "string_pattern_mismatch":
-        return "格式不正确"
-    if kind in ("enum", "literal_error"):
-        return "取值不在允许范围内"
-    if kind == "value_error" and ctx.get("error"):
-        return str(ctx["error"])
-    return "取值无效"
-
-
 def explain(exc: Exception, label: Callable[[str], str]) -> str:
     """The Chinese sentence a form shows for invalid input or a refusal, each problem led by the field's
     Chinese name (`label` maps a field name to it)."""
@@ -97,7 +70,7 @@ def explain(exc: Exception, label: Callable[[str], str]) -> str:
         parts = []
         for error in exc.errors()[:MAX_MESSAGES]:
             loc = [str(p) for p in error.get("loc", ()) if not isinstance(p, int)]
-            message = pydantic_message(error)
+            message = validation_message(error)
             parts.append(f"{label(loc[0])}：{message}" if loc else message)
         return "；".join(parts) or "输入不合法"
     if isinstance(exc, InvalidInput) and exc.errors:

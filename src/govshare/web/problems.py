@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from govshare.core.validation import validation_message
 from govshare.errors import FieldError, GovshareError
 
 log = structlog.get_logger("govshare.web")
@@ -55,48 +56,6 @@ def problem(
     if errors:
         body["errors"] = [{"field": e.field, "message": e.message} for e in errors]
     return JSONResponse(body, status_code=status, media_type=PROBLEM_TYPE, headers=dict(headers or {}))
-
-
-_PYDANTIC_MESSAGES = {
-    "missing": "缺少必填字段",
-    "extra_forbidden": "不允许的字段",
-    "string_type": "必须是字符串",
-    "int_type": "必须是整数",
-    "int_parsing": "必须是整数",
-    "bool_type": "必须是布尔值",
-    "bool_parsing": "必须是布尔值",
-    "list_type": "必须是数组",
-    "dict_type": "必须是 JSON 对象",
-    "model_attributes_type": "必须是 JSON 对象",
-    "model_type": "必须是 JSON 对象",
-    "json_invalid": "JSON 格式错误",
-    "string_pattern_mismatch": "格式不正确",
-    "literal_error": "取值不在允许范围内",
-    "enum": "取值不在允许范围内",
-    "datetime_parsing": "日期时间格式不正确",
-    "datetime_from_date_parsing": "日期时间格式不正确",
-    "string_unicode": "必须是合法的 Unicode 文本",
-}
-
-
-def _message(error: dict[str, Any]) -> str:
-    kind = error.get("type", "")
-    ctx = error.get("ctx") or {}
-    if kind == "string_too_short":
-        return f"长度不能少于 {ctx.get('min_length')} 个字符"
-    if kind == "string_too_long":
-        return f"长度不能超过 {ctx.get('max_length')} 个字符"
-    if kind in ("too_long", "list_too_long"):
-        return f"最多 {ctx.get('max_length')} 项"
-    if kind in ("greater_than_equal", "greater_than"):
-        return f"不能小于 {ctx.get('ge', ctx.get('gt'))}"
-    if kind in ("less_than_equal", "less_than"):
-        return f"不能大于 {ctx.get('le', ctx.get('lt'))}"
-    if kind == "value_error" and ctx.get("error"):
-        return str(ctx["error"])
-    if kind in ("enum", "literal_error") and ctx.get("expected"):
-        return f"取值必须是 {ctx['expected']} 之一"
-    return _PYDANTIC_MESSAGES.get(kind, "取值无效")
 
 
 def _field(loc: tuple[Any, ...]) -> str:
@@ -143,7 +102,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [FieldError(_field(tuple(e.get("loc", ()))), _message(e)) for e in exc.errors()]
+        errors = [FieldError(_field(tuple(e.get("loc", ()))), validation_message(e)) for e in exc.errors()]
         detail = "；".join(f"{e.field}：{e.message}" for e in errors[:5])
         return problem(request, 422, "invalid_input", "输入不合法", detail or "输入不合法", errors)
 
