@@ -12,8 +12,8 @@ from pydantic import SecretStr
 
 from govshare.auth.permissions import Role
 from govshare.core.db import Database
+from govshare.identity.portal.settings import settings_rows
 from govshare.settings import Settings
-from govshare.web.portal_admin_settings import settings_rows
 from tests import factories
 from tests.conftest import TEST_AUDIT_KEY, TEST_SECRET
 from tests.web.portal_helpers import HTML, page, portal_login, post, token

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from govshare.audit.portal import log as portal_audit
 from govshare.core.db import Database
-from govshare.web import portal_audit
 from tests import factories
 from tests.sharing.helpers import (
     OPERATOR_TEXT,

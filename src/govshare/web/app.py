@@ -28,6 +28,7 @@ from govshare.jobs.api import router as jobs_router
 from govshare.jobs.portal import router as jobs_portal_router
 from govshare.opendata.api import router as open_data_router
 from govshare.opendata.portal import router as opendata_portal_router
+from govshare.overview.api import router as overview_router
 from govshare.overview.portal import router as overview_portal_router
 from govshare.settings import Settings, get_settings
 from govshare.sharing.api import router as sharing_router
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         data_router,
         open_data_router,
         jobs_router,
+        overview_router,
         health.router,
         overview_portal_router,
         identity_portal_router,

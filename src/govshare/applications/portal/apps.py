@@ -13,7 +13,6 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from govshare.applications import service
@@ -30,7 +29,7 @@ from govshare.sharing.policies import grant_state
 from govshare.sharing.vocabulary import GrantState
 from govshare.web import forms
 from govshare.web.deps import DB_SESSION, require
-from govshare.web.forms import FormState, beijing, check_csrf, error_status, see_other
+from govshare.web.forms import FormState, beijing, check_csrf, form_errors, see_other
 from govshare.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -186,7 +185,12 @@ def apps_create(
 ) -> Response:
     check_csrf(request, csrf_token)
     values = {"code": code, "name": name, "department_code": department_code, "description": description}
-    try:
+    with form_errors(
+        lambda page_session, form, status: _list_page(request, page_session, actor, status=status, form=form),
+        name="create",
+        values=values,
+        explain_error=_explain,
+    ):
         data = ApplicationCreate(
             code=code.strip(),
             name=name.strip(),
@@ -194,15 +198,6 @@ def apps_create(
             description=description.strip(),
         )
         created = service.create_application(session, actor, data)
-    except (ValidationError, InvalidInput, Conflict) as exc:
-        session.rollback()
-        return _list_page(
-            request,
-            session,
-            actor,
-            status=error_status(exc),
-            form=FormState("create", _explain(exc), values),
-        )
     return see_other(f"/apps/{created.code}?done=created")
 
 
@@ -276,7 +271,14 @@ def apps_issue_key(
 ) -> Response:
     check_csrf(request, csrf_token)
     values: dict[str, Any] = {"scopes": scopes, "days": days}
-    try:
+    with form_errors(
+        lambda page_session, form, status: _no_store(
+            _detail_page(request, page_session, actor, code, status=status, form=form)
+        ),
+        name="issue",
+        values=values,
+        explain_error=_explain,
+    ):
         if not scopes:
             raise InvalidInput.on("scopes", "至少选择一项")
         if days.strip() and not days.strip().isdigit():
@@ -285,17 +287,6 @@ def apps_issue_key(
             {"scopes": scopes[: len(Permission)], "days": int(days) if days.strip() else None}
         )
         issued = service.issue_key(session, actor, code, scopes=body.scopes, days=body.days)
-    except (ValidationError, InvalidInput, Conflict) as exc:
-        session.rollback()
-        page = _detail_page(
-            request,
-            session,
-            actor,
-            code,
-            status=error_status(exc),
-            form=FormState("issue", _explain(exc), values),
-        )
-        return _no_store(page)
     key = KeyOut.of(issued.key)
     page = render(
         request,
@@ -324,12 +315,16 @@ def apps_revoke_key(
 ) -> Response:
     check_csrf(request, csrf_token)
     reason = reason.strip()
-    try:
+    with form_errors(
+        lambda page_session, form, status: _detail_page(
+            request, page_session, actor, code, status=status, form=form
+        ),
+        name="revoke",
+        values={"prefix": prefix, "reason": reason},
+        explain_error=_explain,
+        catch=(InvalidInput, Conflict),
+    ):
         if len(reason) < 4:
             raise InvalidInput.on("reason", "请说明吊销理由（至少 4 个字）")
         service.revoke_key(session, actor, code, prefix, reason=reason)
-    except (InvalidInput, Conflict) as exc:
-        session.rollback()
-        failed = FormState("revoke", _explain(exc), {"prefix": prefix, "reason": reason})
-        return _detail_page(request, session, actor, code, status=error_status(exc), form=failed)
     return see_other(f"/apps/{code}?done=revoked#key-{prefix}")

@@ -1,8 +1,7 @@
 """What the 系统管理 pages share: the form state a failed form is re-shown with, the Chinese sentence for
 invalid input or a conflict, the CSRF check, the 303 back, and Beijing dates.
 
-Used by `portal_admin.py` (departments, users, roles), `portal_admin_code_sets.py` and
-`portal_admin_settings.py`.
+Used by `admin.py` (departments, users, roles).
 """
 
 from __future__ import annotations

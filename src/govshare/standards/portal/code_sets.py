@@ -3,7 +3,6 @@
 A code set is read and changed by whoever holds `standards:edit`: its codes page by page, one code added
 or changed at a time (the current version with the change becomes a new version, through the service's
 import, so every earlier version stays as it was), or a new version imported from a CSV or Excel file.
-The routes are put on `portal_admin.router`, so the app serves them with the other 系统管理 pages.
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ from datetime import date
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
@@ -25,16 +23,9 @@ from govshare.errors import Conflict, InvalidInput, PayloadTooLarge
 from govshare.standards import importing
 from govshare.standards import service as standards
 from govshare.standards.schemas import CodeOut, CodeSetImport
+from govshare.web import forms
 from govshare.web.deps import DB_SESSION, require
-from govshare.web.portal_admin_common import (
-    FormState,
-    beijing,
-    beijing_today,
-    check_csrf,
-    error_status,
-    explain,
-    see_other,
-)
+from govshare.web.forms import FormState, beijing, beijing_today, check_csrf, form_errors, see_other
 from govshare.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -43,10 +34,28 @@ P = Permission
 CODE_SET = Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
 EDITABLE_MAX_CODES = 5000  # a larger code set changes by file import, not one code at a time
 UPLOAD_SLACK = 64 * 1024  # the multipart envelope and the form's other fields
+FIELD_LABELS = {
+    "code": "代码",
+    "name": "名称",
+    "version": "版本号",
+    "label": "名称",
+    "position": "排序",
+    "parent_code": "上级代码",
+    "valid_from": "生效日期",
+    "valid_to": "失效日期",
+    "note": "备注",
+    "file": "文件",
+    "standard": "标准编号",
+}
 DONE = {
     "code": "代码已保存为代码集的新版本。",
     "imported": "代码集已导入。",
 }
+
+
+def explain(exc: Exception) -> str:
+    """The Chinese sentence a form shows for invalid input or a conflict."""
+    return forms.explain(exc, forms.labeller(FIELD_LABELS))
 
 
 @router.get("/admin/code-sets", response_class=HTMLResponse)
@@ -223,7 +232,14 @@ def save_code(
         "version": version,
     }
     form_name = f"edit-{position}" if position.strip() else "add"
-    try:
+    with form_errors(
+        lambda page_session, form, status: _code_set_page(
+            request, page_session, actor, code, status=status, form=form
+        ),
+        name=form_name,
+        values=values,
+        explain_error=explain,
+    ):
         code_set = standards.get_code_set(session, actor, code)
         if code_set.current_version is None:
             raise Conflict("该代码集没有现行版本，请导入文件")
@@ -266,10 +282,6 @@ def save_code(
             + (f"修改代码“{changed.code}”" if position.strip() else f"增加代码“{changed.code}”"),
         )
         standards.import_code_set(session, actor, _codes_csv(codes), meta)
-    except (ValidationError, InvalidInput, Conflict) as exc:
-        session.rollback()
-        failed = FormState(form_name, explain(exc), values)
-        return _code_set_page(request, session, actor, code, status=error_status(exc), form=failed)
     return see_other(f"/admin/code-sets/{code}?done=code")
 
 
@@ -314,7 +326,14 @@ def import_code_set(
     check_csrf(request, fields.get("csrf_token", ""))
     names = ("code", "version", "name", "standard", "source", "description", "valid_from", "valid_to", "note")
     values = {k: fields.get(k, "")[:2000] for k in names}
-    try:
+    with form_errors(
+        lambda page_session, form, status: _code_sets_page(
+            request, page_session, actor, status=status, form=form
+        ),
+        name="import",
+        values=values,
+        explain_error=explain,
+    ):
         if not upload.data:
             raise InvalidInput.on("file", "请选择要导入的 CSV 或 Excel（.xlsx）文件")
         meta = CodeSetImport(
@@ -329,8 +348,4 @@ def import_code_set(
             note=values["note"].strip(),
         )
         report = standards.import_code_set(session, actor, upload.data, meta)
-    except (ValidationError, InvalidInput, Conflict) as exc:
-        session.rollback()
-        failed = FormState("import", explain(exc), values)
-        return _code_sets_page(request, session, actor, status=error_status(exc), form=failed)
     return see_other(f"/admin/code-sets/{report.code_set}?done=imported")

@@ -2,8 +2,7 @@
 variable that sets it, and the jurisdiction's rules with their key in the jurisdiction file; secrets are
 shown as "set / not set" only, and a database URL without its password.
 
-Readable by the node's officers (`department:manage` or `role:assign`, never department-scoped). The route
-is put on `portal_admin.router`, so the app serves it with the other 系统管理 pages.
+Readable by the node's officers (`department:manage` or `role:assign`, never department-scoped).
 """
 
 from __future__ import annotations

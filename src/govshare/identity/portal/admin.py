@@ -5,9 +5,8 @@ Every page and action declares its permission on the route (`require`), and the 
 keeps them to their own department; privileged roles and 三员分立 are the identity policies' rules, whose
 Chinese messages the pages show. Forms are plain HTML (POST with the CSRF token, 303 back to the page).
 
-The code-set pages (`portal_admin_code_sets.py`) and the settings page (`portal_admin_settings.py`) live
-in their own modules; their routes are put on this module's `router` (at the end), so the app serves
-every 系统管理 page from it.
+The code-set pages are the standards domain's (`standards/portal/code_sets.py`); the settings page is
+`settings.py` beside this module.
 """
 
 from __future__ import annotations
@@ -17,14 +16,15 @@ from typing import Any
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from govshare.auth.actor import Actor
 from govshare.auth.permissions import PRIVILEGED_ROLES, ROLE_PERMISSIONS, Permission, Role, Scope
 from govshare.core.clock import utcnow
-from govshare.errors import Conflict, InvalidInput
+from govshare.errors import InvalidInput
 from govshare.identity import service as identity
+from govshare.identity.portal.common import FormState, beijing, check_csrf, explain, see_other
+from govshare.identity.portal.settings import may_see_settings
 from govshare.identity.schemas import (
     LEVEL_LABELS,
     DepartmentCreate,
@@ -34,10 +34,8 @@ from govshare.identity.schemas import (
     UserOut,
 )
 from govshare.models import Department
-from govshare.web import portal_admin_code_sets, portal_admin_settings
 from govshare.web.deps import DB_SESSION, require
-from govshare.web.portal_admin_common import FormState, beijing, check_csrf, error_status, explain, see_other
-from govshare.web.portal_admin_settings import may_see_settings
+from govshare.web.forms import form_errors
 from govshare.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -209,7 +207,14 @@ def create_department(
         "parent_code": parent_code,
         "uscc": uscc,
     }
-    try:
+    with form_errors(
+        lambda page_session, form, status: _departments_page(
+            request, page_session, actor, status=status, form=form
+        ),
+        name="department",
+        values=values,
+        explain_error=explain,
+    ):
         data = DepartmentCreate(
             code=code.strip(),
             name=name.strip(),
@@ -219,10 +224,6 @@ def create_department(
             uscc=uscc.strip().upper() or None,
         )
         identity.create_department(session, actor, data)
-    except (ValidationError, InvalidInput, Conflict) as exc:
-        session.rollback()
-        failed = FormState("department", explain(exc), values)
-        return _departments_page(request, session, actor, status=error_status(exc), form=failed)
     return see_other("/admin/departments?done=department")
 
 
@@ -311,7 +312,14 @@ def update_department(
         "parent_code": parent_code,
         "uscc": uscc,
     }
-    try:
+    with form_errors(
+        lambda page_session, form, status: _department_page(
+            request, page_session, actor, code, status=status, form=form
+        ),
+        name="department",
+        values=values,
+        explain_error=explain,
+    ):
         data = DepartmentUpdate(
             name=name.strip(),
             division_code=division_code.strip(),
@@ -320,10 +328,6 @@ def update_department(
             uscc=uscc.strip().upper() or None,
         )
         identity.update_department(session, actor, code, data)
-    except (ValidationError, InvalidInput, Conflict) as exc:
-        session.rollback()
-        failed = FormState("department", explain(exc), values)
-        return _department_page(request, session, actor, code, status=error_status(exc), form=failed)
     return see_other(f"/admin/departments/{code}?done=updated")
 
 
@@ -404,7 +408,14 @@ def create_user(
         "department_code": department_code,
         "roles": roles,
     }
-    try:
+    with form_errors(
+        lambda page_session, form, status: _new_user_page(
+            request, page_session, actor, status=status, form=form
+        ),
+        name="user",
+        values=values,
+        explain_error=explain,
+    ):
         data = UserCreate(
             username=username.strip(),
             display_name=display_name.strip(),
@@ -413,10 +424,6 @@ def create_user(
             roles=roles[: len(Role)],  # validated by the model
         )
         user = identity.create_user(session, actor, data)
-    except (ValidationError, InvalidInput, Conflict) as exc:
-        session.rollback()
-        failed = FormState("user", explain(exc), values)
-        return _new_user_page(request, session, actor, status=error_status(exc), form=failed)
     return see_other(f"/admin/users/{user.username}?done=user")
 
 
@@ -467,13 +474,14 @@ def user_page(
 def _user_action(
     request: Request, session: Session, actor: Actor, username: str, name: str, call: Any, done: str
 ) -> Response:
-    try:
+    with form_errors(
+        lambda page_session, form, status: _user_page(
+            request, page_session, actor, username, status=status, form=form
+        ),
+        name=name,
+        explain_error=explain,
+    ):
         call()
-    except (ValidationError, InvalidInput, Conflict) as exc:
-        session.rollback()
-        return _user_page(
-            request, session, actor, username, status=error_status(exc), form=FormState(name, explain(exc))
-        )
     return see_other(f"/admin/users/{username}?done={done}")
 
 
@@ -592,11 +600,3 @@ def roles_page(request: Request, actor: Actor = require(*ADMIN)) -> HTMLResponse
         rows=rows,
         privileged=PRIVILEGED_ROLES,
     )
-
-
-# ---------------------------------------------------------------- code sets and settings
-
-# Their own modules, served from this router: flat routes, as `web/app.py` wants them (FastAPI's
-# `include_router` would nest them as one object that the route-authorization walk cannot read).
-router.routes.extend(portal_admin_code_sets.router.routes)
-router.routes.extend(portal_admin_settings.router.routes)

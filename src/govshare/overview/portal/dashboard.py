@@ -15,13 +15,11 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from govshare.auth.actor import Actor
-from govshare.auth.permissions import Permission, Scope
+from govshare.auth.permissions import Permission
 from govshare.catalog import stats_service as catalog_stats
 from govshare.collection import stats_service as collection_stats
 from govshare.core.clock import BEIJING, utcnow
-from govshare.errors import DenialContext, PermissionDenied
-from govshare.identity import service as identity
-from govshare.models import Department
+from govshare.overview import service as overview
 from govshare.sharing import stats_service as sharing_stats
 from govshare.web import charts
 from govshare.web.deps import DB_SESSION, require
@@ -30,38 +28,6 @@ from govshare.web.rendering import render
 router = APIRouter(include_in_schema=False)
 
 PERIODS = {7: "近 7 天", 30: "近 30 天", 90: "近 90 天", 365: "近一年"}
-DASHBOARD = (Permission.SHARING_STATS, Permission.COLLECTION_READ)
-
-
-def node_wide(actor: Actor) -> bool:
-    """May the actor look at any department's dashboard?"""
-    return any(actor.scope_of(p) == Scope.ALL for p in DASHBOARD)
-
-
-def _department(
-    session: Session, actor: Actor, code: str | None
-) -> tuple[Department | None, list[Department]]:
-    """The department shown and the ones the selector offers."""
-    if node_wide(actor):
-        departments = identity.list_departments(session, actor)
-        if code:
-            return identity.get_department(session, actor, code), departments
-        own = [d for d in departments if d.id == actor.department_id]
-        return (own[0] if own else departments[0] if departments else None), departments
-    if actor.department_id is None:
-        return None, []
-    own_department = identity.get_department(session, actor, actor.department_code or "")
-    if code and code != own_department.code:
-        raise PermissionDenied(
-            "只能查看本部门的看板",
-            context=DenialContext(
-                action="GET /dashboard",
-                permission="|".join(DASHBOARD),
-                target_type="department",
-                target_id=code,
-            ),
-        )
-    return own_department, [own_department]
 
 
 def beijing(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -83,15 +49,16 @@ def dashboard(
     department: str | None = Query(None, max_length=32, pattern=r"^[A-Za-z0-9_.-]*$"),
     days: int = Query(30, ge=1, le=366),
     session: Session = DB_SESSION,
-    actor: Actor = require(*DASHBOARD),
+    actor: Actor = require(*overview.DASHBOARD),
 ) -> HTMLResponse:
     if days not in PERIODS:
         days = 30
-    shown, departments = _department(session, actor, department or None)
+    choice = overview.dashboard_department(session, actor, department or None)
+    shown = choice.shown
     context: dict[str, Any] = {
         "department": shown,
-        "departments": departments,
-        "node_wide": node_wide(actor),
+        "departments": choice.choices,
+        "node_wide": choice.node_wide,
         "days": days,
         "periods": PERIODS,
         "beijing": beijing,

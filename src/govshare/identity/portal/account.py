@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from govshare.auth.actor import Actor
@@ -18,7 +17,7 @@ from govshare.identity.passwords import PasswordPolicy
 from govshare.identity.schemas import ProposalCreate, ProposalOut
 from govshare.web import forms
 from govshare.web.deps import DB_SESSION, SESSION_COOKIE, authenticated, require
-from govshare.web.forms import FormState, beijing, check_csrf, error_status, form_errors, see_other
+from govshare.web.forms import FormState, beijing, check_csrf, form_errors, see_other
 from govshare.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -161,15 +160,18 @@ def propose(
 ) -> Response:
     check_csrf(request, csrf_token)
     values = {"username": username, "kind": kind, "role": role, "reason": reason}
-    try:
+    with form_errors(
+        lambda page_session, form, status: _officers_page(
+            request, page_session, actor, status=status, form=form
+        ),
+        name="propose",
+        values=values,
+        explain_error=_explain,
+    ):
         data = ProposalCreate.model_validate(
             {"username": username.strip(), "kind": kind, "role": role or None, "reason": reason.strip()}
         )
         officer_service.propose(session, actor, data.username, data.kind, data.role, data.reason)
-    except (ValidationError, InvalidInput, Conflict) as exc:
-        session.rollback()
-        failed = FormState("propose", _explain(exc), values)
-        return _officers_page(request, session, actor, status=error_status(exc), form=failed)
     return see_other("/admin/officers?done=proposed")
 
 
@@ -178,12 +180,15 @@ PROPOSAL = Path(ge=1, le=2_147_483_647)
 
 def _decide(request: Request, session: Session, actor: Actor, proposal_id: int, confirm: bool) -> Response:
     act = officer_service.confirm if confirm else officer_service.reject
-    try:
+    with form_errors(
+        lambda page_session, form, status: _officers_page(
+            request, page_session, actor, status=status, form=form
+        ),
+        name=f"decide-{proposal_id}",
+        explain_error=_explain,
+        catch=(InvalidInput, Conflict),
+    ):
         act(session, actor, proposal_id)
-    except (InvalidInput, Conflict) as exc:
-        session.rollback()
-        failed = FormState(f"decide-{proposal_id}", _explain(exc))
-        return _officers_page(request, session, actor, status=error_status(exc), form=failed)
     return see_other(f"/admin/officers?done={'confirmed' if confirm else 'rejected'}")
 
 

@@ -1,5 +1,6 @@
-"""The server-rendered portal (资源门户). This issue brings login and the home page; every later
-capability adds its pages here, calling the same services as the API."""
+"""Portal pages: 登录 and 退出. The same identity service as the API's login; a failed login keeps its
+failure counter and audit entry because the page is an answer, not an error (the request's unit of work
+commits it), and the per-address throttle refuses a flood before the service is asked."""
 
 from __future__ import annotations
 
@@ -7,15 +8,10 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from govshare.applications import service as applications
 from govshare.auth.actor import Actor
-from govshare.auth.permissions import Permission
-from govshare.catalog import stats_service as catalog_stats
-from govshare.collection import stats_service as collection_stats
-from govshare.errors import CsrfFailed, RateLimited
+from govshare.errors import AuthenticationFailed, CsrfFailed, RateLimited
 from govshare.identity import service as identity
-from govshare.sharing import stats_service as sharing_stats
-from govshare.web import charts, cookies
+from govshare.web import cookies
 from govshare.web.deps import (
     DB_SESSION,
     SESSION_COOKIE,
@@ -23,56 +19,11 @@ from govshare.web.deps import (
     csrf_valid,
     public_actor,
 )
+from govshare.web.forms import ShowFormAgain
 from govshare.web.login_throttle import LoginThrottle
 from govshare.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
-
-
-@router.get("/", response_class=HTMLResponse)
-def home(
-    request: Request,
-    session: Session = DB_SESSION,
-    actor: Actor = public_actor("the portal home page shows the node's public figures"),
-) -> HTMLResponse:
-    figures = identity.node_figures(session)
-    figures["applications"] = applications.node_application_count(session)
-    shares = catalog_stats.public_figures(session)
-    figures.update(
-        published=shares.published,
-        open=shares.open,
-        records=collection_stats.node_records_loaded(session),
-        calls=sharing_stats.node_calls(session, days=30),
-    )
-    figures_text = {f"{k}_text": charts.format_number(figures[k]) for k in ("records", "calls")}
-    growth = catalog_stats.growth_by_month(session)
-    return render(
-        request,
-        "home.html",
-        actor,
-        figures={**figures, **figures_text},
-        todo=_todo(session, actor),
-        growth_chart=charts.catalog_growth_chart([(m.month, m.published) for m in growth]),
-        mix_chart=charts.share_mix_chart(shares.unconditional, shares.conditional, shares.not_shared),
-    )
-
-
-def _todo(session: Session, actor: Actor) -> list[tuple[str, int, str]]:
-    """A logged-in user's work waiting (label, count, page), each only for who may do it."""
-    if not actor.is_authenticated:
-        return []
-    todo: list[tuple[str, int, str]] = []
-    if actor.scope_of(Permission.SHARING_APPROVE) or actor.scope_of(Permission.SHARING_SUPERVISE):
-        todo.append(("待我审批、审查或协调的共享申请", sharing_stats.awaiting_me(session, actor), "/sharing"))
-    if actor.scope_of(Permission.CATALOG_EDIT):
-        todo.append(
-            ("被退回待修改的目录", catalog_stats.returned_versions(session, actor), "/catalog/manage")
-        )
-    if actor.scope_of(Permission.COLLECTION_READ):
-        todo.append(
-            ("有待处理隔离记录的批次", collection_stats.quarantined_batches(session, actor), "/collection")
-        )
-    return todo
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -128,22 +79,22 @@ def login_submit(
         )
         page.headers.update(refused.headers)
         return page
-    outcome = identity.login(
-        session, actor, username.strip(), password, user_agent=request.headers.get("user-agent")
-    )
-    session.commit()
-    if outcome.error is not None or outcome.token is None:
-        throttle.failed(client_addr(request))
-        message = outcome.error.message if outcome.error else "登录失败"
-        return render(
+    try:
+        outcome = identity.login(
+            session, actor, username.strip(), password, user_agent=request.headers.get("user-agent")
+        )
+    except AuthenticationFailed as failed:
+        throttle.failed(client_addr(request))  # the unit of work records the failure after its rollback
+        page = render(
             request,
             "login.html",
             actor,
             status=401,
-            error=message,
+            error=failed.message,
             username=username,
             next_page=_local(next_page),
         )
+        raise ShowFormAgain(lambda _session: page) from failed
     response = RedirectResponse(_local(next_page), status_code=303)
     cookies.set_session(request, response, outcome.token)
     return response

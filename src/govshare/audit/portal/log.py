@@ -17,8 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from govshare.audit import service
-from govshare.audit.repository import AuditFilter
-from govshare.audit.schemas import AuditEntryOut
+from govshare.audit.schemas import AuditEntryOut, AuditFilter
 from govshare.auth.actor import Actor
 from govshare.auth.permissions import Permission
 from govshare.core.clock import assume_beijing
@@ -26,7 +25,7 @@ from govshare.errors import InvalidInput, NotFound
 from govshare.identity import service as identity
 from govshare.sharing import stats_service
 from govshare.web.deps import DB_SESSION, require
-from govshare.web.forms import beijing, check_csrf
+from govshare.web.forms import beijing, check_csrf, form_errors
 from govshare.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -298,25 +297,43 @@ def who_looked_submit(
     actor: Actor = require(Permission.ACCESS_TRACE),
 ) -> Response:
     check_csrf(request, csrf_token)
-    try:
+    with form_errors(
+        lambda _session, form, status: _no_store(
+            render(
+                request,
+                "audit_who_looked.html",
+                actor,
+                status=status,
+                number=number,
+                error=form.error,
+                result=None,
+            )
+        ),
+        explain_error=_messages,
+        catch=(InvalidInput,),
+    ):
         if not number.strip():
             raise InvalidInput.on("number", "请输入公民身份号码或统一社会信用代码")
         found = stats_service.who_looked(session, actor, number)
-    except InvalidInput as exc:
-        session.rollback()
-        message = "；".join(e.message for e in exc.errors) or exc.message
-        page = render(
-            request, "audit_who_looked.html", actor, status=422, number=number, error=message, result=None
-        )
-    else:
-        departments = dict(_departments(session, actor))
-        page = render(
-            request,
-            "audit_who_looked.html",
-            actor,
-            number=number.strip().upper(),
-            error=None,
-            result={"kind": SUBJECT_KINDS.get(found["kind"], ""), "accesses": _accesses(found, departments)},
-        )
+    departments = dict(_departments(session, actor))
+    page = render(
+        request,
+        "audit_who_looked.html",
+        actor,
+        number=number.strip().upper(),
+        error=None,
+        result={"kind": SUBJECT_KINDS.get(found["kind"], ""), "accesses": _accesses(found, departments)},
+    )
+    return _no_store(page)
+
+
+def _messages(exc: Exception) -> str:
+    """The problems with the number, without a field name (the form has one field)."""
+    assert isinstance(exc, InvalidInput)
+    return "；".join(e.message for e in exc.errors) or exc.message
+
+
+def _no_store(page: HTMLResponse) -> HTMLResponse:
+    """The number asked about is personal data: the browser keeps no copy of the page."""
     page.headers["Cache-Control"] = "no-store"
     return page
