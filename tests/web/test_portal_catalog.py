@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 
 from fastapi.testclient import TestClient
+from starlette.routing import Match
 
+from govshare.catalog import portal as catalog_portal
 from govshare.core.db import Database
 from tests import factories
 from tests.catalog.helpers import MARRIAGE, POPULATION, TAX, apply, definition
@@ -65,3 +67,36 @@ def test_search_page_with_facets_and_resource_page(client: TestClient, db: Datab
     missing = client.get("/catalog/NOPE-1", headers=HTML)
     assert missing.status_code == 404
     assert "信息资源代码“NOPE-1”不存在" in missing.text and "请求编号" in missing.text
+
+
+LITERAL_PAGES = ("/catalog/new", "/catalog/manage", "/catalog/excel")
+
+
+def test_the_resource_page_never_takes_a_literal_page_for_a_code(client: TestClient, db: Database) -> None:
+    """Route order does not matter: each path under /catalog/ matches exactly one portal route (the resource
+    page's `{code}` leaves out the literal pages' names), and every page answers with the routes in their
+    order and reversed."""
+    factories.city(db)
+    code = apply(db, definition(MARRIAGE, provider="GA")).resources[0].code
+    assert code
+    for path in (*LITERAL_PAGES, f"/catalog/{code}"):
+        scope = {"type": "http", "method": "GET", "path": path, "root_path": ""}
+        matching = [route for route in catalog_portal.router.routes if route.matches(scope)[0] == Match.FULL]
+        assert len(matching) == 1, (path, [getattr(r, "path", r) for r in matching])
+
+    factories.login(client, "ga.admin")  # may compile, withdraw and read: every page answers 200
+    routes = client.app.router.routes  # type: ignore[attr-defined]
+    ours = [i for i, route in enumerate(routes) if route in catalog_portal.router.routes]
+    original = list(routes)
+    try:
+        for order in ("as built", "reversed"):
+            if order == "reversed":
+                for index, route in zip(ours, reversed([routes[i] for i in ours]), strict=True):
+                    routes[index] = route
+            assert "新建信息资源" in client.get("/catalog/new", headers=HTML).text, order
+            assert "目录编制" in client.get("/catalog/manage", headers=HTML).text, order
+            assert "Excel" in client.get("/catalog/excel", headers=HTML).text, order
+            resource = client.get(f"/catalog/{code}", headers=HTML)
+            assert resource.status_code == 200 and "婚姻登记信息" in resource.text, order
+    finally:
+        routes[:] = original

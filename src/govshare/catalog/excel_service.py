@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from govshare.auth.actor import Actor
 from govshare.auth.guard import action, require_scope
 from govshare.auth.permissions import Permission
-from govshare.catalog import content, excel, rules, service
+from govshare.catalog import content, excel, policies, rules, service
 from govshare.catalog.repository import OPEN_STATES, CatalogRepository
 from govshare.catalog.schemas import ApplyReport, ResourceDefinition
 from govshare.core.node import node_config
@@ -143,7 +143,7 @@ def _duplicates(
 def import_workbook(session: Session, actor: Actor, data: bytes, publish: bool = False) -> ApplyReport:
     """Create or update resources from a filled template; idempotent like `apply_definitions`. Nothing is
     written unless every row passes: otherwise InvalidInput lists every error by sheet, row and column."""
-    if publish and not actor.scope_of(Permission.CATALOG_REVIEW):
+    if publish and not policies.publishes_directly(actor):
         raise PermissionDenied(
             "直接发布需要目录审核权限",
             context=DenialContext("catalog.import_workbook", Permission.CATALOG_REVIEW),

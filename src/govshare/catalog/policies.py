@@ -17,3 +17,16 @@ def sees_unpublished(actor: Actor, department_id: int) -> bool:
         return True
     scope = actor.scope_of(Permission.CATALOG_EDIT)
     return scope == Scope.ALL or (scope == Scope.OWN_DEPARTMENT and actor.department_id == department_id)
+
+
+def acts_for(actor: Actor, permission: Permission, provider_code: str) -> bool:
+    """Whether the actor holds `permission` for resources of the department `provider_code`: node-wide, or
+    for its own department (the scope the service's `require_scope` checks when the action runs)."""
+    scope = actor.scope_of(permission)
+    return scope == Scope.ALL or (scope == Scope.OWN_DEPARTMENT and actor.department_code == provider_code)
+
+
+def publishes_directly(actor: Actor) -> bool:
+    """Whether the actor may publish what it imports or applies at once, without a separate review: only a
+    holder of catalog:review (the import refuses `publish` to anyone else)."""
+    return actor.scope_of(Permission.CATALOG_REVIEW) is not None

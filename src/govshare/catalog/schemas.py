@@ -155,6 +155,13 @@ class ResourceOut(BaseModel):
     provider_name: str
     status: str
     status_label: str
+    state: str = Field(
+        description="对调用方而言资源所处的环节：draft / submitted / returned / published / withdrawn"
+    )
+    state_label: str = Field(description="环节的中文名：草稿 / 待审核 / 已退回 / 已发布 / 已下架")
+    allowed_actions: list[str] = Field(
+        description="调用方现在可以办理的操作：edit / submit / approve / return / withdraw（办理时再次检查）"
+    )
     name: str
     current: VersionOut | None = Field(description="已发布、正在生效的版本")
     pending: VersionOut | None = Field(description="正在编制或审核中的版本（仅提供方与审核员可见）")

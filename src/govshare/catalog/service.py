@@ -11,7 +11,7 @@ from govshare.audit import service as audit
 from govshare.auth.actor import Actor
 from govshare.auth.guard import action, require_scope
 from govshare.auth.permissions import Permission, Scope
-from govshare.catalog import codes, content, policies, rules, search_service
+from govshare.catalog import codes, content, policies, rules, search_service, workflow
 from govshare.catalog.repository import OPEN_STATES, CatalogRepository
 from govshare.catalog.schemas import (
     ApplyOutcome,
@@ -111,6 +111,11 @@ def _out(session: Session, actor: Actor, resource: Resource) -> ResourceOut:
     published, pending = _published(resource), _pending(resource)
     show_pending = pending is not None and policies.sees_unpublished(actor, resource.department_id)
     newest = published or (resource.versions[-1] if resource.versions else None)
+    at = workflow.stage(
+        pending_state=pending.state if show_pending and pending else None,
+        status=resource.status,
+        published=published is not None,
+    )
     return ResourceOut(
         id=resource.id,
         code=resource.code,
@@ -118,6 +123,11 @@ def _out(session: Session, actor: Actor, resource: Resource) -> ResourceOut:
         provider_name=resource.department.name,
         status=resource.status,
         status_label=ResourceStatus(resource.status).label,
+        state=at.value,
+        state_label=at.label,
+        allowed_actions=workflow.allowed_actions(
+            actor, provider_code=resource.department.code, at=at, status=resource.status
+        ),
         name=newest.name if newest else "",
         current=_version_out(published, resource.department.code, cat_rules) if published else None,
         pending=_version_out(pending, resource.department.code, cat_rules)
@@ -285,14 +295,27 @@ def save_draft(
     return _out(session, actor, resource)
 
 
-@action(Permission.CATALOG_EDIT)
-def submit(session: Session, actor: Actor, resource_id: int) -> ResourceOut:
-    resource = _resource(session, actor, resource_id)
+def _submittable(session: Session, actor: Actor, resource: Resource) -> ResourceVersion:
+    """The open draft `actor` may submit now, or the refusal `submit` would raise (nothing changed)."""
     _check_edit(actor, resource.department_id, "catalog.submit", resource.code or str(resource.id))
     pending = _pending(resource)
     if pending is None or pending.state == VersionState.SUBMITTED:
         raise Conflict("没有可提交审核的草稿" if pending is None else "已提交审核，请等待审核结果")
     _violations(session, pending, resource.department.code)
+    return pending
+
+
+@action(Permission.CATALOG_EDIT)
+def check_submission(session: Session, actor: Actor, resource_id: int) -> None:
+    """Raise what `submit` would refuse (no draft, already in review, the cataloguing rules), changing
+    nothing: a form that saves and submits at once keeps the saved draft and shows why it cannot go on."""
+    _submittable(session, actor, _resource(session, actor, resource_id))
+
+
+@action(Permission.CATALOG_EDIT)
+def submit(session: Session, actor: Actor, resource_id: int) -> ResourceOut:
+    resource = _resource(session, actor, resource_id)
+    pending = _submittable(session, actor, resource)
     now = utcnow()
     pending.state, pending.submitted_by, pending.submitted_at = VersionState.SUBMITTED.value, actor.name, now
     resource.updated_at = now
@@ -354,6 +377,8 @@ def return_for_changes(session: Session, actor: Actor, resource_id: int, comment
 @action(Permission.CATALOG_WITHDRAW)
 def withdraw(session: Session, actor: Actor, resource_id: int, reason: str) -> ResourceOut:
     """下架: the resource leaves search and sharing; its record and versions are kept."""
+    if len(reason.strip()) < 2:  # the API's `Reason` says the same; the portal and the CLI come here
+        raise InvalidInput.on("reason", "请写明下架理由（至少 2 个字）")
     resource = _resource(session, actor, resource_id)
     require_scope(
         actor,

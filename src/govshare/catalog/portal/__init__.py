@@ -1,13 +1,9 @@
 """The catalog (目录) portal: search and the resource page, compiling drafts, the workbench with review and
 withdrawal, and the Excel template.
 
-`router` carries every page's routes, in this order:
-
-1. drafts.py: `/catalog/new` and `/catalog/drafts/{id}/edit`;
-2. workbench.py: `/catalog/manage` and `/catalog/manage/{id}…`;
-3. excel.py: `/catalog/excel`;
-4. search.py: `/catalog` and the resource page `/catalog/{code}`, last because its `{code}` would otherwise
-   take "new", "manage" or "excel" for a resource code.
+`router` carries every page's routes. No two of its paths can match the same URL: the resource page's
+`{code}` leaves out the names of the literal pages (search.py `ResourceCodeConvertor`; a test requests each
+page with the routes in both orders), so the order below is for reading only.
 
 The routes are copied rather than `include_router`-ed: recent FastAPI keeps an included router as one nested
 object, and the app's routes must stay flat APIRoutes (app._add_routes; the authorization test walks them).
@@ -20,7 +16,12 @@ from fastapi import APIRouter
 from govshare.catalog.portal import drafts, excel, search, workbench
 
 router = APIRouter(include_in_schema=False)
-for _pages in (drafts, workbench, excel, search):
+for _pages in (
+    search,  # /catalog: search with facets; /catalog/{code}: one resource
+    drafts,  # /catalog/new, /catalog/drafts/{id}/edit: compiling a draft
+    workbench,  # /catalog/manage, /catalog/manage/{id}…: the workbench, review, withdrawal
+    excel,  # /catalog/excel: the Excel template, download and import
+):
     router.routes.extend(_pages.router.routes)
 
 __all__ = ["router"]

@@ -1,6 +1,10 @@
 """What the catalog compiling pages (目录编制) share: the permissions they check, the CSRF check and the
-303 redirect of every form, who may act on a resource of which department, where a resource stands in its
-review (`state_of`) and how a time is shown. The pages are in drafts.py (create and edit a draft),
+303 redirect of every form, the refusal of a page about another department's resource, the tag each stage
+is shown with and how a time is shown.
+
+Who may act on what, and where a resource stands in its review, are the domain's (`catalog/policies.py`
+`acts_for`, `catalog/workflow.py`): the pages read them from the `ResourceOut` the service returns (`state`,
+`state_label`, `allowed_actions`), as API clients do. The pages are in drafts.py (create and edit a draft),
 workbench.py (the workbench, review, withdrawal) and excel.py (the Excel template); the draft form itself is
 draft_form.py.
 """
@@ -11,7 +15,8 @@ from fastapi import Path
 from starlette.datastructures import FormData
 
 from govshare.auth.actor import Actor
-from govshare.auth.permissions import Permission, Scope
+from govshare.auth.permissions import Permission
+from govshare.catalog.policies import acts_for
 from govshare.catalog.schemas import ResourceOut
 from govshare.errors import DenialContext, PermissionDenied
 from govshare.web.forms import beijing as beijing
@@ -36,15 +41,9 @@ def form_text(data: FormData, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def may(actor: Actor, permission: Permission, provider_code: str) -> bool:
-    """Whether the actor holds `permission` for resources of the department `provider_code`."""
-    scope = actor.scope_of(permission)
-    return scope == Scope.ALL or (scope == Scope.OWN_DEPARTMENT and actor.department_code == provider_code)
-
-
 def refuse(actor: Actor, permission: Permission, out: ResourceOut, what: str) -> None:
     """Refuse (403) unless the actor may `what` (编辑, …) the resource of its provider department."""
-    if not may(actor, permission, out.provider_code):
+    if not acts_for(actor, permission, out.provider_code):
         raise PermissionDenied(
             f"只能{what}本部门的信息资源（“{out.name}”的提供方为{out.provider_name}）",
             context=DenialContext(
@@ -54,14 +53,3 @@ def refuse(actor: Actor, permission: Permission, out: ResourceOut, what: str) ->
                 target_id=out.code or str(out.id),
             ),
         )
-
-
-def state_of(out: ResourceOut) -> tuple[str, str]:
-    """Where the resource stands for its provider: the open version's state, else published/withdrawn."""
-    if out.pending is not None:
-        return out.pending.state, out.pending.state_label
-    if out.status == "withdrawn":
-        return "withdrawn", "已下架"
-    if out.current is not None:
-        return "published", "已发布"
-    return "draft", "草稿"

@@ -7,10 +7,13 @@ form itself (parsing, Chinese messages) is draft_form.py.
 
 Every page calls the catalog services (the same as /api/v1/catalog); every action is a POST with the CSRF
 token that redirects (303) to the resource's page; invalid input shows the form again (422) with what the
-person typed kept.
+person typed kept. A refusal of the service is raised through `web/forms.py` `form_errors`: the request's
+unit of work rolls the action back and the form is shown again, with each error next to its field.
 """
 
 from __future__ import annotations
+
+from contextlib import AbstractContextManager
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -45,10 +48,11 @@ from govshare.catalog.vocabulary import (
     UpdateCycle,
     VersionState,
 )
+from govshare.catalog.workflow import CatalogAction
 from govshare.core.node import node_config
 from govshare.errors import Conflict, DenialContext, InvalidInput, PermissionDenied
 from govshare.web.deps import DB_SESSION, require
-from govshare.web.forms import error_status, see_other
+from govshare.web.forms import error_status, form_errors, see_other
 from govshare.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -125,26 +129,41 @@ def new_submit(
     definition = validated(form, provider)
     if definition is None:
         return _form_page(request, session, actor, form, resource=None, status=422)
-    try:
+    with _shown_again_on_refusal(request, actor, form, provider, resource=None):
         created = service.create_resource(session, actor, definition)
-    except (InvalidInput, Conflict) as exc:
-        session.rollback()
-        explain(form, exc, to_definition(form, provider)[1])
-        return _form_page(request, session, actor, form, resource=None, status=error_status(exc))
     if todo == "submit":
         return _submit_after_save(request, session, actor, created.id, form)
     return see_other(f"/catalog/manage/{created.id}?done=created")
+
+
+def _shown_again_on_refusal(
+    request: Request, actor: Actor, form: DraftForm, provider: str, *, resource: ResourceOut | None
+) -> AbstractContextManager[None]:
+    """Show the form again when the service refuses what it says: the refusal's errors go next to their
+    fields (`explain`), the request's unit of work rolls the action back, the page is built afresh."""
+
+    def put_on_form(exc: Exception) -> str:
+        explain(form, exc, to_definition(form, provider)[1])
+        return "；".join(form.errors)
+
+    return form_errors(
+        lambda session, _state, status: _form_page(
+            request, session, actor, form, resource=resource, status=status
+        ),
+        explain_error=put_on_form,
+    )
 
 
 def _submit_after_save(
     request: Request, session: Session, actor: Actor, resource_id: int, form: DraftForm
 ) -> Response:
     """Submit the just-saved draft; when the rules refuse it, keep the draft and show why."""
-    session.commit()  # the draft stays saved whatever the submission says
     try:
-        service.submit(session, actor, resource_id)
+        service.check_submission(session, actor, resource_id)  # changes nothing
     except (InvalidInput, Conflict) as exc:
-        session.rollback()
+        # Not `form_errors`: the draft just saved must stay saved whatever the submission says, so this
+        # page is answered normally and the request's unit of work commits the draft (the check wrote
+        # nothing to roll back).
         resource = service.get_resource(session, actor, resource_id)
         explain(form, exc, to_definition(form, resource.provider_code)[1])
         return _form_page(
@@ -156,13 +175,14 @@ def _submit_after_save(
             status=error_status(exc),
             notice="草稿已保存，但还不能提交审核，请按下列提示修改：",
         )
+    service.submit(session, actor, resource_id)
     return see_other(f"/catalog/manage/{resource_id}?done=submitted")
 
 
 def _editable(session: Session, actor: Actor, resource_id: int) -> ResourceOut:
     resource = service.get_resource(session, actor, resource_id)
     refuse(actor, EDIT, resource, "编辑")
-    if resource.pending is not None and resource.pending.state == VersionState.SUBMITTED:
+    if CatalogAction.EDIT not in resource.allowed_actions:  # its provider may edit it, but not in review
         raise Conflict("该信息资源已提交审核，审核完成前不能修改")
     return resource
 
@@ -205,12 +225,8 @@ def edit_submit(
         return _form_page(request, session, actor, form, resource=resource, status=422)
     if resource.code:
         definition = definition.model_copy(update={"code": resource.code})
-    try:
+    with _shown_again_on_refusal(request, actor, form, resource.provider_code, resource=resource):
         service.save_draft(session, actor, resource_id, definition)
-    except (InvalidInput, Conflict) as exc:
-        session.rollback()
-        explain(form, exc, to_definition(form, resource.provider_code)[1])
-        return _form_page(request, session, actor, form, resource=resource, status=error_status(exc))
     if todo == "submit":
         return _submit_after_save(request, session, actor, resource_id, form)
     return see_other(f"/catalog/manage/{resource_id}?done=saved")

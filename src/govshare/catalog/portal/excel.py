@@ -18,10 +18,12 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 
 from govshare.auth.actor import Actor
 from govshare.catalog import excel, excel_service
-from govshare.catalog.portal.common import EDIT, REVIEW, check_csrf, form_text
+from govshare.catalog.policies import publishes_directly
+from govshare.catalog.portal.common import EDIT, check_csrf, form_text
 from govshare.catalog.schemas import ApplyReport
 from govshare.errors import FieldError, GovshareError, InvalidInput, PermissionDenied
 from govshare.web.deps import DB_SESSION, require
+from govshare.web.forms import ShowFormAgain
 from govshare.web.rendering import render
 from govshare.web.uploads import read_upload
 
@@ -93,7 +95,7 @@ def _excel_page(
         filename=filename,
         actions=ACTIONS,
         published_actions=PUBLISHED,
-        may_publish=actor.scope_of(REVIEW) is not None,
+        may_publish=publishes_directly(actor),
         publish=publish,
         max_mb=excel.MAX_UPLOAD_BYTES // 1024 // 1024,
     )
@@ -122,14 +124,20 @@ def excel_import(
     except GovshareError as exc:
         if isinstance(exc, PermissionDenied):
             raise
-        session.rollback()
-        return _excel_page(
-            request,
-            actor,
-            status=exc.status if exc.status in (409, 413, 415, 422) else 422,
-            error=exc.message,
-            errors=exc.errors,
-            filename=upload.filename,
-            publish=upload.publish,
-        )
+        # The page again with every error of the workbook, after the request's unit of work has rolled
+        # the import back (all or nothing). Not `form_errors`: the status follows the error (413 too large,
+        # 415 not a workbook, 409, 422), and the page lists each error by sheet, row and column.
+        status = exc.status if exc.status in (409, 413, 415, 422) else 422
+        message, errors = exc.message, list(exc.errors)
+        raise ShowFormAgain(
+            lambda _session: _excel_page(
+                request,
+                actor,
+                status=status,
+                error=message,
+                errors=errors,
+                filename=upload.filename,
+                publish=upload.publish,
+            )
+        ) from exc
     return _excel_page(request, actor, report=report, filename=upload.filename)

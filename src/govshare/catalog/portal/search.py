@@ -1,5 +1,10 @@
 """Portal pages of the catalog: search with facets and the resource page. They call the same services as
-the API; the forms are plain GET forms, so they work without JavaScript."""
+the API; the forms are plain GET forms, so they work without JavaScript.
+
+The resource page's `/catalog/{code}` never matches the catalog's literal pages (`/catalog/new`,
+`/catalog/manage`, `/catalog/excel`): its path parameter uses a convertor whose pattern leaves those names
+out, so the order in which the routes are added does not matter (a test requests each of them).
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,12 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
+from starlette.convertors import StringConvertor, register_url_convertor
 
 from govshare.auth.actor import Actor
-from govshare.auth.permissions import Permission, Scope
+from govshare.auth.permissions import Permission
 from govshare.catalog import search_service, service
+from govshare.catalog.policies import acts_for
 from govshare.catalog.search_service import SearchQuery
 from govshare.catalog.vocabulary import ShareType, UpdateCycle
 from govshare.collection import freshness_service
@@ -19,6 +26,18 @@ from govshare.core.clock import BEIJING
 from govshare.sharing import preview_service
 from govshare.web.deps import DB_SESSION, require
 from govshare.web.rendering import render
+
+# The literal pages under /catalog/ (drafts.py, workbench.py, excel.py), never taken for a resource code.
+LITERAL_PAGES = ("new", "manage", "excel")
+
+
+class ResourceCodeConvertor(StringConvertor):
+    """A resource code in a portal path: what `ResourceCode` allows, except the literal pages' names."""
+
+    regex = rf"(?!(?:{'|'.join(LITERAL_PAGES)})$)[A-Za-z0-9_-]+"
+
+
+register_url_convertor("resource_code", ResourceCodeConvertor())
 
 router = APIRouter(include_in_schema=False)
 
@@ -95,7 +114,7 @@ def catalog_search(
     )
 
 
-@router.get("/catalog/{code}", response_class=HTMLResponse)
+@router.get("/catalog/{code:resource_code}", response_class=HTMLResponse)
 def catalog_resource(
     request: Request,
     code: str = Path(max_length=64, pattern=r"^[A-Za-z0-9_-]+$"),
@@ -114,10 +133,7 @@ def catalog_resource(
     # Sample rows are a data access (audited): read only when the person asks for them.
     may_preview = resource.status == "active" and preview_service.may_preview(session, actor, code)
     sample = preview_service.preview(session, actor, code) if may_preview and preview else None
-    edit_scope = actor.scope_of(Permission.CATALOG_EDIT)
-    may_edit = edit_scope == Scope.ALL or (
-        edit_scope == Scope.OWN_DEPARTMENT and actor.department_code == resource.provider_code
-    )
+    may_edit = acts_for(actor, Permission.CATALOG_EDIT, resource.provider_code)
     return render(
         request,
         "catalog_resource.html",

@@ -2,13 +2,17 @@
 (/catalog/manage), and one resource's page (/catalog/manage/{id}) with its forms: submit for review,
 approve and publish or return with a comment (目录审核员), withdraw with a reason. Every action is a plain
 HTML form (POST with the CSRF token) that redirects back (303) with the outcome named; a refusal shows the
-page again with the service's message next to the form.
+page again with the service's message next to the form (`web/forms.py` `form_errors`: the request's unit of
+work rolls the action back, the page is built afresh).
+
+Which forms a page offers, and each resource's stage, come from the service (`ResourceOut.allowed_actions`,
+`state`, `state_label`, computed by `catalog/workflow.py`), the same answer the API gives.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Form, Query, Request
@@ -26,15 +30,14 @@ from govshare.catalog.portal.common import (
     WITHDRAW,
     beijing,
     check_csrf,
-    may,
-    state_of,
 )
 from govshare.catalog.portal.draft_form import ITEM_LABELS, LABELS, field_text
 from govshare.catalog.schemas import ResourceOut, VersionDiff
 from govshare.catalog.vocabulary import DataType
-from govshare.errors import Conflict, InvalidInput
+from govshare.catalog.workflow import CatalogAction, Stage
+from govshare.errors import InvalidInput
 from govshare.web.deps import DB_SESSION, require
-from govshare.web.forms import error_status, see_other
+from govshare.web.forms import FormState, form_errors, see_other
 from govshare.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -66,19 +69,19 @@ class Row:
     editable: bool
 
 
-def _row(actor: Actor, out: ResourceOut) -> Row:
-    state, label = state_of(out)
+def _row(out: ResourceOut) -> Row:
     version = out.pending or out.current
+    returned = out.pending is not None and out.state == "returned"
     return Row(
         resource=out,
-        state=state,
-        state_label=label,
-        tag=STATE_TAGS.get(state, ""),
+        state=out.state,
+        state_label=out.state_label,
+        tag=STATE_TAGS.get(out.state, ""),
         version=version.number if version else None,
-        comment=out.pending.review_comment if out.pending and state == "returned" else None,
-        reviewer=out.pending.reviewed_by if out.pending and state == "returned" else None,
+        comment=out.pending.review_comment if out.pending and returned else None,
+        reviewer=out.pending.reviewed_by if out.pending and returned else None,
         updated=beijing(out.updated_at),
-        editable=may(actor, EDIT, out.provider_code) and state != "submitted",
+        editable=CatalogAction.EDIT in out.allowed_actions,
     )
 
 
@@ -92,11 +95,11 @@ def manage(
     mine: list[Row] = []
     if actor.scope_of(EDIT) and actor.department_code:
         found = service.list_resources(session, actor, department_code=actor.department_code)
-        mine = [_row(actor, r) for r in sorted(found, key=lambda r: r.updated_at, reverse=True)]
+        mine = [_row(r) for r in sorted(found, key=lambda r: r.updated_at, reverse=True)]
     counts: dict[str, int] = {}
     for row in mine:
         counts[row.state] = counts.get(row.state, 0) + 1
-    queue = [_row(actor, r) for r in service.review_queue(session, actor)] if actor.scope_of(REVIEW) else []
+    queue = [_row(r) for r in service.review_queue(session, actor)] if actor.scope_of(REVIEW) else []
     return render(
         request,
         "catalog_manage.html",
@@ -104,13 +107,7 @@ def manage(
         rows=[r for r in mine if state is None or r.state == state],
         counts=counts,
         state=state,
-        states={
-            "draft": "草稿",
-            "submitted": "待审核",
-            "returned": "已退回",
-            "published": "已发布",
-            "withdrawn": "已下架",
-        },
+        states={stage.value: stage.label for stage in Stage},
         queue=queue,
         may_edit=bool(actor.scope_of(EDIT) and actor.department_code),
         may_review=bool(actor.scope_of(REVIEW)),
@@ -118,13 +115,6 @@ def manage(
 
 
 # ---------------------------------------------------------------- one resource: submit, review, withdraw
-
-
-@dataclass
-class Failed:
-    name: str | None = None
-    error: str | None = None
-    values: dict[str, str] = field(default_factory=dict)
 
 
 def _diff_rows(diff: VersionDiff | None) -> list[tuple[str, str, str]]:
@@ -166,27 +156,16 @@ def _work_page(
     resource_id: int,
     *,
     status: int = 200,
-    failed: Failed | None = None,
+    failed: FormState | None = None,
     done: str | None = None,
 ) -> HTMLResponse:
     resource = service.get_resource(session, actor, resource_id)
-    state, label = state_of(resource)
     version = resource.pending or resource.current
     diff = None
     if resource.pending is not None and resource.current is not None:
         diff = service.diff_versions(
             session, actor, resource_id, resource.current.number, resource.pending.number
         )
-    forms = set()
-    if may(actor, EDIT, resource.provider_code):
-        if state in ("draft", "returned", "published", "withdrawn"):
-            forms.add("edit")
-        if state in ("draft", "returned"):
-            forms.add("submit")
-    if actor.scope_of(REVIEW) and state == "submitted":
-        forms |= {"approve", "return"}
-    if may(actor, WITHDRAW, resource.provider_code) and resource.status == "active":
-        forms.add("withdraw")
     return render(
         request,
         "catalog_review.html",
@@ -195,14 +174,14 @@ def _work_page(
         resource=resource,
         version=version,
         definition=version.definition if version else {},
-        state=state,
-        state_label=label,
-        tag=STATE_TAGS.get(state, ""),
+        state=resource.state,
+        state_label=resource.state_label,
+        tag=STATE_TAGS.get(resource.state, ""),
         diff_fields=_diff_rows(diff),
         diff_items=_item_changes(diff),
         has_diff=diff is not None,
-        forms=forms,
-        failed=failed or Failed(),
+        forms=set(resource.allowed_actions),
+        failed=failed or FormState(),
         done=DONE.get(done or ""),
         type_labels={t.value: t.label for t in DataType},
         beijing=beijing,
@@ -220,9 +199,15 @@ def work_page(
     return _work_page(request, session, actor, resource_id, done=done)
 
 
+def _explain(exc: Exception) -> str:
+    """The service's refusal in Chinese, each field error with its field's name."""
+    if isinstance(exc, InvalidInput) and exc.errors:
+        return "；".join(field_text(e) for e in exc.errors)
+    return str(getattr(exc, "message", exc))
+
+
 def _act(
     request: Request,
-    session: Session,
     actor: Actor,
     resource_id: int,
     name: str,
@@ -230,17 +215,15 @@ def _act(
     call: Callable[[], object],
 ) -> Response:
     """Run one action of the page; when the service refuses it, show the page again with why."""
-    try:
+    with form_errors(
+        lambda session, form, status: _work_page(
+            request, session, actor, resource_id, status=status, failed=form
+        ),
+        name=name,
+        values=values,
+        explain_error=_explain,
+    ):
         call()
-    except (InvalidInput, Conflict) as exc:
-        session.rollback()
-        message = (
-            "；".join(field_text(e) for e in exc.errors)
-            if isinstance(exc, InvalidInput) and exc.errors
-            else exc.message
-        )
-        failed = Failed(name, message, values)
-        return _work_page(request, session, actor, resource_id, status=error_status(exc), failed=failed)
     return see_other(f"/catalog/manage/{resource_id}?done={name}")
 
 
@@ -255,7 +238,6 @@ def submit(
     check_csrf(request, csrf_token)
     return _act(
         request,
-        session,
         actor,
         resource_id,
         "submitted",
@@ -276,7 +258,6 @@ def approve(
     check_csrf(request, csrf_token)
     return _act(
         request,
-        session,
         actor,
         resource_id,
         "approved",
@@ -297,7 +278,6 @@ def return_for_changes(
     check_csrf(request, csrf_token)
     return _act(
         request,
-        session,
         actor,
         resource_id,
         "returned",
@@ -316,10 +296,11 @@ def withdraw(
     actor: Actor = require(WITHDRAW),
 ) -> Response:
     check_csrf(request, csrf_token)
-
-    def call() -> None:
-        if len(reason.strip()) < 2:
-            raise InvalidInput.on("reason", "请写明下架理由（至少 2 个字）")
-        service.withdraw(session, actor, resource_id, reason.strip())
-
-    return _act(request, session, actor, resource_id, "withdrawn", {"reason": reason}, call)
+    return _act(
+        request,
+        actor,
+        resource_id,
+        "withdrawn",
+        {"reason": reason},
+        lambda: service.withdraw(session, actor, resource_id, reason.strip()),
+    )
