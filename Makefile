@@ -3,7 +3,8 @@
 #               with `govshare worker` beside it (background jobs; it stops when the server stops)
 #   make test   install, make sure PostgreSQL/MariaDB run and Debian's Chromium is installed, run the whole
 #               suite on SQLite and PostgreSQL (browser tests in real Chromium)
-#   make check  ruff (lint + format), mypy, the migration check, and the tests
+#   make check  ruff (lint + format, SQL only where allowed), import-linter contracts, mypy, the migration
+#               check, and the tests
 
 PYTHON ?= python3
 VENV   := .venv
@@ -34,9 +35,12 @@ browser:
 test: $(STAMP) services browser
 	$(BIN)/pytest -n 2 --dist loadgroup
 
+# ruff includes the banned-API rule (SQL only in repositories and query modules); lint-imports checks the
+# layering contracts of [tool.importlinter] in pyproject.toml (tools/import_contracts.py).
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks tools
+	$(BIN)/ruff format --check src tests benchmarks tools
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff format src tests benchmarks

@@ -12,7 +12,7 @@ from govshare.collection.plan import build_plan
 from govshare.collection.service import _published
 from govshare.core.db import Database
 from govshare.errors import InvalidInput
-from tests.collection.helpers import MAPPING, OPERATOR, setup
+from tests.collection.helpers import MAPPING, setup
 
 
 def test_shorthand_value_maps_as_text_and_relative_paths(tmp_path: Path) -> None:
@@ -111,7 +111,7 @@ def test_the_plan_uses_the_catalog_for_defaults(db: Database) -> None:
     setup(db)
     with db.transaction() as session:
         _resource, version = _published(session, "测试人口信息")
-        plan, _items = build_plan(session, OPERATOR, version, load_mapping(MAPPING))
+        plan, _items = build_plan(session, version, load_mapping(MAPPING))
         checks = {i.field: (i.check.name if i.check else None) for i in plan.items}
         assert checks == {
             "gmsfhm": "id_number",  # standard GB 11643
@@ -131,6 +131,6 @@ def test_every_mismatch_with_the_catalog_is_reported_at_once(db: Database) -> No
     with db.transaction() as session:
         _resource, version = _published(session, "测试人口信息")
         with pytest.raises(InvalidInput) as caught:
-            build_plan(session, OPERATOR, version, load_mapping(wrong))
+            build_plan(session, version, load_mapping(wrong))
     fields = {e.field for e in caught.value.errors}
     assert {"columns.nosuch", "key", "cursor", "columns.xb.code_set"} <= fields

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from datetime import datetime
+
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from govshare.auth.scope import RowScope, restrict
 from govshare.models import ApiKey, Application
 
 
@@ -15,11 +18,12 @@ class ApplicationRepository:
             select(Application).where(Application.code == code).options(selectinload(Application.department))
         ).one_or_none()
 
-    def list(self, department_id: int | None = None) -> list[Application]:
+    def by_codes(self, codes: list[str]) -> list[Application]:
+        return list(self.session.scalars(select(Application).where(Application.code.in_(codes))))
+
+    def list(self, scope: RowScope) -> list[Application]:
         stmt = select(Application).options(selectinload(Application.department)).order_by(Application.code)
-        if department_id is not None:
-            stmt = stmt.where(Application.department_id == department_id)
-        return list(self.session.scalars(stmt))
+        return list(self.session.scalars(restrict(stmt, scope, Application.department_id)))
 
     def count(self) -> int:
         return self.session.scalar(select(func.count()).select_from(Application)) or 0
@@ -50,3 +54,7 @@ class ApiKeyRepository:
     def add(self, key: ApiKey) -> None:
         self.session.add(key)
         self.session.flush()
+
+    def mark_used(self, prefix: str, when: datetime) -> None:
+        """One UPDATE, no load: the data API's hot path records the key's use."""
+        self.session.execute(update(ApiKey).where(ApiKey.prefix == prefix).values(last_used_at=when))

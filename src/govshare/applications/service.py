@@ -7,13 +7,13 @@ import string
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from govshare.applications.policies import ensure_may_issue_key
 from govshare.applications.repository import ApiKeyRepository, ApplicationRepository
 from govshare.applications.schemas import ApplicationCreate, key_state
 from govshare.audit import service as audit
+from govshare.auth import scope as row_scope
 from govshare.auth.actor import Actor
 from govshare.auth.guard import action, internal, public_action, require_scope
 from govshare.auth.permissions import (
@@ -27,7 +27,7 @@ from govshare.core import security
 from govshare.core.clock import utcnow
 from govshare.core.node import node_config
 from govshare.errors import Conflict, InvalidInput, NotFound
-from govshare.identity.repository import DepartmentRepository
+from govshare.identity import readers as identity_readers
 from govshare.models import ApiKey, Application
 
 KEY_PREFIX = "gs"
@@ -38,7 +38,7 @@ LAST_USED_GRANULARITY = timedelta(minutes=1)
 
 @action(Permission.APPLICATION_MANAGE)
 def create_application(session: Session, actor: Actor, data: ApplicationCreate) -> Application:
-    department = DepartmentRepository(session).by_code(data.department_code)
+    department = identity_readers.department_by_code(session, data.department_code)
     if department is None:
         raise InvalidInput.on("department_code", f"部门“{data.department_code}”不存在")
     require_scope(
@@ -70,8 +70,7 @@ def create_application(session: Session, actor: Actor, data: ApplicationCreate) 
 
 @action(Permission.APPLICATION_READ)
 def list_applications(session: Session, actor: Actor) -> list[Application]:
-    own_only = actor.scope_of(Permission.APPLICATION_READ) != Scope.ALL
-    return ApplicationRepository(session).list(actor.department_id if own_only else None)
+    return ApplicationRepository(session).list(row_scope.for_actor(actor, Permission.APPLICATION_READ))
 
 
 def _application(
@@ -228,7 +227,7 @@ def authenticate_key(session: Session, secret: str, *, touch: bool = True) -> Ac
 
 @internal("the data API's edge records the key's use in its write transaction")
 def mark_key_used(session: Session, prefix: str) -> None:
-    session.execute(update(ApiKey).where(ApiKey.prefix == prefix).values(last_used_at=utcnow()))
+    ApiKeyRepository(session).mark_used(prefix, utcnow())
 
 
 @public_action("the home page shows the node's totals to everyone")

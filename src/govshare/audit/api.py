@@ -9,8 +9,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy.orm import Session
 
 from govshare.audit import service
-from govshare.audit.repository import AuditFilter
-from govshare.audit.schemas import AuditEntryOut, AuditPage, ChainReportOut, CheckpointOut
+from govshare.audit.schemas import AuditEntryOut, AuditFilter, AuditPage, ChainReportOut, CheckpointOut
 from govshare.auth.actor import Actor
 from govshare.auth.permissions import Permission
 from govshare.core.clock import assume_beijing

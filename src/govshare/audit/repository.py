@@ -1,28 +1,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from govshare.audit.chain import GENESIS_HASH
+from govshare.audit.schemas import AuditFilter
 from govshare.models import AuditEntry, AuditHead
 
 HEAD_ID = 1
-
-
-@dataclass(frozen=True)
-class AuditFilter:
-    action: str | None = None
-    actor_name: str | None = None
-    target_id: str | None = None
-    outcome: str | None = None
-    department_code: str | None = None
-    action_prefix: str | None = None  # an action family such as "sharing." (a literal prefix, no wildcards)
-    since: datetime | None = None
-    until: datetime | None = None
 
 
 class AuditRepository:

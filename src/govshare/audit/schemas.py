@@ -1,11 +1,26 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
 
 from govshare.models import AuditEntry
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """What to search the log for; built by the API, the portal and the CLI, applied by the repository."""
+
+    action: str | None = None
+    actor_name: str | None = None
+    target_id: str | None = None
+    outcome: str | None = None
+    department_code: str | None = None
+    action_prefix: str | None = None  # an action family such as "sharing." (a literal prefix, no wildcards)
+    since: datetime | None = None
+    until: datetime | None = None
 
 
 class AuditEntryOut(BaseModel):

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from govshare.audit import chain, checkpoints, verification
 from govshare.audit.checkpoints import Checkpoint
-from govshare.audit.repository import AuditFilter, AuditRepository
+from govshare.audit.repository import AuditRepository
+from govshare.audit.schemas import AuditFilter
 from govshare.audit.verification import ChainReport
 from govshare.auth.actor import Actor
 from govshare.auth.guard import action, internal

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from govshare.catalog.repository import CatalogRepository
 from govshare.errors import InvalidInput
 from govshare.jurisdiction import CatalogRules
 from govshare.models import CodeSequence, ResourceVersion
@@ -34,9 +34,7 @@ def next_code(session: Session, version: ResourceVersion, department_code: str, 
     if scheme is None:
         raise InvalidInput(f"辖区配置的资源代码方案“{rules.code_scheme}”不存在，可选：{'、'.join(SCHEMES)}")
     prefix = scheme(version, department_code)
-    sequence = session.scalars(
-        select(CodeSequence).where(CodeSequence.prefix == prefix).with_for_update()
-    ).first()
+    sequence = CatalogRepository(session).code_sequence_for_update(prefix)
     if sequence is None:
         sequence = CodeSequence(prefix=prefix, last=0)
         session.add(sequence)

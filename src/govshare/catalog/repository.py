@@ -6,7 +6,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from govshare.catalog.vocabulary import VersionState
-from govshare.models import Department, Resource, ResourceVersion
+from govshare.models import CodeSequence, Department, Resource, ResourceVersion
 
 OPEN_STATES = (VersionState.DRAFT.value, VersionState.SUBMITTED.value, VersionState.RETURNED.value)
 
@@ -73,3 +73,25 @@ class CatalogRepository:
 
     def department(self, code: str) -> Department | None:
         return self.session.scalars(select(Department).where(Department.code == code)).one_or_none()
+
+    def published_ids_named(self, name: str) -> list[int]:
+        """Ids of the resources whose published version carries this name."""
+        return list(
+            self.session.scalars(
+                select(Resource.id)
+                .join(ResourceVersion)
+                .where(ResourceVersion.name == name, ResourceVersion.state == VersionState.PUBLISHED.value)
+            )
+        )
+
+    def latest_version_named(self, name: str) -> ResourceVersion | None:
+        """The newest version of any resource carrying this name, whatever its state."""
+        return self.session.scalars(
+            select(ResourceVersion).where(ResourceVersion.name == name).order_by(ResourceVersion.id.desc())
+        ).first()
+
+    def code_sequence_for_update(self, prefix: str) -> CodeSequence | None:
+        """The resource-code counter of a prefix, locked for this transaction (PostgreSQL row lock)."""
+        return self.session.scalars(
+            select(CodeSequence).where(CodeSequence.prefix == prefix).with_for_update()
+        ).first()

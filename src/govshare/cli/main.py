@@ -26,9 +26,9 @@ from govshare.demo import jobs as demo_jobs
 from govshare.demo import service as demo
 from govshare.demo import sharing as demo_sharing
 from govshare.errors import GovshareError
+from govshare.identity import readers as identity_readers
 from govshare.identity import service as identity
 from govshare.identity.cli import dept_app, generated_password, user_app
-from govshare.identity.repository import DepartmentRepository, UserRepository
 from govshare.identity.schemas import DepartmentCreate, UserCreate
 from govshare.inventory.cli import inventory_app
 from govshare.jobs import cli as jobs_cli
@@ -104,10 +104,10 @@ def init(
     current = settings()
 
     def action(session, actor):  # type: ignore[no-untyped-def]
-        if UserRepository(session).holders_of(Role.PLATFORM_ADMIN.value):
+        if identity_readers.holders_of_role(session, Role.PLATFORM_ADMIN.value):
             return None
         password, generated = _admin_password(password_stdin)
-        if DepartmentRepository(session).by_code(department_code) is None:
+        if identity_readers.department_by_code(session, department_code) is None:
             identity.create_department(
                 session,
                 actor,

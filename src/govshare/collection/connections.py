@@ -32,7 +32,6 @@ from typing import Literal
 import sqlglot
 import structlog
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session
@@ -40,14 +39,17 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from govshare.audit import service as audit
+from govshare.auth import scope as row_scope
 from govshare.auth.actor import Actor
 from govshare.auth.guard import action, internal, require_scope
 from govshare.auth.permissions import Permission, Scope
+from govshare.auth.scope import RowScope
+from govshare.collection.repository import CollectionRepository
 from govshare.core.clock import utcnow
 from govshare.core.inputs import Input
 from govshare.core.node import node_config
 from govshare.errors import Conflict, InvalidInput, NotFound
-from govshare.identity.repository import DepartmentRepository
+from govshare.identity import readers as identity_readers
 from govshare.models import SourceConnection
 
 log = structlog.get_logger("govshare.collection.connections")
@@ -119,10 +121,10 @@ def _denied(name: str) -> InvalidInput:
     return InvalidInput.on("source.connection", f"数据源连接“{name}”不存在或不属于本部门")
 
 
-def _visible_department(actor: Actor) -> int | None:
-    if actor.scope_of(MANAGE) == Scope.ALL or actor.scope_of(RUN) == Scope.ALL:
-        return None
-    return actor.department_id
+def _visible(actor: Actor) -> RowScope:
+    """Every connection for a node-wide manager or runner; else the actor's department's."""
+    managed = row_scope.for_actor(actor, MANAGE)
+    return managed if managed.all_departments else row_scope.for_actor(actor, RUN)
 
 
 def _out(connection: SourceConnection, actor: Actor) -> ConnectionOut:
@@ -135,7 +137,7 @@ def _out(connection: SourceConnection, actor: Actor) -> ConnectionOut:
 
 
 def _by_name(session: Session, name: str) -> SourceConnection | None:
-    return session.scalars(select(SourceConnection).where(SourceConnection.name == name)).one_or_none()
+    return CollectionRepository(session).connection_by_name(name)
 
 
 # ---------------------------------------------------------------- where a node keeps itself
@@ -332,7 +334,7 @@ def checked_query(connection: Resolved | SourceConnection, query: str) -> str:
 @action(MANAGE)
 def add_connection(session: Session, actor: Actor, data: ConnectionCreate) -> ConnectionOut:
     """Register a department's source connection (the platform administrator)."""
-    department = DepartmentRepository(session).by_code(data.department)
+    department = identity_readers.department_by_code(session, data.department)
     if department is None:
         raise InvalidInput.on("department", f"部门“{data.department}”不存在")
     require_scope(actor, MANAGE, department_id=department.id, action_name="collection.connection_add")
@@ -363,18 +365,14 @@ def add_connection(session: Session, actor: Actor, data: ConnectionCreate) -> Co
 @action(MANAGE, RUN)
 def list_connections(session: Session, actor: Actor) -> list[ConnectionOut]:
     """Every connection for the administrator; a department's staff see their own (never the URL)."""
-    query = select(SourceConnection).order_by(SourceConnection.name)
-    department = _visible_department(actor)
-    if department is not None:
-        query = query.where(SourceConnection.department_id == department)
-    return [_out(c, actor) for c in session.scalars(query)]
+    found = CollectionRepository(session).connections(_visible(actor))
+    return [_out(c, actor) for c in found]
 
 
 @action(MANAGE, RUN)
 def get_connection(session: Session, actor: Actor, name: str) -> ConnectionOut:
     found = _by_name(session, name)
-    department = _visible_department(actor)
-    if found is None or department not in (None, found.department_id):
+    if found is None or not _visible(actor).allows(found.department_id):
         raise NotFound(f"数据源连接“{name}”不存在")
     return _out(found, actor)
 

@@ -6,16 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from govshare.auth.actor import Actor
 from govshare.auth.guard import action, internal
 from govshare.auth.permissions import Permission
 from govshare.catalog.vocabulary import UpdateCycle
+from govshare.collection.repository import CollectionRepository
 from govshare.collection.service import CYCLES
 from govshare.core.clock import utcnow
-from govshare.models import Batch
 
 ON_TIME, OVERDUE, NO_DATA, IRREGULAR = "on_time", "overdue", "no_data", "irregular"
 
@@ -50,11 +49,7 @@ def resource_freshness(
     session: Session, actor: Actor, resource_id: int, cycle: str | None, *, now: datetime | None = None
 ) -> Freshness:
     """The update status of one resource: its last successful batch (any source) against `cycle`."""
-    last = session.scalar(
-        select(func.max(Batch.finished_at)).where(
-            Batch.resource_id == resource_id, Batch.status == "succeeded"
-        )
-    )
+    last = CollectionRepository(session).last_success_at(resource_id)
     if last is not None and last.tzinfo is None:
         last = last.replace(tzinfo=UTC)
     if cycle is not None:

@@ -4,21 +4,18 @@ key and cursor. Every mistake in the mapping is reported at once, naming the map
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import polars as pl
 from sqlalchemy.orm import Session
 
-from govshare.auth.actor import Actor
-from govshare.auth.permissions import Permission, Scope
 from govshare.collection.mapping import Mapping
 from govshare.collection.readers.base import ORD
 from govshare.collection.transform import ItemPlan, Plan, transform
 from govshare.errors import FieldError, GovshareError, InvalidInput
 from govshare.models import CodeSet, ResourceItem, ResourceVersion
+from govshare.standards import readers as standards
 from govshare.standards import registry
-from govshare.standards import service as standards
 
 # Standards that name a validator rather than a code set.
 STANDARD_VALIDATORS = {"GB 11643": "id_number", "GB 32100": "uscc"}
@@ -26,10 +23,10 @@ STANDARD_VALIDATORS = {"GB 11643": "id_number", "GB 32100": "uscc"}
 TYPE_VALIDATORS = {"D": "date", "N": "number", "Y": "number", "F": "number", "I": "number"}
 
 
-def _code_set_key(session: Session, actor: Actor, reference: str | None) -> str | None:
+def _code_set_key(session: Session, reference: str | None) -> str | None:
     if not reference:
         return None
-    found = standards.resolve_standard_ref(session, actor, reference)
+    found = standards.resolve_standard_ref(session, reference)
     if isinstance(found, CodeSet):
         return found.code
     code_set = getattr(found, "code_set", None)  # a data element with a value domain
@@ -37,14 +34,13 @@ def _code_set_key(session: Session, actor: Actor, reference: str | None) -> str 
 
 
 def build_plan(
-    session: Session, actor: Actor, version: ResourceVersion, mapping: Mapping
+    session: Session, version: ResourceVersion, mapping: Mapping
 ) -> tuple[Plan, list[ResourceItem]]:
     """The plan, and the catalog items it fills (every item of the version, mapped or not).
 
-    The code sets are looked up as a catalog reader: they are reference data, and resolving them is part of
-    the collection action the caller was already authorized for (a pushing system's key may hold
-    collection:push alone)."""
-    actor = replace(actor, grants={**actor.grants, Permission.CATALOG_READ: Scope.ALL})
+    The code sets are read with `standards.readers` (no actor): they are reference data, and resolving them
+    is part of the collection action the caller was already authorized for (a pushing system's key may
+    hold collection:push alone), so no catalog:read grant is needed or forged."""
     items = {item.field_name: item for item in version.items}
     errors: list[FieldError] = []
     for name in mapping.columns:
@@ -71,7 +67,7 @@ def build_plan(
             continue
         validator = spec.validate_ or STANDARD_VALIDATORS.get((item.standard_ref or "").strip())
         options: dict[str, object] = {}
-        code_set = spec.code_set or (None if validator else _code_set_key(session, actor, item.standard_ref))
+        code_set = spec.code_set or (None if validator else _code_set_key(session, item.standard_ref))
         if validator is None and code_set:
             validator = "code"
         if validator is None:
@@ -83,9 +79,7 @@ def build_plan(
                 )
                 continue
             try:
-                check = standards.prepare_check(
-                    session, actor, "code", code_set=code_set, include_abolished=True
-                )
+                check = standards.prepare_check(session, "code", code_set=code_set, include_abolished=True)
             except GovshareError as exc:  # an unknown code set (NotFound) or a bad option
                 errors.append(FieldError(f"columns.{name}.code_set", exc.message))
                 continue

@@ -11,9 +11,11 @@
 
 from __future__ import annotations
 
+from govshare.auth import scope
 from govshare.auth.actor import Actor
 from govshare.auth.guard import require_scope
-from govshare.auth.permissions import Permission, Scope
+from govshare.auth.permissions import Permission
+from govshare.auth.scope import RowScope
 
 RUN = Permission.COLLECTION_RUN
 PUSH = Permission.COLLECTION_PUSH
@@ -31,6 +33,19 @@ def check(actor: Actor, permission: Permission, department_id: int, action_name:
     )
 
 
-def visible_department(actor: Actor, permission: Permission = READ) -> int | None:
-    """None when the actor sees every department; else its own."""
-    return None if actor.scope_of(permission) == Scope.ALL else actor.department_id
+def department_scope(actor: Actor, department_id: int, action_name: str) -> RowScope:
+    """One department's sources and batches, asked for by name: refused (`PermissionDenied`) unless the
+    actor may read that department's."""
+    return scope.for_department(actor, READ, department_id, action_name=action_name)
+
+
+def may_run(actor: Actor, department_id: int) -> bool:
+    """Whether the actor may run the collection of `department_id`'s resources (run, upload, reprocess,
+    read the quarantine): what a page offers and what the API reports, the check `check` makes."""
+    return scope.for_actor(actor, RUN).allows(department_id) and bool(actor.scope_of(RUN))
+
+
+def row_scope(actor: Actor, permission: Permission = READ) -> RowScope:
+    """Whose sources and batches the actor sees: every department's with `permission` node-wide, else
+    its own department's (none without a department)."""
+    return scope.for_actor(actor, permission)

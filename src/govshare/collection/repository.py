@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from govshare.models import Batch, QuarantineRow, Source
+from govshare.auth.scope import RowScope, restrict
+from govshare.models import Batch, QuarantineRow, Resource, ResourceVersion, Source, SourceConnection
 
 
 class CollectionRepository:
@@ -17,17 +20,19 @@ class CollectionRepository:
 
     def batches(
         self,
+        scope: RowScope,
         *,
-        department_id: int | None = None,
         resource_id: int | None = None,
+        source_id: int | None = None,
         status: str | None = None,
         limit: int = 50,
     ) -> list[Batch]:
-        query = select(Batch).order_by(Batch.id.desc()).limit(limit)
-        if department_id is not None:
-            query = query.where(Batch.department_id == department_id)
+        """The newest batches in `scope`, filtered in SQL before the limit."""
+        query = restrict(select(Batch).order_by(Batch.id.desc()).limit(limit), scope, Batch.department_id)
         if resource_id is not None:
             query = query.where(Batch.resource_id == resource_id)
+        if source_id is not None:
+            query = query.where(Batch.source_id == source_id)
         if status is not None:
             query = query.where(Batch.status == status)
         return list(self.session.scalars(query))
@@ -40,6 +45,14 @@ class CollectionRepository:
             .order_by(Batch.id.desc())
             .limit(1)
         ).first()
+
+    def last_success_at(self, resource_id: int) -> datetime | None:
+        """When a batch last loaded the resource successfully (any source)."""
+        return self.session.scalar(
+            select(func.max(Batch.finished_at)).where(
+                Batch.resource_id == resource_id, Batch.status == "succeeded"
+            )
+        )
 
     def running(self, resource_id: int | None = None) -> list[Batch]:
         query = select(Batch).where(Batch.status == "running")
@@ -55,10 +68,8 @@ class CollectionRepository:
             select(Source).where(Source.resource_id == resource_id, Source.name == name)
         ).one_or_none()
 
-    def sources(self, *, department_id: int | None = None) -> list[Source]:
-        query = select(Source).order_by(Source.id)
-        if department_id is not None:
-            query = query.where(Source.department_id == department_id)
+    def sources(self, scope: RowScope) -> list[Source]:
+        query = restrict(select(Source).order_by(Source.id), scope, Source.department_id)
         return list(self.session.scalars(query))
 
     def quarantine(
@@ -78,3 +89,42 @@ class CollectionRepository:
     def add(self, obj: Source | Batch) -> None:
         self.session.add(obj)
         self.session.flush()
+
+    def connection_by_name(self, name: str) -> SourceConnection | None:
+        return self.session.scalars(
+            select(SourceConnection).where(SourceConnection.name == name)
+        ).one_or_none()
+
+    def connections(self, scope: RowScope) -> list[SourceConnection]:
+        query = select(SourceConnection).order_by(SourceConnection.name)
+        return list(self.session.scalars(restrict(query, scope, SourceConnection.department_id)))
+
+    def newest_version(self, resource_id: int) -> ResourceVersion | None:
+        """The resource's newest catalog version, whatever its state (a batch shows its name)."""
+        return self.session.scalars(
+            select(ResourceVersion)
+            .where(ResourceVersion.resource_id == resource_id)
+            .order_by(ResourceVersion.number.desc())
+        ).first()
+
+    def resource_labels(self, resource_ids: set[int]) -> dict[int, tuple[str | None, str | None]]:
+        """Code and newest version name of each resource, in one query: a list of batches names their
+        resources without a query per batch."""
+        if not resource_ids:
+            return {}
+        newest = (
+            select(ResourceVersion.resource_id, func.max(ResourceVersion.number).label("number"))
+            .where(ResourceVersion.resource_id.in_(resource_ids))
+            .group_by(ResourceVersion.resource_id)
+            .subquery()
+        )
+        rows = self.session.execute(
+            select(Resource.id, Resource.code, ResourceVersion.name)
+            .outerjoin(newest, newest.c.resource_id == Resource.id)
+            .outerjoin(
+                ResourceVersion,
+                and_(ResourceVersion.resource_id == Resource.id, ResourceVersion.number == newest.c.number),
+            )
+            .where(Resource.id.in_(resource_ids))
+        )
+        return {resource_id: (code, name) for resource_id, code, name in rows}

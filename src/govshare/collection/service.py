@@ -11,13 +11,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import psutil
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from govshare.audit import service as audit
 from govshare.auth.actor import Actor
 from govshare.auth.guard import action
-from govshare.catalog.repository import CatalogRepository
+from govshare.catalog import readers as catalog_readers
 from govshare.catalog.vocabulary import UpdateCycle, VersionState
 from govshare.collection import connections, pipeline, policies, store
 from govshare.collection.mapping import DATABASE_KINDS, Mapping, kind_of, load_mapping
@@ -54,23 +53,14 @@ class Started:
 
 
 def _published(session: Session, reference: str) -> tuple[Resource, ResourceVersion]:
-    repo = CatalogRepository(session)
-    resource = repo.by_code(reference)
+    resource = catalog_readers.resource_by_code(session, reference)
     if resource is None:
-        matches = session.scalars(
-            select(Resource)
-            .join(ResourceVersion)
-            .where(ResourceVersion.name == reference, ResourceVersion.state == VersionState.PUBLISHED.value)
-        ).all()
+        matches = catalog_readers.published_resources_named(session, reference)
         if len(matches) > 1:
             raise InvalidInput.on("resource", f"名称为“{reference}”的资源不止一个，请使用资源代码")
-        resource = repo.by_id(matches[0].id) if matches else None
+        resource = matches[0] if matches else None
     if resource is None:
-        unpublished = session.scalars(
-            select(ResourceVersion)
-            .where(ResourceVersion.name == reference)
-            .order_by(ResourceVersion.id.desc())
-        ).first()
+        unpublished = catalog_readers.latest_version_named(session, reference)
         if unpublished is not None:
             state = VersionState(unpublished.state).label
             raise Conflict(
@@ -122,12 +112,8 @@ def _fail_dead(session: Session, actor: Actor, batches: list[Batch]) -> list[int
 @action(READ)
 def detect_dead_batches(session: Session, actor: Actor) -> list[int]:
     """Mark running batches whose process is gone (or silent too long) as failed; their ids."""
-    department = policies.visible_department(actor)
-    running = [
-        b
-        for b in CollectionRepository(session).running()
-        if department is None or b.department_id == department
-    ]
+    scope = policies.row_scope(actor)
+    running = [b for b in CollectionRepository(session).running() if scope.allows(b.department_id)]
     return _fail_dead(session, actor, running)
 
 
@@ -148,7 +134,7 @@ def _start(
     allow_removals: bool = False,
 ) -> Started:
     policies.check(actor, permission, resource.department_id, "collection.start", resource.code or "")
-    plan, items = build_plan(session, actor, version, mapping)
+    plan, items = build_plan(session, version, mapping)
     opened = None
     if kind in DATABASE_KINDS:
         if not mapping.source.connection:
@@ -257,7 +243,7 @@ def register_source(session: Session, actor: Actor, data: SourceCreate) -> Sourc
         raise InvalidInput.on(
             "mapping", "登记的数据源不能引用本机文件路径：文件请用 govshare ingest 归集，或推送"
         )
-    build_plan(session, actor, version, mapping)  # the mapping must fit the catalog now
+    build_plan(session, version, mapping)  # the mapping must fit the catalog now
     pushed = mapping.source.kind in (None, "push") and not mapping.source.connection
     kind = (
         "push"
@@ -362,18 +348,19 @@ def start_push(
     )
 
 
+def _batch_outs(session: Session, batches: list[Batch]) -> list[BatchOut]:
+    """The batches with their resource's code and newest name, read in one query for the whole list."""
+    labels = CollectionRepository(session).resource_labels({b.resource_id for b in batches})
+    outs = []
+    for batch in batches:
+        out = BatchOut.model_validate(batch)
+        out.resource_code, out.resource_name = labels.get(batch.resource_id, (None, None))
+        outs.append(out)
+    return outs
+
+
 def _batch_out(session: Session, batch: Batch) -> BatchOut:
-    out = BatchOut.model_validate(batch)
-    resource = session.get(Resource, batch.resource_id)
-    if resource is not None:
-        out.resource_code = resource.code
-        version = session.scalars(
-            select(ResourceVersion)
-            .where(ResourceVersion.resource_id == resource.id)
-            .order_by(ResourceVersion.number.desc())
-        ).first()
-        out.resource_name = version.name if version else None
-    return out
+    return _batch_outs(session, [batch])[0]
 
 
 def _visible_batch(session: Session, actor: Actor, batch_id: int, permission: Any = READ) -> Batch:
@@ -391,16 +378,24 @@ def list_batches(
     *,
     resource: str | None = None,
     status: str | None = None,
+    department_id: int | None = None,
+    source_id: int | None = None,
     limit: int = 50,
 ) -> list[BatchOut]:
+    """The newest batches the actor may see, optionally of one department (refused unless the actor may
+    see that department's) or one source; every filter is applied in SQL before the limit."""
     resource_id = _published(session, resource)[0].id if resource else None
+    scope = policies.row_scope(actor)
+    if department_id is not None:
+        scope = policies.department_scope(actor, department_id, "collection.list_batches")
     batches = CollectionRepository(session).batches(
-        department_id=policies.visible_department(actor),
+        scope,
         resource_id=resource_id,
+        source_id=source_id,
         status=status,
         limit=max(1, min(limit, node_config(session).page_max)),
     )
-    return [_batch_out(session, b) for b in batches]
+    return _batch_outs(session, batches)
 
 
 @action(READ, PUSH)
@@ -456,9 +451,21 @@ def start_reprocess(session: Session, actor: Actor, batch_id: int, *, origin: st
 
 
 @action(READ)
-def list_sources(session: Session, actor: Actor) -> list[SourceOut]:
-    sources = CollectionRepository(session).sources(department_id=policies.visible_department(actor))
-    return [SourceOut.model_validate(s) for s in sources]
+def list_sources(session: Session, actor: Actor, *, department_id: int | None = None) -> list[SourceOut]:
+    """The sources the actor may see, or only one department's (refused unless the actor may see it)."""
+    scope = policies.row_scope(actor)
+    if department_id is not None:
+        scope = policies.department_scope(actor, department_id, "collection.list_sources")
+    return [SourceOut.model_validate(s) for s in CollectionRepository(session).sources(scope)]
+
+
+@action(READ)
+def get_source(session: Session, actor: Actor, source_id: int) -> SourceOut:
+    """One source the actor may see; another department's reads as missing, as in `source_mapping`."""
+    source = CollectionRepository(session).source(source_id)
+    if source is None or not policies.row_scope(actor).allows(source.department_id):
+        raise NotFound(f"数据源 {source_id} 不存在")
+    return SourceOut.model_validate(source)
 
 
 @action(READ)
@@ -466,7 +473,7 @@ def source_mapping(session: Session, actor: Actor, source_id: int) -> Mapping:
     """A visible source's stored mapping, parsed (read only: for showing what the mapping does). It is as
     stored: a database URL may still name its ${VARIABLE}s, so whoever shows it masks the password part."""
     source = CollectionRepository(session).source(source_id)
-    if source is None or policies.visible_department(actor) not in (None, source.department_id):
+    if source is None or not policies.row_scope(actor).allows(source.department_id):
         raise NotFound(f"数据源 {source_id} 不存在")
     return load_mapping(source.mapping)
 
@@ -476,12 +483,12 @@ def due_sources(session: Session, actor: Actor, *, now: datetime | None = None) 
     """Enabled pull sources whose update cycle has passed since their last successful batch."""
     now = now or utcnow()
     due: list[DueSource] = []
-    for source in CollectionRepository(session).sources(department_id=policies.visible_department(actor)):
+    for source in CollectionRepository(session).sources(policies.row_scope(actor)):
         if not source.enabled or source.kind == "push":
             continue
         cycle = source.update_cycle
         if cycle is None:
-            resource = CatalogRepository(session).by_id(source.resource_id)
+            resource = catalog_readers.resource_by_id(session, source.resource_id)
             published = [v for v in (resource.versions if resource else []) if v.state == "published"]
             cycle = published[0].update_cycle if published else None
         interval = CYCLES.get(cycle or "")

@@ -7,17 +7,17 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from pydantic import BaseModel
-from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from govshare.auth import scope as row_scope
 from govshare.auth.actor import Actor
-from govshare.auth.guard import action, public_action, require_scope
-from govshare.catalog.vocabulary import ResourceStatus, UpdateCycle, VersionState
+from govshare.auth.guard import action, public_action
+from govshare.auth.scope import RowScope
+from govshare.catalog.vocabulary import UpdateCycle
 from govshare.collection import policies
+from govshare.collection import stats_queries as queries
 from govshare.collection.service import CYCLES
-from govshare.core.clock import BEIJING, utcnow
-from govshare.core.db import beijing_period
-from govshare.models import Batch, QuarantineRow, Resource, ResourceVersion
+from govshare.core.clock import utcnow
 
 SUCCEEDED = "succeeded"
 
@@ -42,16 +42,11 @@ class Timeliness(BaseModel):
     state: str  # 按时 / 逾期 / 未归集 / 不定期
 
 
-def _department(actor: Actor, department_id: int | None, name: str) -> int | None:
-    """None: every department (only for a node-wide reader); else the one asked for, if allowed."""
+def _scope(actor: Actor, department_id: int | None, name: str) -> RowScope:
+    """Every department for a node-wide reader (else its own); or the one asked for, if allowed."""
     if department_id is None:
-        if actor.scope_of(policies.READ) is not None and policies.visible_department(actor) is None:
-            return None
-        return actor.department_id if actor.department_id is not None else -1
-    require_scope(
-        actor, policies.READ, department_id=department_id, action_name=name, target_type="department"
-    )
-    return department_id
+        return policies.row_scope(actor)
+    return row_scope.for_department(actor, policies.READ, department_id, action_name=name)
 
 
 @action(policies.READ)
@@ -59,40 +54,20 @@ def batches_by_day(
     session: Session, actor: Actor, *, department_id: int | None = None, days: int = 30
 ) -> list[BatchDay]:
     """Per day of the last `days`: batches, rows read, loaded and rejected (to quarantine)."""
-    department = _department(actor, department_id, "collection.batches_by_day")
+    scope = _scope(actor, department_id, "collection.batches_by_day")
     since = utcnow() - timedelta(days=max(1, min(days, 3660)))
-    day = beijing_period(session, Batch.started_at)
-    query = (
-        select(
-            day,
-            func.count(),
-            func.coalesce(func.sum(Batch.read), 0),
-            func.coalesce(func.sum(Batch.rejected), 0),
-        )
-        .where(Batch.started_at >= since, Batch.status == SUCCEEDED)
-        .group_by(day)
-        .order_by(day)
-    )
-    if department is not None:
-        query = query.where(Batch.department_id == department)
     return [
-        BatchDay(day=str(d)[:10], batches=int(n), read=int(r), loaded=int(r) - int(x), rejected=int(x))
-        for d, n, r, x in session.execute(query)
+        BatchDay(day=str(d)[:10], batches=n, read=r, loaded=r - x, rejected=x)
+        for d, n, r, x in queries.batches_by_day(session, scope, since)
     ]
 
 
 @action(policies.READ)
 def quarantined_batches(session: Session, actor: Actor, *, department_id: int | None = None) -> int:
     """Batches with rejected records nobody has reprocessed yet (待处理的隔离批次)."""
-    department = _department(actor, department_id, "collection.quarantined_batches")
-    query = (
-        select(func.count(func.distinct(QuarantineRow.batch_id)))
-        .join(Batch, Batch.id == QuarantineRow.batch_id)
-        .where(QuarantineRow.severity == "error", QuarantineRow.resolved_by.is_(None))
+    return queries.quarantined_batches(
+        session, _scope(actor, department_id, "collection.quarantined_batches")
     )
-    if department is not None:
-        query = query.where(Batch.department_id == department)
-    return int(session.scalar(query) or 0)
 
 
 @action(policies.READ)
@@ -101,29 +76,10 @@ def update_timeliness(
 ) -> list[Timeliness]:
     """Each published resource of the department: its update cycle, when a batch last loaded it, and
     whether that is within the cycle."""
-    department = _department(actor, department_id, "collection.update_timeliness")
+    scope = _scope(actor, department_id, "collection.update_timeliness")
     now = now or utcnow()
-    last = (
-        select(Batch.resource_id, func.max(Batch.finished_at).label("last"))
-        .where(Batch.status == SUCCEEDED)
-        .group_by(Batch.resource_id)
-        .subquery()
-    )
-    rows = session.execute(
-        select(Resource.code, ResourceVersion.name, ResourceVersion.update_cycle, last.c.last)
-        .join(
-            ResourceVersion,
-            and_(
-                ResourceVersion.resource_id == Resource.id,
-                ResourceVersion.state == VersionState.PUBLISHED.value,
-            ),
-        )
-        .outerjoin(last, last.c.resource_id == Resource.id)
-        .where(Resource.department_id == department, Resource.status == ResourceStatus.ACTIVE.value)
-        .order_by(Resource.code)
-    )
     result: list[Timeliness] = []
-    for code, name, cycle, loaded_at in rows:
+    for code, name, cycle, loaded_at in queries.last_loads(session, scope):
         interval = CYCLES.get(cycle)
         if loaded_at is not None and loaded_at.tzinfo is None:
             loaded_at = loaded_at.replace(tzinfo=UTC)
@@ -148,7 +104,4 @@ def update_timeliness(
 @public_action("the home page shows the node's total of records collected, a count")
 def node_records_loaded(session: Session, *, since: date | None = None) -> int:
     """Rows loaded by successful batches (read - rejected), over all departments: a count, no content."""
-    query = select(func.coalesce(func.sum(Batch.read - Batch.rejected), 0)).where(Batch.status == SUCCEEDED)
-    if since is not None:
-        query = query.where(Batch.started_at >= datetime.combine(since, datetime.min.time(), tzinfo=BEIJING))
-    return int(session.scalar(query) or 0)
+    return queries.records_loaded(session, since)

@@ -13,19 +13,19 @@ import yaml
 from faker import Faker
 from sqlalchemy.orm import Session
 
+from govshare.applications import readers as application_readers
 from govshare.applications import service as applications
-from govshare.applications.repository import ApplicationRepository
 from govshare.applications.schemas import ApplicationCreate
 from govshare.auth.actor import Actor
 from govshare.auth.guard import action
 from govshare.auth.permissions import Permission, Role
 from govshare.catalog import service as catalog
 from govshare.catalog.schemas import CatalogFile
+from govshare.identity import readers as identity_readers
 from govshare.identity import service as identity
-from govshare.identity.repository import DepartmentRepository, UserRepository
 from govshare.identity.schemas import DepartmentCreate, UserCreate
+from govshare.inventory import readers as inventory_readers
 from govshare.inventory import service as inventory
-from govshare.inventory.repository import InfoSystemRepository
 from govshare.inventory.schemas import SystemCreate
 
 # Every demo account shares this password. `govshare demo` refuses to run in production.
@@ -98,11 +98,9 @@ def seed(session: Session, actor: Actor) -> DemoResult:
     result = DemoResult()
     faker = Faker("zh_CN")
     faker.seed_instance(20261121)
-    departments = DepartmentRepository(session)
-    users = UserRepository(session)
 
     def ensure_department(code: str, name: str, division: str, level: str, parent: str | None) -> None:
-        if departments.by_code(code) is None:
+        if identity_readers.department_by_code(session, code) is None:
             identity.create_department(
                 session,
                 actor,
@@ -114,7 +112,7 @@ def seed(session: Session, actor: Actor) -> DemoResult:
 
     def ensure_user(username: str, department: str, role: Role) -> None:
         display_name = faker.name()  # drawn even when the user exists, so names stay stable
-        if users.by_username(username) is None:
+        if identity_readers.user_by_username(session, username) is None:
             identity.create_user(
                 session,
                 actor,
@@ -142,9 +140,8 @@ def seed(session: Session, actor: Actor) -> DemoResult:
     for code, _, _, short in COUNTY_DEPARTMENTS:
         ensure_user(f"{short}.admin", code, Role.DEPARTMENT_ADMIN)
 
-    apps = ApplicationRepository(session)
     for code, name, department in APPLICATIONS:
-        if apps.by_code(code) is None:
+        if application_readers.application_by_code(session, code) is None:
             applications.create_application(
                 session,
                 actor,
@@ -257,9 +254,8 @@ SYSTEMS: list[tuple[str, str, str, str, str, str, int, str, bool]] = [
 
 
 def _seed_inventory(session: Session, actor: Actor, result: DemoResult) -> None:
-    systems = InfoSystemRepository(session)
     for code, name, department, function, usage, frequency, year, funding, connected in SYSTEMS:
-        if systems.by_code(code) is None:
+        if inventory_readers.system_by_code(session, code) is None:
             inventory.create_system(
                 session,
                 actor,

@@ -34,18 +34,19 @@ laws and regulations without quoting articles.
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from govshare.applications import readers as application_readers
 from govshare.audit import service as audit
 from govshare.auth.actor import Actor
-from govshare.catalog.repository import CatalogRepository
+from govshare.catalog import readers as catalog_readers
 from govshare.core.db import Database
 from govshare.demo.service import APPLICATIONS
 from govshare.demo.sharing_scenarios import SCENARIOS, SUBSCRIPTIONS, Subscription
 from govshare.demo.sharing_seeder import S, Seeder, SharingDemo, Target
 from govshare.errors import Conflict, DenialContext, GovshareError, PermissionDenied
-from govshare.models import Application, ShareGrant, ShareRequest
+from govshare.models import Application
+from govshare.sharing import readers as sharing_readers
 from govshare.sharing import service as sharing
 from govshare.sharing import workflow
 from govshare.sharing.schemas import SubscribeIn
@@ -134,7 +135,7 @@ def _subscribe(
 
 def _demo_applications(session: Session) -> dict[str, Application]:
     codes = [code for code, _, _ in APPLICATIONS]
-    found = session.scalars(select(Application).where(Application.code.in_(codes))).all()
+    found = application_readers.applications_by_codes(session, codes)
     return {application.code: application for application in found}
 
 
@@ -142,27 +143,15 @@ def _existing(
     session: Session, application_ids: list[int]
 ) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
     """(application id, resource id) pairs that already have a request, and those that have a grant."""
-    requests = session.execute(
-        select(ShareRequest.application_id, ShareRequest.resource_id).where(
-            ShareRequest.application_id.in_(application_ids)
-        )
-    )
-    grants = session.execute(
-        select(ShareGrant.application_id, ShareGrant.resource_id).where(
-            ShareGrant.application_id.in_(application_ids)
-        )
-    )
-    return {(a, r) for a, r in requests}, {(a, r) for a, r in grants}
+    return sharing_readers.requested_and_granted_pairs(session, application_ids)
 
 
 def _targets(session: Session) -> dict[tuple[str, str], Target]:
     """(provider code, resource name) -> the published resource, for the resources used here."""
-    repository = CatalogRepository(session)
     wanted = {(s.provider, s.resource) for s in SCENARIOS} | {(s.provider, s.resource) for s in SUBSCRIPTIONS}
     targets: dict[tuple[str, str], Target] = {}
     for provider, name in sorted(wanted):
-        department = repository.department(provider)
-        resource = repository.by_provider_and_name(department.id, name) if department else None
+        resource = catalog_readers.resource_by_provider_and_name(session, provider, name)
         if resource is None or not resource.code:
             continue
         try:

@@ -16,7 +16,7 @@ from govshare.core.node import node_config
 from govshare.demo.gen_city import CITY_COUNTIES
 from govshare.demo.service import APPLICATIONS, CITY_DEPARTMENTS
 from govshare.errors import Conflict
-from govshare.identity.repository import UserRepository
+from govshare.identity import readers as identity_readers
 from govshare.identity.service import actor_for_user
 from govshare.models import ShareRequest
 from govshare.sharing import service as sharing
@@ -115,7 +115,7 @@ class Seeder:
 
     def as_user(self, username: str) -> Actor:
         if username not in self._actors:
-            user = UserRepository(self.session).by_username(username)
+            user = identity_readers.user_by_username(self.session, username)
             if user is None or not user.is_active:
                 raise Conflict(f"示例账号“{username}”不存在或已停用，请先运行 govshare demo 初始化示例市")
             self._actors[username] = actor_for_user(user)

@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import CursorResult, Select, delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from govshare.auth.scope import RowScope, restrict
 from govshare.models import Department, LoginDelay, OfficerProposal, User, UserRole, WebSession
 
 
@@ -49,11 +50,12 @@ class UserRepository:
     def by_id(self, user_id: int) -> User | None:
         return self.session.scalars(self._with_roles().where(User.id == user_id)).one_or_none()
 
-    def list(self, department_id: int | None = None) -> list[User]:
-        stmt = self._with_roles().order_by(User.username)
-        if department_id is not None:
-            stmt = stmt.where(User.department_id == department_id)
-        return list(self.session.scalars(stmt))
+    def list(self, scope: RowScope) -> list[User]:
+        return list(
+            self.session.scalars(
+                restrict(self._with_roles().order_by(User.username), scope, User.department_id)
+            )
+        )
 
     def count(self) -> int:
         return self.session.scalar(select(func.count()).select_from(User)) or 0

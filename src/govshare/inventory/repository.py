@@ -3,6 +3,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from govshare.auth.scope import RowScope, restrict
 from govshare.catalog.vocabulary import ResourceStatus, VersionState
 from govshare.models import InfoSystem, Resource, ResourceVersion
 
@@ -18,14 +19,13 @@ class InfoSystemRepository:
 
     def find(
         self,
+        scope: RowScope,
         *,
-        department_id: int | None = None,
         usage_range: str | None = None,
         connected: bool | None = None,
     ) -> list[InfoSystem]:
         stmt = select(InfoSystem).options(selectinload(InfoSystem.department)).order_by(InfoSystem.code)
-        if department_id is not None:
-            stmt = stmt.where(InfoSystem.department_id == department_id)
+        stmt = restrict(stmt, scope, InfoSystem.department_id)
         if usage_range is not None:
             stmt = stmt.where(InfoSystem.usage_range == usage_range)
         if connected is not None:

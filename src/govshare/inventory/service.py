@@ -11,12 +11,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from govshare.audit import service as audit
+from govshare.auth import scope as row_scope
 from govshare.auth.actor import Actor
 from govshare.auth.guard import action, require_scope
 from govshare.auth.permissions import Permission
 from govshare.catalog.vocabulary import Funding, Labelled, ShareType, UsageFrequency, UsageRange
 from govshare.errors import Conflict, InvalidInput, NotFound
-from govshare.identity.repository import DepartmentRepository
+from govshare.identity import readers as identity_readers
 from govshare.inventory import policies
 from govshare.inventory.repository import InfoSystemRepository
 from govshare.inventory.schemas import (
@@ -39,7 +40,7 @@ _IN_LIST_LIMIT = 500
 
 
 def _department(session: Session, code: str, field: str) -> Department:
-    department = DepartmentRepository(session).by_code(code)
+    department = identity_readers.department_by_code(session, code)
     if department is None:
         raise InvalidInput.on(field, f"部门“{code}”不存在")
     return department
@@ -181,19 +182,23 @@ def list_systems(
     usage_range: str | None = None,
     connected: bool | None = None,
 ) -> list[SystemOut]:
-    department_id = _department(session, department_code, "department").id if department_code else None
-    if not policies.reads_all(actor):
-        if department_id is not None and department_id != actor.department_id:
+    scope = row_scope.for_actor(actor, Permission.INVENTORY_READ)
+    if department_code:
+        department_id = _department(session, department_code, "department").id
+        if not policies.reads_all(actor) and department_id != actor.department_id:
             require_scope(
                 actor,
                 Permission.INVENTORY_READ,
                 department_id=department_id,
                 action_name="inventory.list_systems",
             )
-        department_id = actor.department_id
+        if policies.reads_all(actor):
+            scope = row_scope.for_department(
+                actor, Permission.INVENTORY_READ, department_id, action_name="inventory.list_systems"
+            )
     chosen_range = _parse(UsageRange, usage_range, "usage_range") if usage_range else None
     systems = InfoSystemRepository(session).find(
-        department_id=department_id,
+        scope,
         usage_range=chosen_range.value if chosen_range else None,
         connected=connected,
     )
@@ -297,10 +302,10 @@ def inventory_stats(session: Session, actor: Actor) -> InventoryStats:
     figures of that department only (node figures then cover that department)."""
     repo = InfoSystemRepository(session)
     own_only = not policies.reads_all(actor)
-    systems = repo.find(department_id=actor.department_id if own_only else None)
+    systems = repo.find(row_scope.for_actor(actor, Permission.INVENTORY_READ))
     produced = repo.produced()
     departments = [
-        d for d in DepartmentRepository(session).all() if not own_only or d.id == actor.department_id
+        d for d in identity_readers.all_departments(session) if not own_only or d.id == actor.department_id
     ]
     node = _Tally()
     per: defaultdict[int, _Tally] = defaultdict(_Tally)

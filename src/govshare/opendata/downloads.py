@@ -20,7 +20,7 @@ from typing import Any, BinaryIO
 import polars as pl
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from sqlalchemy import Table, select
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from govshare.auth.actor import Actor
@@ -31,6 +31,7 @@ from govshare.core.db import PRIVATE_FILE, private_directory
 from govshare.core.node import node_config
 from govshare.errors import InvalidInput, NotFound
 from govshare.opendata import service
+from govshare.opendata.repository import current_records
 from govshare.opendata.service import FORMATS, OpenDataset
 
 CHUNK_ROWS = 50_000
@@ -105,12 +106,7 @@ def _frames(session: Session, dataset: OpenDataset, table: Table) -> Iterator[pl
     """The current records' opened columns, one Polars frame per chunk of one SELECT."""
     names = [f for f in dataset.fields if f in table.c]
     schema = {name: stored_polars_type(table.c[name].type) for name in names}
-    statement = (
-        select(*(table.c[n] for n in names))
-        .where(table.c._valid_to.is_(None))
-        .order_by(table.c._sid)
-        .execution_options(stream_results=True, yield_per=CHUNK_ROWS)
-    )
+    statement = current_records(table, names, CHUNK_ROWS)
     result = session.execute(statement)
     empty = True
     for partition in result.partitions(CHUNK_ROWS):

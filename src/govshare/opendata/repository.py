@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, text
+from sqlalchemy import ColumnElement, Select, Table, func, select, text
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from govshare.catalog.vocabulary import ResourceStatus, VersionState
@@ -111,3 +111,14 @@ class OpenDataRepository:
                 .group_by(OpenUsageDaily.day)
             ).all()
         )
+
+
+def current_records(table: Table, names: list[str], chunk: int) -> Select[Any]:
+    """The opened columns `names` of a record table's current rows, in record order, streamed `chunk`
+    rows at a time (the pre-generated download files)."""
+    return (
+        select(*(table.c[n] for n in names))
+        .where(table.c._valid_to.is_(None))
+        .order_by(table.c._sid)
+        .execution_options(stream_results=True, yield_per=chunk)
+    )

@@ -12,11 +12,11 @@ from collections.abc import Iterator
 
 import polars as pl
 import pyarrow.parquet as pq
-from sqlalchemy import select
 
 from govshare.collection.itemtypes import decimals_as_text, stored_polars_type
 from govshare.core.csvsafe import neutralize_frame
 from govshare.core.db import Database
+from govshare.sharing import records as rec
 from govshare.sharing.data_service import ExportPlan
 from govshare.sharing.masking import mask_frame
 
@@ -32,12 +32,7 @@ def _frames(db: Database, plan: ExportPlan, *, typed: bool = False) -> Iterator[
     """Masked chunks. Decimals (数值, 货币) become their exact text (`itemtypes.decimal_text`, as the JSON
     answers give them) before masking; with `typed` (Parquet) the unmasked ones stay Decimal."""
     table = plan.table
-    statement = (
-        select(*(table.c[c] for c in plan.columns))
-        .where(*plan.where)
-        .order_by(table.c._sid)
-        .execution_options(stream_results=True, yield_per=CHUNK_ROWS)
-    )
+    statement = rec.streamed(table, plan.columns, plan.where, CHUNK_ROWS)
     stored = {c: stored_polars_type(table.c[c].type) for c in plan.columns}
     masked = {c for c in plan.columns if plan.rules.get(c, "none") != "none" and c not in plan.clear}
     with db.transaction(readonly=True) as session:

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from govshare.auth import scope
 from govshare.auth.actor import Actor
 from govshare.auth.permissions import Permission, Scope
+from govshare.auth.scope import RowScope
 from govshare.models import ShareGrant
 from govshare.sharing.vocabulary import GrantState
 
 
-def visible_department(actor: Actor) -> int | None:
-    """None when the actor sees every department's sharing records, else the one department it sees."""
-    if actor.scope_of(Permission.SHARING_READ) == Scope.ALL:
-        return None
-    return actor.department_id if actor.department_id is not None else -1
+def row_scope(actor: Actor, permission: Permission = Permission.SHARING_READ) -> RowScope:
+    """Whose sharing records the actor sees: every department's when it reads node-wide, else those
+    where its department is the consumer or the provider (none without a department)."""
+    return scope.for_actor(actor, permission)
 
 
 def can_see(actor: Actor, consumer_department_id: int, provider_department_id: int) -> bool:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from govshare.audit import service as audit
@@ -49,19 +48,7 @@ class Preview:
 
 
 def _live_grant(session: Session, department_id: int, resource_id: int) -> ShareGrant | None:
-    now = utcnow()
-    return session.scalars(
-        select(ShareGrant)
-        .where(
-            ShareGrant.consumer_department_id == department_id,
-            ShareGrant.resource_id == resource_id,
-            ShareGrant.revoked_at.is_(None),
-            ShareGrant.valid_from <= now,
-            ShareGrant.valid_to > now,
-        )
-        .order_by(ShareGrant.id.desc())
-        .limit(1)
-    ).first()
+    return SharingRepository(session).live_grant_of(department_id, resource_id, utcnow())
 
 
 @action(Permission.CATALOG_READ)
@@ -100,13 +87,7 @@ def preview(session: Session, actor: Actor, code: str, *, limit: int = MAX_ROWS)
     ]
     if table is None:
         return Preview(True, "该资源尚未归集数据", columns, [], grant.id)
-    rows = rec.fetch(
-        session,
-        select(*rec.columns(access, table))
-        .where(rec.current(table), *rec.scope_filter(access, table))
-        .order_by(table.c._sid)
-        .limit(max(1, min(limit, MAX_ROWS))),
-    )
+    rows = rec.first_rows(session, access, table, max(1, min(limit, MAX_ROWS)))
     access.touch(rows)
     _record(session, access)
     return Preview(True, "" if rows else "授权范围内暂无记录", columns, rec.present(access, rows), grant.id)

@@ -169,3 +169,27 @@ def reopened(session: Session, access: Access) -> Access:
     """After the rollback the grant object is expired; reload it in the new transaction."""
     access.grant = session.merge(access.grant, load=True)
     return access
+
+
+def first_rows(session: Session, access: Access, table: Table, limit: int) -> list[dict[str, Any]]:
+    """The first `limit` current records in the grant's scope, in record order (the preview)."""
+    query = (
+        select(*columns(access, table))
+        .where(current(table), *scope_filter(access, table))
+        .order_by(table.c._sid)
+        .limit(limit)
+    )
+    return fetch(session, query)
+
+
+def streamed(
+    table: Table, names: Sequence[str], where: Sequence[ColumnElement[bool]], chunk: int
+) -> Select[Any]:
+    """The columns `names` of the rows matching `where`, in record order, streamed `chunk` rows at a time
+    (the bulk export reads them from a read-only session)."""
+    return (
+        select(*(table.c[n] for n in names))
+        .where(*where)
+        .order_by(table.c._sid)
+        .execution_options(stream_results=True, yield_per=chunk)
+    )

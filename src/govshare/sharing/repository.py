@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Select, and_, func, insert, or_, select, text
 from sqlalchemy.orm import Session, selectinload
 
+from govshare.auth.scope import RowScope, restrict
 from govshare.models import (
     AccessSubject,
     Application,
@@ -50,20 +51,18 @@ class SharingRepository:
 
     def requests(
         self,
+        scope: RowScope,
         *,
-        department_id: int | None,
         side: str,
         states: Sequence[str] | None = None,
         resource_id: int | None = None,
         limit: int = 200,
     ) -> list[ShareRequest]:
-        query = self._requests().order_by(ShareRequest.id.desc()).limit(limit)
-        if department_id is not None:
-            consumer = ShareRequest.consumer_department_id == department_id
-            provider = ShareRequest.provider_department_id == department_id
-            query = query.where(
-                {"consumer": consumer, "provider": provider}.get(side, or_(consumer, provider))
-            )
+        """Requests in scope, newest first; `side` narrows a department's view to where it is the
+        consumer or the provider (node-wide readers see every request whatever the side)."""
+        consumer, provider = ShareRequest.consumer_department_id, ShareRequest.provider_department_id
+        columns = {"consumer": (consumer,), "provider": (provider,)}.get(side, (consumer, provider))
+        query = restrict(self._requests().order_by(ShareRequest.id.desc()).limit(limit), scope, *columns)
         if states:
             query = query.where(ShareRequest.state.in_(states))
         if resource_id is not None:
@@ -114,20 +113,18 @@ class SharingRepository:
 
     def grants(
         self,
+        scope: RowScope,
         *,
-        department_id: int | None,
         application_id: int | None = None,
         resource_id: int | None = None,
         limit: int = 500,
     ) -> list[ShareGrant]:
-        query = self._grants().order_by(ShareGrant.id.desc()).limit(limit)
-        if department_id is not None:
-            query = query.where(
-                or_(
-                    ShareGrant.consumer_department_id == department_id,
-                    ShareGrant.provider_department_id == department_id,
-                )
-            )
+        query = restrict(
+            self._grants().order_by(ShareGrant.id.desc()).limit(limit),
+            scope,
+            ShareGrant.consumer_department_id,
+            ShareGrant.provider_department_id,
+        )
         if application_id is not None:
             query = query.where(ShareGrant.application_id == application_id)
         if resource_id is not None:
@@ -217,7 +214,7 @@ class SharingRepository:
         the same statement on SQLite and PostgreSQL, and cheaper per call than building the ORM insert."""
         self.session.execute(_COUNT_USAGE, {**values, "calls": calls, "rows": rows, "refusals": refusals})
 
-    def usage(self, *, since: date, until: date, group: str, department_id: int | None) -> list[Any]:
+    def usage(self, scope: RowScope, *, since: date, until: date, group: str) -> list[Any]:
         target = {
             "resource": (UsageDaily.resource_id, Resource.code, ResourceVersion.name),
             "provider": (UsageDaily.provider_department_id, Department.code, Department.name),
@@ -247,13 +244,7 @@ class SharingRepository:
             query = query.join(Application, Application.id == column)
         else:
             query = query.join(Department, Department.id == column)
-        if department_id is not None:
-            query = query.where(
-                or_(
-                    UsageDaily.provider_department_id == department_id,
-                    UsageDaily.consumer_department_id == department_id,
-                )
-            )
+        query = restrict(query, scope, UsageDaily.provider_department_id, UsageDaily.consumer_department_id)
         return list(self.session.execute(query))
 
     def decided_requests(self, since: datetime) -> list[ShareRequest]:
@@ -315,3 +306,34 @@ class SharingRepository:
 
     def resource_ids(self) -> dict[str, int]:
         return {str(code): int(i) for code, i in self.session.execute(select(Resource.code, Resource.id))}
+
+    def requested_and_granted_pairs(
+        self, application_ids: list[int]
+    ) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
+        """(application id, resource id) pairs that already have a request, and those that have a grant."""
+        requests = self.session.execute(
+            select(ShareRequest.application_id, ShareRequest.resource_id).where(
+                ShareRequest.application_id.in_(application_ids)
+            )
+        )
+        grants = self.session.execute(
+            select(ShareGrant.application_id, ShareGrant.resource_id).where(
+                ShareGrant.application_id.in_(application_ids)
+            )
+        )
+        return {(a, r) for a, r in requests}, {(a, r) for a, r in grants}
+
+    def live_grant_of(self, department_id: int, resource_id: int, now: datetime) -> ShareGrant | None:
+        """The newest grant in force now that the department holds on the resource (as consumer)."""
+        return self.session.scalars(
+            select(ShareGrant)
+            .where(
+                ShareGrant.consumer_department_id == department_id,
+                ShareGrant.resource_id == resource_id,
+                ShareGrant.revoked_at.is_(None),
+                ShareGrant.valid_from <= now,
+                ShareGrant.valid_to > now,
+            )
+            .order_by(ShareGrant.id.desc())
+            .limit(1)
+        ).first()

@@ -13,19 +13,19 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from govshare.applications.repository import ApplicationRepository
+from govshare.applications import readers as application_readers
 from govshare.audit import service as audit
 from govshare.auth.actor import Actor
 from govshare.auth.guard import action, require_scope
-from govshare.auth.permissions import Permission, Scope
-from govshare.catalog.repository import CatalogRepository
+from govshare.auth.permissions import Permission
+from govshare.catalog import readers as catalog_readers
 from govshare.catalog.vocabulary import ShareType
 from govshare.core.clock import BEIJING, utcnow
 from govshare.core.node import node_config
 from govshare.errors import Conflict, DenialContext, InvalidInput, NotFound, PermissionDenied
 from govshare.models import Application, ShareGrant, ShareRequest
 from govshare.sharing import overlap
-from govshare.sharing.policies import can_see, visible_department
+from govshare.sharing.policies import can_see, row_scope
 from govshare.sharing.repository import SharingRepository
 from govshare.sharing.schemas import ApplyIn, DecisionIn, SubscribeIn
 from govshare.sharing.vocabulary import GrantKind, RequestKind
@@ -42,6 +42,7 @@ from govshare.sharing.workflow import (
     expect_state,
     local_end,
     local_start,
+    may_revoke,
     published,
     reason_text,
     request_for_update,
@@ -431,13 +432,7 @@ def revoke_grant(session: Session, actor: Actor, grant_id: int, reason: str) -> 
     grant = SharingRepository(session).grant(grant_id)
     if grant is None or not can_see(actor, grant.consumer_department_id, grant.provider_department_id):
         raise NotFound(f"授权 {grant_id} 不存在")
-    as_provider = actor.scope_of(Permission.SHARING_APPROVE) == Scope.ALL or (
-        actor.scope_of(Permission.SHARING_APPROVE) and actor.department_id == grant.provider_department_id
-    )
-    as_consumer = (
-        actor.scope_of(Permission.SHARING_APPLY) and actor.department_id == grant.consumer_department_id
-    )
-    if not (as_provider or as_consumer):
+    if not may_revoke(actor, grant):
         raise PermissionDenied(
             "只有提供部门或使用部门可以撤销授权",
             context=DenialContext(
@@ -467,9 +462,7 @@ def revoke_grant(session: Session, actor: Actor, grant_id: int, reason: str) -> 
 def list_requests(
     session: Session, actor: Actor, *, side: str = "all", state: str | None = None
 ) -> list[ShareRequest]:
-    return SharingRepository(session).requests(
-        department_id=visible_department(actor), side=side, states=[state] if state else None
-    )
+    return SharingRepository(session).requests(row_scope(actor), side=side, states=[state] if state else None)
 
 
 @action(Permission.SHARING_READ)
@@ -506,13 +499,13 @@ def list_grants(
 ) -> list[ShareGrant]:
     application_id = resource_id = None
     if application:
-        found = ApplicationRepository(session).by_code(application)
+        found = application_readers.application_by_code(session, application)
         application_id = found.id if found else -1
     if resource:
-        found_resource = CatalogRepository(session).by_code(resource)
+        found_resource = catalog_readers.resource_by_code(session, resource)
         resource_id = found_resource.id if found_resource else -1
     return SharingRepository(session).grants(
-        department_id=visible_department(actor), application_id=application_id, resource_id=resource_id
+        row_scope(actor), application_id=application_id, resource_id=resource_id
     )
 
 

@@ -17,6 +17,7 @@ from govshare.core.clock import BEIJING, utcnow
 from govshare.core.node import node_config
 from govshare.errors import InvalidInput
 from govshare.models import Application, Department, Resource, ResourceVersion, ShareRequest, UsageDaily
+from govshare.sharing import policies
 from govshare.sharing.access import subject_digest
 from govshare.sharing.repository import SharingRepository
 from govshare.sharing.schemas import Timeliness, UsageRow
@@ -37,10 +38,8 @@ def usage(session: Session, actor: Actor, *, since: date, until: date, group: st
         raise InvalidInput.on("until", "结束日期早于开始日期")
     if (until - since).days > 3660:
         raise InvalidInput.on("since", "统计区间不能超过 10 年")
-    department = (
-        None if actor.scope_of(Permission.SHARING_STATS) == Scope.ALL else (actor.department_id or -1)
-    )
-    rows = SharingRepository(session).usage(since=since, until=until, group=group, department_id=department)
+    scope = policies.row_scope(actor, Permission.SHARING_STATS)
+    rows = SharingRepository(session).usage(scope, since=since, until=until, group=group)
     return [
         UsageRow(key=str(k), name=str(n or k), calls=int(c or 0), rows=int(r or 0), refusals=int(x or 0))
         for k, n, c, r, x in rows

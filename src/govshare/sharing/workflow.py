@@ -10,20 +10,27 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.orm import Session
 
-from govshare.applications.repository import ApplicationRepository
+from govshare.applications import readers as application_readers
 from govshare.audit import service as audit
 from govshare.auth.actor import Actor
 from govshare.auth.guard import internal, require_scope
 from govshare.auth.permissions import Permission, Scope
-from govshare.catalog.repository import CatalogRepository
+from govshare.catalog import readers as catalog_readers
 from govshare.catalog.vocabulary import ShareType, VersionState
 from govshare.core.clock import BEIJING
 from govshare.core.inputs import text_problem
 from govshare.core.node import node_config
 from govshare.errors import Conflict, InvalidInput, NotFound
-from govshare.models import Application, Resource, ResourceItem, ResourceVersion, ShareRequest
+from govshare.models import Application, Resource, ResourceItem, ResourceVersion, ShareGrant, ShareRequest
 from govshare.sharing.repository import SharingRepository
-from govshare.sharing.vocabulary import CLOCKED_STATES, RequestAction, RequestKind, RequestState
+from govshare.sharing.vocabulary import (
+    CLOCKED_STATES,
+    GrantAction,
+    GrantState,
+    RequestAction,
+    RequestKind,
+    RequestState,
+)
 from govshare.sharing.workdays import WorkCalendar
 
 S = RequestState
@@ -50,7 +57,7 @@ class Published:
 
 @internal("the sharing actions call it after their own check")
 def published(session: Session, code: str) -> Published:
-    resource = CatalogRepository(session).by_code(code)
+    resource = catalog_readers.resource_by_code(session, code)
     if resource is None:
         raise NotFound(f"信息资源“{code}”不存在")
     version = next((v for v in resource.versions if v.state == VersionState.PUBLISHED.value), None)
@@ -64,7 +71,7 @@ def work_calendar(session: Session) -> WorkCalendar:
 
 
 def application_for(session: Session, actor: Actor, code: str, action_name: str) -> Application:
-    application = ApplicationRepository(session).by_code(code)
+    application = application_readers.application_by_code(session, code)
     if application is None or not application.is_active:
         raise NotFound(f"应用系统“{code}”不存在或已停用")
     require_scope(
@@ -223,3 +230,25 @@ def working_days_left(calendar: WorkCalendar, request: ShareRequest, now: dateti
     if request.due_at is None or request.state not in CLOCKED_STATES:
         return None
     return calendar.working_days_left(now, request.due_at)
+
+
+@internal("a predicate over the actor's own grants and a grant the caller already read through a guarded action")
+def may_revoke(actor: Actor, grant: ShareGrant) -> bool:
+    """The provider department revokes a grant, or the consumer department gives it up; `service.revoke_grant`
+    refuses everyone else."""
+    approve = actor.scope_of(Permission.SHARING_APPROVE)
+    as_provider = approve == Scope.ALL or (
+        approve is not None and actor.department_id == grant.provider_department_id
+    )
+    as_consumer = (
+        actor.scope_of(Permission.SHARING_APPLY) is not None
+        and actor.department_id == grant.consumer_department_id
+    )
+    return as_provider or as_consumer
+
+
+@internal("a predicate over the actor's own grants and a grant the caller already read through a guarded action")
+def grant_actions(actor: Actor, grant: ShareGrant, state: GrantState) -> list[GrantAction]:
+    """What `actor` may do with `grant` in its state: revoke it while it is in force or yet to be."""
+    live = state in (GrantState.ACTIVE, GrantState.NOT_YET)
+    return ["revoke"] if live and may_revoke(actor, grant) else []
