@@ -36,6 +36,9 @@ NOT_ACTIONS = {
     "govshare.backup.jobs.run_scheduled": "job entry point; calls backup.service actions",
     "govshare.collection.jobs.run_due": "job entry point; calls collection.service actions",
     "govshare.collection.jobs.run_started": "job entry point; continues a batch its action started",
+    "govshare.collection.jobs.run_batch_job": "job entry point; runs a batch its starter's action authorized",
+    "govshare.collection.jobs.watchdog": "job entry point; calls collection.service.detect_dead_batches",
+    "govshare.jobs.actors.snapshot": "serialises the actor a queued job will run as; decides nothing",
     # Helpers called from inside a guarded action, after that action's check.
     "govshare.collection.pipeline.execute": "runs a batch that collection.service.run_* authorized",
     "govshare.sharing.access.deny": "records a refusal decided by the calling data-API action",
