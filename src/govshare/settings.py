@@ -46,7 +46,7 @@ class Settings(BaseSettings):
         "生产环境应指向数据库管理员无权改写的位置（另一主机的挂载、WORM 存储）。",
     )
     audit_checkpoint_minutes: int = Field(
-        10, ge=0, le=1440, description="`govshare serve` 每隔多少分钟写一个审计检查点；0 表示不定期写。"
+        10, ge=0, le=1440, description="`govshare worker` 每隔多少分钟写一个审计检查点；0 表示不定期写。"
     )
     node_name: str = Field("示例市政务信息资源共享交换平台", description="节点名称，显示在门户与接口文档中。")
     node_division_code: str = Field("990100", description="节点所在行政区划代码（6 位）。")
