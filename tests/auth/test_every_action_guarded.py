@@ -40,6 +40,7 @@ NOT_ACTIONS = {
     "govshare.collection.jobs.watchdog": "job entry point; calls collection.service.detect_dead_batches",
     "govshare.jobs.actors.snapshot": "serialises the actor a queued job will run as; decides nothing",
     # Helpers called from inside a guarded action, after that action's check.
+    "govshare.catalog.workflow.allowed_actions": "lists the steps an actor may take; each step is guarded",
     "govshare.collection.pipeline.execute": "runs a batch that collection.service.run_* authorized",
     "govshare.sharing.access.deny": "records a refusal decided by the calling data-API action",
     "govshare.sharing.access.key_of": "names the caller's key in an audit entry; decides nothing",

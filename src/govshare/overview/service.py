@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from govshare.applications import service as applications
 from govshare.auth.actor import Actor
-from govshare.auth.guard import action, public_action
+from govshare.auth.guard import action, internal, public_action
 from govshare.auth.permissions import Permission, Scope
 from govshare.catalog import stats_service as catalog_stats
 from govshare.collection import stats_service as collection_stats
@@ -111,6 +111,7 @@ def node_figures(session: Session) -> NodeFigures:
     )
 
 
+@internal("a predicate on the actor's grants (may it pick any department's dashboard); reads nothing")
 def node_wide(actor: Actor) -> bool:
     """May the actor look at any department's dashboard?"""
     return any(actor.scope_of(p) == Scope.ALL for p in DASHBOARD)
