@@ -130,8 +130,16 @@ def cancel_command(job_id: int = typer.Argument(...), as_json: bool = JsonOption
 
 
 def start_worker_process() -> subprocess.Popen[bytes]:
-    """`govshare serve --with-worker`: a `govshare worker` beside the server, with the same environment."""
+    """`govshare serve --with-worker`: a `govshare worker` beside the server, with the same environment.
+
+    uvicorn re-raises the SIGTERM it handled once it has shut down; with the default handler that would end
+    this process before `serve` could stop its worker, so SIGTERM here becomes a normal exit."""
+    signal.signal(signal.SIGTERM, _exit_normally)
     return subprocess.Popen([sys.executable, "-m", "govshare", "worker"])
+
+
+def _exit_normally(_signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(0)
 
 
 def stop_worker_process(process: subprocess.Popen[bytes]) -> None:

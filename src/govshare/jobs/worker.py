@@ -255,7 +255,7 @@ class Worker:
         for periodic in due:
             self._periods[periodic.kind] = periodic.period(now)
         if queued:
-            log.info("periodic_jobs_queued", keys=queued)
+            log.info("periodic_jobs_queued", periods=queued)
 
 
 class _Heartbeat(threading.Thread):
