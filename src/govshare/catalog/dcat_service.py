@@ -8,18 +8,16 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from rdflib import Graph
-from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.orm import Session, contains_eager, selectinload
+from sqlalchemy.orm import Session
 
 from govshare.auth.actor import Actor
 from govshare.auth.guard import action
 from govshare.auth.permissions import Permission
 from govshare.catalog import dcat
-from govshare.catalog.vocabulary import ResourceStatus, VersionState
+from govshare.catalog import dcat_queries as queries
 from govshare.core.clock import assume_beijing
 from govshare.core.node import node_config
 from govshare.errors import InvalidInput
-from govshare.models import Resource, ResourceVersion
 
 MAX_PAGE = 10_000
 MAX_PAGE_SIZE = 500
@@ -61,18 +59,6 @@ def _check(fmt: str, page: int, page_size: int) -> None:
         raise InvalidInput.on("page_size", f"须在 1 到 {MAX_PAGE_SIZE} 之间")
 
 
-def _published(since: datetime | None) -> list[ColumnElement[bool]]:
-    """Published versions of active resources: never drafts, never withdrawn resources."""
-    conditions = [
-        Resource.status == ResourceStatus.ACTIVE.value,
-        Resource.code.is_not(None),
-        ResourceVersion.state == VersionState.PUBLISHED.value,
-    ]
-    if since is not None:
-        conditions.append(Resource.updated_at >= since)
-    return conditions
-
-
 @action(Permission.CATALOG_READ)
 def dcat_catalog(
     session: Session,
@@ -89,33 +75,8 @@ def dcat_catalog(
     _check(fmt, page, page_size)
     base = _base_url(base_url)
     since = assume_beijing(modified_since, "modified_since")
-    conditions = _published(since)
-
-    published = ResourceVersion.state.in_((VersionState.PUBLISHED.value, VersionState.SUPERSEDED.value))
-    total, issued, last_published, last_withdrawn = session.execute(
-        select(
-            select(func.count())
-            .select_from(ResourceVersion)
-            .join(ResourceVersion.resource)
-            .where(*conditions)
-            .scalar_subquery(),
-            select(func.min(Resource.first_published_at)).scalar_subquery(),
-            select(func.max(ResourceVersion.published_at)).where(published).scalar_subquery(),
-            select(func.max(Resource.withdrawn_at)).scalar_subquery(),
-        )
-    ).one()
-    versions = session.scalars(
-        select(ResourceVersion)
-        .join(ResourceVersion.resource)
-        .where(*conditions)
-        .options(
-            contains_eager(ResourceVersion.resource).joinedload(Resource.department),
-            selectinload(ResourceVersion.items),
-        )
-        .order_by(Resource.id)
-        .limit(page_size)
-        .offset((page - 1) * page_size)
-    ).all()
+    total, issued, last_published, last_withdrawn = queries.catalog_figures(session, since)
+    versions = queries.page_of_versions(session, since, page=page, page_size=page_size)
 
     config = node_config(session)
     changes = [t for t in (last_published, last_withdrawn) if t is not None]

@@ -20,7 +20,6 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from govshare.audit import service as audit
@@ -32,7 +31,7 @@ from govshare.collection.scratch import Scratch
 from govshare.collection.transform import ChunkResult, Plan, transform
 from govshare.core.clock import utcnow
 from govshare.core.db import Database
-from govshare.models import Batch, QuarantineRow, Source
+from govshare.models import Batch, Source
 
 log = logging.getLogger(__name__)
 ROW_NUMBER_COLUMN = "行号"
@@ -72,20 +71,17 @@ def _heartbeat(db: Database, batch_id: int, reader: SourceReader, tally: Tally, 
     summary show the same number."""
     malformed = len(reader.malformed) if phase == "reading" else 0
     with db.transaction() as session:
-        session.execute(
-            update(Batch)
-            .where(Batch.id == batch_id, Batch.status == "running")
-            .values(
-                heartbeat_at=utcnow(),
-                phase=phase,
-                read=tally.read + malformed,
-                rejected=tally.rejected + malformed,
-                empty=tally.empty,
-                warnings=tally.warnings,
-                bytes_done=reader.progress.bytes_done,
-                bytes_total=reader.progress.bytes_total,
-                encoding=reader.encoding,
-            )
+        CollectionRepository(session).update_running(
+            batch_id,
+            heartbeat_at=utcnow(),
+            phase=phase,
+            read=tally.read + malformed,
+            rejected=tally.rejected + malformed,
+            empty=tally.empty,
+            warnings=tally.warnings,
+            bytes_done=reader.progress.bytes_done,
+            bytes_total=reader.progress.bytes_total,
+            encoding=reader.encoding,
         )
 
 
@@ -140,31 +136,22 @@ def _write_quarantine(
     malformed = _malformed_frame(reader.malformed)
     if malformed.height:
         rows = malformed.with_columns(batch_id=pl.lit(batch_id), raw_is_line=pl.lit(True)).to_dicts()
-        session.execute(insert(QuarantineRow), rows)
+        CollectionRepository(session).add_quarantine_rows(rows)
     for chunk in scratch.quarantine(chunk_rows):
         numbered = chunk.with_columns(row_no=reader.row_numbers(chunk.get_column(ORD)))
         rows = (
             numbered.drop(ORD).with_columns(batch_id=pl.lit(batch_id), raw_is_line=pl.lit(False)).to_dicts()
         )
-        session.execute(insert(QuarantineRow), rows)
+        CollectionRepository(session).add_quarantine_rows(rows)
 
 
 def _resolve_parent(session: Session, prepared: PreparedBatch, loaded_rows: set[int]) -> None:
     """Mark the parent batch's quarantined rows that this reprocessing loaded."""
     if prepared.parent_id is None or not loaded_rows:
         return
-    numbers = sorted(loaded_rows)
-    for start in range(0, len(numbers), 1000):
-        session.execute(
-            update(QuarantineRow)
-            .where(
-                QuarantineRow.batch_id == prepared.parent_id,
-                QuarantineRow.severity == "error",
-                QuarantineRow.resolved_by.is_(None),
-                QuarantineRow.row_no.in_(numbers[start : start + 1000]),
-            )
-            .values(resolved_by=prepared.batch_id)
-        )
+    CollectionRepository(session).resolve_quarantined(
+        prepared.parent_id, sorted(loaded_rows), prepared.batch_id
+    )
 
 
 def _transformed(reader: SourceReader, plan: Plan) -> Iterator[tuple[pl.DataFrame, ChunkResult]]:
@@ -350,17 +337,15 @@ def _malformed_keys(reader: SourceReader, plan: Plan) -> pl.DataFrame:
 
 def fail(db: Database, batch_id: int, message: str) -> Batch:
     with db.transaction() as session:
-        session.execute(
-            update(Batch)
-            .where(Batch.id == batch_id, Batch.status == "running")
-            .values(status="failed", phase="done", error=message, finished_at=utcnow())
+        CollectionRepository(session).update_running(
+            batch_id, status="failed", phase="done", error=message, finished_at=utcnow()
         )
     return _batch(db, batch_id)
 
 
 def _batch(db: Database, batch_id: int) -> Batch:
     with db.transaction(readonly=True) as session:
-        return session.scalars(select(Batch).where(Batch.id == batch_id)).one()
+        return session.get_one(Batch, batch_id)
 
 
 def process_identity() -> tuple[str, int]:

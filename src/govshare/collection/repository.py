@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from govshare.auth.scope import RowScope, restrict
@@ -53,6 +54,30 @@ class CollectionRepository:
                 Batch.resource_id == resource_id, Batch.status == "succeeded"
             )
         )
+
+    def update_running(self, batch_id: int, **values: object) -> None:
+        """Set columns of a batch that is still running (one UPDATE; a finished batch stays as it is)."""
+        self.session.execute(
+            update(Batch).where(Batch.id == batch_id, Batch.status == "running").values(**values)
+        )
+
+    def add_quarantine_rows(self, rows: list[dict[str, Any]]) -> None:
+        """Insert quarantined rows in one executemany."""
+        self.session.execute(insert(QuarantineRow), rows)
+
+    def resolve_quarantined(self, parent_id: int, row_numbers: list[int], batch_id: int) -> None:
+        """Mark the parent batch's unresolved error rows among `row_numbers` as loaded by `batch_id`."""
+        for start in range(0, len(row_numbers), 1000):
+            self.session.execute(
+                update(QuarantineRow)
+                .where(
+                    QuarantineRow.batch_id == parent_id,
+                    QuarantineRow.severity == "error",
+                    QuarantineRow.resolved_by.is_(None),
+                    QuarantineRow.row_no.in_(row_numbers[start : start + 1000]),
+                )
+                .values(resolved_by=batch_id)
+            )
 
     def running(self, resource_id: int | None = None) -> list[Batch]:
         query = select(Batch).where(Batch.status == "running")

@@ -122,3 +122,16 @@ def current_records(table: Table, names: list[str], chunk: int) -> Select[Any]:
         .order_by(table.c._sid)
         .execution_options(stream_results=True, yield_per=chunk)
     )
+
+
+def current_record_count(session: Session, table: Table) -> int:
+    """How many current records a record table holds."""
+    query = select(func.count()).select_from(table).where(table.c._valid_to.is_(None))
+    return int(session.execute(query).scalar() or 0)
+
+
+def current_page(table: Table, columns: list[Any], *, offset: int, limit: int) -> Select[Any]:
+    """A page of a record table's current rows (the opened `columns`), in record order."""
+    return (
+        select(*columns).where(table.c._valid_to.is_(None)).order_by(table.c._sid).offset(offset).limit(limit)
+    )

@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from govshare.audit import service as audit
@@ -29,6 +29,7 @@ from govshare.core.node import node_config
 from govshare.core.uow import unit_of
 from govshare.errors import InvalidInput, NotFound
 from govshare.models import ResourceVersion
+from govshare.opendata import repository
 from govshare.opendata.policies import withheld_reason
 from govshare.opendata.repository import OpenDataRepository
 from govshare.sharing import access as acc
@@ -213,12 +214,7 @@ def with_data(session: Session, datasets: list[OpenDataset]) -> list[OpenDataset
         key = (database, dataset.resource_id, version)
         count = _COUNTS.get(key)
         if count is None:
-            count = int(
-                session.execute(
-                    select(func.count()).select_from(table).where(table.c._valid_to.is_(None))
-                ).scalar()
-                or 0
-            )
+            count = repository.current_record_count(session, table)
             with _COUNTS_LOCK:
                 if len(_COUNTS) > 10_000:
                     _COUNTS.clear()
@@ -320,9 +316,7 @@ def _rows(session: Session, dataset: OpenDataset, *, offset: int, limit: int) ->
     if table is None:
         return []
     columns = [table.c[f] for f in dataset.fields if f in table.c]
-    query = (
-        select(*columns).where(table.c._valid_to.is_(None)).order_by(table.c._sid).offset(offset).limit(limit)
-    )
+    query = repository.current_page(table, columns, offset=offset, limit=limit)
     return [{k: json_value(v) for k, v in row.items()} for row in fetch(session, query)]
 
 

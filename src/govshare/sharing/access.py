@@ -15,19 +15,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from govshare.audit import service as audit
 from govshare.auth.actor import Actor
-from govshare.catalog.vocabulary import ShareType, VersionState
+from govshare.catalog.vocabulary import ShareType
 from govshare.collection import store
 from govshare.core.clock import BEIJING, utcnow
 from govshare.core.node import node_config
 from govshare.core.sm import hmac_sm3_hex
 from govshare.core.uow import unit_of
 from govshare.errors import DenialContext, NotFound, PermissionDenied, RateLimited
-from govshare.models import Department, RecordTable, Resource, ResourceItem, ResourceVersion, ShareGrant
+from govshare.models import Department, Resource, ResourceVersion, ShareGrant
 from govshare.sharing.masking import harden, mask_value, reveals
 from govshare.sharing.repository import SharingRepository
 
@@ -175,16 +175,7 @@ def _subject_of(standard_ref: str | None) -> str | None:
 def locate(session: Session, code: str) -> tuple[ResourceMeta, Table | None]:
     """The published resource's items and its record table, in one query on the hot path (the items
     come from the cache while the published version stays the same)."""
-    found = session.execute(
-        select(Resource.id, ResourceVersion.id, RecordTable.table_name, RecordTable.columns, RecordTable.key)
-        .join(ResourceVersion, ResourceVersion.resource_id == Resource.id)
-        .outerjoin(RecordTable, RecordTable.resource_id == Resource.id)
-        .where(
-            Resource.code == code,
-            Resource.status == "active",
-            ResourceVersion.state == VersionState.PUBLISHED.value,
-        )
-    ).first()
+    found = SharingRepository(session).published_record_table(code)
     if found is None:
         raise NotFound(f"信息资源“{code}”不存在或未发布")
     resource_id, version_id, table_name, columns, key = found
@@ -234,11 +225,9 @@ def _meta(session: Session, code: str, resource_id: int, version_id: int) -> Res
     if cached is not None and cached.version_id == version_id:
         return cached
     resource = session.get_one(Resource, resource_id)
-    version = session.scalars(select(ResourceVersion).where(ResourceVersion.id == version_id)).one()
+    version = session.get_one(ResourceVersion, version_id)
     department = session.get_one(Department, resource.department_id)
-    items = session.scalars(
-        select(ResourceItem).where(ResourceItem.version_id == version_id).order_by(ResourceItem.position)
-    ).all()
+    items = SharingRepository(session).version_items(version_id)
     meta = ResourceMeta(
         resource_id=resource_id,
         code=code,

@@ -6,10 +6,9 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from govshare.auth.actor import Actor
@@ -17,8 +16,8 @@ from govshare.auth.guard import action
 from govshare.auth.permissions import Permission
 from govshare.core.node import node_config
 from govshare.errors import InvalidInput
-from govshare.models import Batch
 from govshare.sharing import access as acc
+from govshare.sharing import changes_queries as queries
 from govshare.sharing import records as rec
 from govshare.sharing.access import Access
 from govshare.sharing.masking import mask_record
@@ -66,15 +65,6 @@ class ChangePage:
     more: bool
 
 
-def _applied_at(session: Session, resource_id: int, batch_id: int) -> datetime | None:
-    if batch_id <= 0:
-        return None
-    found = session.scalar(
-        select(Batch.applied_at).where(Batch.id == batch_id, Batch.resource_id == resource_id)
-    )
-    return found.replace(tzinfo=None) if found else None
-
-
 @action(Permission.DATA_READ)
 def changes(
     session: Session, actor: Actor, code: str, since: str | None, *, limit: int | None, operator: str
@@ -88,34 +78,15 @@ def changes(
     size = min(limit or 500, node_config(session).data_page_max)
     cursor = FeedCursor.decode(since)
     if cursor is None:
-        latest = session.scalar(
-            select(func.max(Batch.id)).where(
-                Batch.resource_id == access.meta.resource_id, Batch.status == "succeeded"
-            )
-        )
-        cursor = FeedCursor(0, int(latest or 0), "u", 0)
+        latest = queries.latest_succeeded_batch(session, access.meta.resource_id)
+        cursor = FeedCursor(0, latest, "u", 0)
     elif cursor.phase == "u" and cursor.sid == 0 and cursor.since == cursor.upto:
-        latest = session.scalar(
-            select(func.max(Batch.id)).where(
-                Batch.resource_id == access.meta.resource_id, Batch.status == "succeeded"
-            )
-        )
-        cursor = FeedCursor(cursor.since, max(cursor.since, int(latest or 0)), "u", 0)
-    scope = rec.scope_filter(access, table)
+        latest = queries.latest_succeeded_batch(session, access.meta.resource_id)
+        cursor = FeedCursor(cursor.since, max(cursor.since, latest), "u", 0)
     out: list[dict[str, Any]] = []
     if cursor.phase == "u":
-        rows = rec.fetch(
-            session,
-            select(*rec.columns(access, table))
-            .where(
-                rec.current(table),
-                table.c._batch_id > cursor.since,
-                table.c._batch_id <= cursor.upto,
-                table.c._sid > cursor.sid,
-                *scope,
-            )
-            .order_by(table.c._sid)
-            .limit(size + 1),
+        rows = queries.upserts(
+            session, access, table, since=cursor.since, upto=cursor.upto, after_sid=cursor.sid, limit=size + 1
         )
         more = len(rows) > size
         rows = rows[:size]
@@ -147,32 +118,15 @@ def _deletions(
     session: Session, access: Access, table: Table, cursor: FeedCursor, size: int
 ) -> tuple[list[dict[str, Any]], bool]:
     """Keys whose record was removed by a batch in (since, upto] and that have no current record."""
-    start = _applied_at(session, access.meta.resource_id, cursor.since)
-    end = _applied_at(session, access.meta.resource_id, cursor.upto)
+    start = queries.applied_at(session, access.meta.resource_id, cursor.since)
+    end = queries.applied_at(session, access.meta.resource_id, cursor.upto)
     if end is None:
         return [], False
     key = access.meta.key
     if not key or any(k not in access.items for k in key):
         return [], False  # without the key items granted, a deletion cannot be named
-    alias = table.alias("now")
-    still = select(alias.c._sid).where(alias.c._valid_to.is_(None), *(alias.c[k] == table.c[k] for k in key))
-    where = [
-        table.c._valid_to.is_not(None),
-        table.c._valid_to <= end,
-        ~still.exists(),
-        *rec.scope_filter(access, table),
-    ]
-    if start is not None:
-        where.append(table.c._valid_to > start)
-    grouped = (
-        select(func.max(table.c._sid).label("_sid"), *(table.c[k] for k in key))
-        .where(*where)
-        .group_by(*(table.c[k] for k in key))
-        .subquery()
-    )
-    rows = rec.fetch(
-        session,
-        select(grouped).where(grouped.c._sid > cursor.sid).order_by(grouped.c._sid).limit(size + 1),
+    rows = queries.deleted_keys(
+        session, access, table, list(key), start=start, end=end, after_sid=cursor.sid, limit=size + 1
     )
     more = len(rows) > size
     rows = rows[:size]

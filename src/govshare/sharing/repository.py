@@ -15,7 +15,9 @@ from govshare.models import (
     Application,
     AuditEntry,
     Department,
+    RecordTable,
     Resource,
+    ResourceItem,
     ResourceVersion,
     ShareGrant,
     ShareRequest,
@@ -337,3 +339,30 @@ class SharingRepository:
             .order_by(ShareGrant.id.desc())
             .limit(1)
         ).first()
+
+    def published_record_table(self, code: str) -> Any:
+        """(resource id, published version id, record table name, columns, key) of the active resource
+        `code`, in one query on the data API's hot path; None when it is not published. The table name is
+        None before the first batch."""
+        return self.session.execute(
+            select(
+                Resource.id, ResourceVersion.id, RecordTable.table_name, RecordTable.columns, RecordTable.key
+            )
+            .join(ResourceVersion, ResourceVersion.resource_id == Resource.id)
+            .outerjoin(RecordTable, RecordTable.resource_id == Resource.id)
+            .where(
+                Resource.code == code,
+                Resource.status == "active",
+                ResourceVersion.state == "published",
+            )
+        ).first()
+
+    def version_items(self, version_id: int) -> list[ResourceItem]:
+        """A catalog version's items in their order."""
+        return list(
+            self.session.scalars(
+                select(ResourceItem)
+                .where(ResourceItem.version_id == version_id)
+                .order_by(ResourceItem.position)
+            )
+        )
