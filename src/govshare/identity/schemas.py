@@ -10,6 +10,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 from govshare.auth.permissions import ROLE_PERMISSIONS, Role
 from govshare.core.inputs import Input
 from govshare.models import Department, OfficerProposal, User
+from govshare.standards.validators import uscc_text
 
 LEVEL_LABELS = {"province": "省级", "city": "市级", "county": "县级"}
 _LEVEL_ALIASES = {
@@ -43,13 +44,23 @@ Username = Annotated[str, Field(min_length=3, max_length=64, pattern=r"^[a-z][a-
 USCC_PATTERN = r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$"
 
 
+def _uscc(value: object) -> object:
+    """A 统一社会信用代码 as typed (full-width, lower case, spaces, hyphens) in the code's own spelling,
+    before the pattern checks it: the API, the portal and the console accept the same input. Blank stays
+    blank, so the pattern still refuses it (null, not "", clears a department's code)."""
+    return (uscc_text(value) or "") if isinstance(value, str) else value
+
+
+Uscc = Annotated[str, BeforeValidator(_uscc), Field(pattern=USCC_PATTERN)]
+
+
 class DepartmentCreate(Input):
     code: DepartmentCode
     name: str = Field(min_length=2, max_length=100)
     division_code: str = Field(pattern=r"^\d{6}$", description="行政区划代码，6 位数字")
     level: Level
     parent_code: DepartmentCode | None = None
-    uscc: str | None = Field(None, pattern=USCC_PATTERN, description="统一社会信用代码")
+    uscc: Uscc | None = Field(None, description="统一社会信用代码（全角、小写、空格和连字符会被规范化）")
 
 
 class DepartmentUpdate(Input):
@@ -62,7 +73,7 @@ class DepartmentUpdate(Input):
     division_code: str | None = Field(None, pattern=r"^\d{6}$", description="行政区划代码，6 位数字")
     level: Level | None = None
     parent_code: DepartmentCode | None = Field(None, description="上级部门代码；null 表示没有上级部门")
-    uscc: str | None = Field(None, pattern=USCC_PATTERN, description="统一社会信用代码；null 表示清除")
+    uscc: Uscc | None = Field(None, description="统一社会信用代码（规范化同新建）；null 表示清除")
 
     @field_validator("name", "division_code", "level")
     @classmethod

@@ -160,14 +160,24 @@ def uscc_check_char(body17: str) -> str:
     return USCC_ALPHABET[(31 - total % 31) % 31]
 
 
+def uscc_text(value: object) -> str | None:
+    """A 统一社会信用代码 as people type it, made the code's own spelling before any check: full-width
+    characters half-width, spaces and hyphens dropped, letters upper-cased; None for a blank value ("" when
+    only separators were typed). The department forms of the API, the portal and the console read a code
+    through this too."""
+    text = _prepared(value)
+    if text is None:
+        return None
+    return ascii_upper(drop_whitespace(text).replace("-", ""))
+
+
 def uscc(value: object) -> Result:
     """统一社会信用代码 → 18 upper-case characters. Spaces and hyphens are dropped and letters upper-cased;
     every character must be in the GB 32100 alphabet and the check character must match. Codes that begin
     with letters (registration authorities such as Y, N, A…) are as valid as those beginning with 9."""
-    text = _prepared(value)
+    text = uscc_text(value)
     if text is None:
         return BLANK
-    text = ascii_upper(drop_whitespace(text).replace("-", ""))
     if len(text) != 18:
         return Result.fail("uscc.length")
     if any(c not in USCC_VALUES for c in text):
