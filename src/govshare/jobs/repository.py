@@ -54,6 +54,17 @@ class JobRepository:
             query = query.where(Job.id < before_id)
         return list(self.session.scalars(query))
 
+    def any_due(self, now: datetime, kinds: tuple[str, ...]) -> bool:
+        """Whether a job waits to be claimed: read first, so an idle worker takes no write lock."""
+        query = select(Job.id).where(Job.state.in_(CLAIMABLE), Job.run_after <= now, Job.kind.in_(kinds))
+        return self.session.scalar(query.limit(1)) is not None
+
+    def any_stale(self, silent_since: datetime) -> bool:
+        query = select(Job.id).where(
+            Job.state == "running", or_(Job.heartbeat_at.is_(None), Job.heartbeat_at < silent_since)
+        )
+        return self.session.scalar(query.limit(1)) is not None
+
     def claim_next(self, now: datetime, worker: str, kinds: tuple[str, ...]) -> Job | None:
         """Take the next due job: mark it running for `worker` and count the attempt."""
         query = (

@@ -128,8 +128,12 @@ class Worker:
     # -- claiming and running ---------------------------------------------------------------------------
 
     def claim(self) -> Claimed | None:
+        kinds = tuple(registry.KINDS)
+        with self.db.transaction(readonly=True) as reader:  # idle: no write transaction, no write lock
+            if not JobRepository(reader).any_due(utcnow(), kinds):
+                return None
         with self.db.short_write() as session:
-            job = JobRepository(session).claim_next(utcnow(), self.name, tuple(registry.KINDS))
+            job = JobRepository(session).claim_next(utcnow(), self.name, kinds)
             if job is None:
                 return None
             return Claimed(job.id, registry.KINDS[job.kind], dict(job.payload), job.attempts)
@@ -224,8 +228,12 @@ class Worker:
         """Requeue the running jobs whose worker fell silent (it died: kill -9, a crash, a lost host); one
         that has used its attempts is dead instead."""
         now = utcnow()
+        silent_since = now - timedelta(seconds=self.stale_seconds)
+        with self.db.transaction(readonly=True) as reader:
+            if not JobRepository(reader).any_stale(silent_since):
+                return []
         with self.db.short_write() as session:
-            stale = JobRepository(session).stale(now - timedelta(seconds=self.stale_seconds))
+            stale = JobRepository(session).stale(silent_since)
             for job in stale:
                 reason = (
                     f"执行该任务的进程 {job.locked_by} 超过 {int(self.stale_seconds)} 秒没有心跳（已停止）"
