@@ -14,7 +14,7 @@ from govshare.auth.actor import Actor, grants_for_roles
 from govshare.auth.permissions import Role
 from govshare.jurisdiction import SharingRules
 from govshare.sharing import workflow
-from govshare.sharing.vocabulary import RequestAction, RequestKind, RequestState
+from govshare.sharing.vocabulary import GrantState, RequestAction, RequestKind, RequestState
 from govshare.sharing.workdays import CHINA, WorkCalendar
 
 PROVIDER, CONSUMER, OTHER = 1, 2, 3
@@ -120,3 +120,25 @@ def test_working_days_left_only_while_the_clock_runs() -> None:
     for state in (S.APPROVED, S.REFUSED, S.WITHDRAWN, S.ESCALATED, S.SETTLED):
         assert workflow.working_days_left(calendar, _request(state, due_at=due), now) is None  # type: ignore[arg-type]
     assert workflow.working_days_left(calendar, _request(S.PENDING), now) is None  # type: ignore[arg-type]
+
+
+def _grant() -> SimpleNamespace:
+    return SimpleNamespace(provider_department_id=PROVIDER, consumer_department_id=CONSUMER)
+
+
+@pytest.mark.parametrize(
+    ("actor", "state", "expected"),
+    [
+        (PROVIDER_ADMIN, GrantState.ACTIVE, ["revoke"]),  # the provider revokes
+        (CONSUMER_ADMIN, GrantState.ACTIVE, ["revoke"]),  # the consumer gives it up
+        (CONSUMER_USER, GrantState.NOT_YET, ["revoke"]),
+        (PROVIDER_USER, GrantState.ACTIVE, []),  # of the provider, but holds no sharing:approve
+        (OTHER_ADMIN, GrantState.ACTIVE, []),
+        (SUPERVISOR, GrantState.ACTIVE, []),
+        (AUDITOR, GrantState.ACTIVE, []),
+        (PROVIDER_ADMIN, GrantState.EXPIRED, []),  # no longer in force: nothing to revoke
+        (PROVIDER_ADMIN, GrantState.REVOKED, []),
+    ],
+)
+def test_grant_actions_per_role_and_state(actor: Actor, state: GrantState, expected: list[str]) -> None:
+    assert workflow.grant_actions(actor, _grant(), state) == expected  # type: ignore[arg-type]

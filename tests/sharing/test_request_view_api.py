@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from govshare.core.db import Database
 from tests import factories
-from tests.sharing.helpers import application_body, resource_code, setup
+from tests.sharing.helpers import application_body, approved_grant, resource_code, setup
 
 
 def test_request_carries_the_callers_allowed_actions_and_working_days_left(
@@ -68,3 +68,36 @@ def _get(client: TestClient, number: str) -> dict[str, Any]:
     assert response.status_code == 200, response.text
     result: dict[str, Any] = response.json()
     return result
+
+
+def test_grant_carries_revoke_for_its_provider_and_consumer_only(
+    client: TestClient, db: Database, tmp_path: Path
+) -> None:
+    setup(db, tmp_path)
+    number = approved_grant(client, resource_code(db))
+
+    factories.login(client, "ga.admin")  # the provider
+    request = _get(client, number)
+    assert request["state"] == "approved"
+    assert request["allowed_actions"] == []
+    assert request["working_days_left"] is None
+    grant = client.get(f"/api/v1/sharing/grants/{request['grant_id']}").json()
+    assert grant["allowed_actions"] == ["revoke"]
+
+    factories.login(client, "mz.user")  # the consumer's 使用人员 may give the grant up
+    assert [g["allowed_actions"] for g in client.get("/api/v1/sharing/grants").json()] == [["revoke"]]
+
+    headers = factories.login(client, "reviewer")  # the 主管部门 sees it but may not revoke it
+    assert [g["allowed_actions"] for g in client.get("/api/v1/sharing/grants").json()] == [[]]
+    refused = client.post(
+        f"/api/v1/sharing/grants/{grant['id']}/revoke", json={"reason": "主管部门不能撤销"}, headers=headers
+    )
+    assert refused.status_code == 403
+
+    headers = factories.login(client, "ga.admin")
+    revoked = client.post(
+        f"/api/v1/sharing/grants/{grant['id']}/revoke", json={"reason": "使用期限内停止共享"}, headers=headers
+    )
+    assert revoked.status_code == 200, revoked.text
+    assert revoked.json()["state"] == "revoked"
+    assert revoked.json()["allowed_actions"] == []  # nothing left to revoke

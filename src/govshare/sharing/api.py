@@ -11,10 +11,8 @@ from sqlalchemy.orm import Session
 
 from govshare.auth.actor import Actor
 from govshare.auth.permissions import Permission
-from govshare.core.clock import utcnow
 from govshare.models import ShareGrant, ShareRequest
 from govshare.sharing import negotiation, service, stats_service, views
-from govshare.sharing.policies import grant_state
 from govshare.sharing.schemas import (
     ApplyIn,
     DeadlineReport,
@@ -45,9 +43,8 @@ def _request_out(session: Session, actor: Actor, request: ShareRequest) -> Reque
     return views.request_view(session, actor, request)
 
 
-def _grant_out(grant: ShareGrant, number: str | None = None) -> GrantOut:
-    state = grant_state(grant, utcnow())
-    return GrantOut.of(grant, state=state.value, state_label=state.label, request_number=number)
+def _grant_out(session: Session, actor: Actor, grant: ShareGrant) -> GrantOut:
+    return views.grant_view(session, actor, grant)
 
 
 @router.post("/requests", status_code=201, summary="提出共享申请（有条件共享资源）")
@@ -155,7 +152,7 @@ def settle(
 def subscribe(
     body: SubscribeIn, session: Session = DB_SESSION, actor: Actor = require(Permission.SHARING_APPLY)
 ) -> GrantOut:
-    return _grant_out(service.subscribe(session, actor, body))
+    return _grant_out(session, actor, service.subscribe(session, actor, body))
 
 
 @router.get("/grants", summary="授权列表")
@@ -165,16 +162,15 @@ def list_grants(
     session: Session = DB_SESSION,
     actor: Actor = require(Permission.SHARING_READ),
 ) -> list[GrantOut]:
-    return [
-        _grant_out(g) for g in service.list_grants(session, actor, application=application, resource=resource)
-    ]
+    grants = service.list_grants(session, actor, application=application, resource=resource)
+    return views.grant_views(session, actor, grants)
 
 
 @router.get("/grants/{grant_id}", summary="授权详情")
 def get_grant(
     grant_id: int = GRANT, session: Session = DB_SESSION, actor: Actor = require(Permission.SHARING_READ)
 ) -> GrantOut:
-    return _grant_out(service.get_grant(session, actor, grant_id))
+    return _grant_out(session, actor, service.get_grant(session, actor, grant_id))
 
 
 @router.post("/grants/{grant_id}/revoke", summary="撤销授权（下一次调用即生效）")
@@ -184,7 +180,7 @@ def revoke_grant(
     session: Session = DB_SESSION,
     actor: Actor = require(Permission.SHARING_APPROVE, Permission.SHARING_APPLY),
 ) -> GrantOut:
-    return _grant_out(service.revoke_grant(session, actor, grant_id, body.reason))
+    return _grant_out(session, actor, service.revoke_grant(session, actor, grant_id, body.reason))
 
 
 @router.post("/deadlines/check", summary="检查审批时限：到期前提醒、超期上报")

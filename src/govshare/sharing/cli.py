@@ -13,7 +13,6 @@ from govshare.auth.actor import Actor
 from govshare.cli.context import JsonOption, emit, fail, run
 from govshare.core.clock import BEIJING, utcnow
 from govshare.sharing import index_service, negotiation, service, stats_service, views
-from govshare.sharing.policies import grant_state
 from govshare.sharing.schemas import ApplyIn, DecisionIn, GrantOut, NegotiateIn, RequestOut, SubscribeIn
 
 sharing_app = typer.Typer(help="共享服务：申请、审批、协商、授权、时限与调用统计", no_args_is_help=True)
@@ -63,9 +62,8 @@ def _show_request(session: Session, actor: Actor, request: Any) -> RequestOut:
     return views.request_view(session, actor, request)
 
 
-def _grant_out(grant: Any) -> GrantOut:
-    state = grant_state(grant, utcnow())
-    return GrantOut.of(grant, state=state.value, state_label=state.label, request_number=None)
+def _grant_out(session: Session, actor: Actor, grant: Any) -> GrantOut:
+    return views.grant_view(session, actor, grant)
 
 
 def _emit_request(as_json: bool, out: RequestOut) -> None:
@@ -213,7 +211,7 @@ def subscribe(
         purpose=purpose,
         items=_list(items),
     )
-    out = run(lambda s, a: _grant_out(service.subscribe(s, a, data)))
+    out = run(lambda s, a: _grant_out(s, a, service.subscribe(s, a, data)))
     emit(as_json, out.model_dump(mode="json"), f"已授权 {out.id}：{out.application} → {out.resource_code}")
 
 
@@ -225,9 +223,9 @@ def grants(
 ) -> None:
     """授权列表。"""
     outs = run(
-        lambda s, a: [
-            _grant_out(g) for g in service.list_grants(s, a, application=application, resource=resource)
-        ]
+        lambda s, a: views.grant_views(
+            s, a, service.list_grants(s, a, application=application, resource=resource)
+        )
     )
     emit(
         as_json,
@@ -244,7 +242,7 @@ def grants(
 @sharing_app.command("revoke")
 def revoke(grant_id: int, reason: str = typer.Option(..., "--reason"), as_json: bool = JsonOption) -> None:
     """撤销授权（下一次调用即生效）。"""
-    out = run(lambda s, a: _grant_out(service.revoke_grant(s, a, grant_id, reason)))
+    out = run(lambda s, a: _grant_out(s, a, service.revoke_grant(s, a, grant_id, reason)))
     emit(as_json, out.model_dump(mode="json"), f"已撤销授权 {out.id}")
 
 

@@ -11,6 +11,7 @@ from govshare.core.inputs import Input
 from govshare.models import ShareGrant, ShareRequest
 from govshare.sharing.vocabulary import (
     CLOCKED_STATES,
+    GrantAction,
     GrantKind,
     PurposeKind,
     RequestAction,
@@ -220,9 +221,22 @@ class GrantOut(BaseModel):
     revoked_at: datetime | None
     revoked_by: str | None
     revoked_reason: str | None
+    allowed_actions: list[GrantAction] = Field(
+        default_factory=list, description="调用者可以办理的操作：revoke（撤销授权，仅提供部门或使用部门）"
+    )
 
     @classmethod
-    def of(cls, grant: ShareGrant, *, state: str, state_label: str, request_number: str | None) -> GrantOut:
+    def of(
+        cls,
+        grant: ShareGrant,
+        *,
+        state: str,
+        state_label: str,
+        request_number: str | None,
+        allowed_actions: list[GrantAction] | None = None,
+    ) -> GrantOut:
+        """The response shape of one grant; `sharing.views.grant_views` fills in its state and the steps
+        the reader may take."""
         kind = GrantKind(grant.kind)
         names = (
             "id", "provider_department_id", "consumer_department_id", "items", "clear_items", "row_scope",
@@ -239,6 +253,7 @@ class GrantOut(BaseModel):
             application=grant.application.code,
             resource_code=grant.resource.code,
             purpose_kind=PurposeKind(grant.purpose_kind),
+            allowed_actions=allowed_actions or [],
         )
 
 

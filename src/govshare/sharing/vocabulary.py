@@ -44,6 +44,10 @@ RequestAction = Literal[
     "approve", "refuse", "answer", "withdraw", "dispute", "escalate", "prereview", "settle"
 ]
 
+# What a reader may do with a grant (`workflow.grant_actions`): revoke is
+# POST /api/v1/sharing/grants/{id}/revoke.
+GrantAction = Literal["revoke"]
+
 
 class GrantKind(Labelled):
     SUBSCRIPTION = "subscription"  # 无条件 items, at once

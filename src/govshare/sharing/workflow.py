@@ -232,7 +232,9 @@ def working_days_left(calendar: WorkCalendar, request: ShareRequest, now: dateti
     return calendar.working_days_left(now, request.due_at)
 
 
-@internal("a predicate over the actor's own grants and a grant the caller already read through a guarded action")
+@internal(
+    "a predicate over the actor's own grants and a grant the caller already read through a guarded action"
+)
 def may_revoke(actor: Actor, grant: ShareGrant) -> bool:
     """The provider department revokes a grant, or the consumer department gives it up; `service.revoke_grant`
     refuses everyone else."""
@@ -247,7 +249,9 @@ def may_revoke(actor: Actor, grant: ShareGrant) -> bool:
     return as_provider or as_consumer
 
 
-@internal("a predicate over the actor's own grants and a grant the caller already read through a guarded action")
+@internal(
+    "a predicate over the actor's own grants and a grant the caller already read through a guarded action"
+)
 def grant_actions(actor: Actor, grant: ShareGrant, state: GrantState) -> list[GrantAction]:
     """What `actor` may do with `grant` in its state: revoke it while it is in force or yet to be."""
     live = state in (GrantState.ACTIVE, GrantState.NOT_YET)

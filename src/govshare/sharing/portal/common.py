@@ -12,7 +12,7 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from govshare.auth.actor import Actor
-from govshare.auth.permissions import Permission, Scope
+from govshare.auth.permissions import Permission
 from govshare.catalog import service as catalog
 from govshare.catalog.schemas import ResourceOut
 from govshare.core.clock import BEIJING, utcnow
@@ -124,11 +124,6 @@ def parse_count(value: str, field_name: str) -> int | None:
 
 def split_values(text: str) -> list[str]:
     return list(dict.fromkeys(v for v in _SPLIT.split(text.strip()) if v))
-
-
-def may(actor: Actor, permission: Permission, department_id: int) -> bool:
-    scope = actor.scope_of(permission)
-    return scope == Scope.ALL or (scope == Scope.OWN_DEPARTMENT and actor.department_id == department_id)
 
 
 def department_names(session: Session, actor: Actor) -> dict[int, str]:

@@ -11,9 +11,7 @@ from sqlalchemy.orm import Session
 
 from govshare.auth.actor import Actor
 from govshare.auth.permissions import Permission
-from govshare.core.clock import utcnow
-from govshare.sharing import service
-from govshare.sharing.policies import grant_state
+from govshare.sharing import service, views
 from govshare.sharing.portal.common import (
     DONE,
     TEXT,
@@ -24,7 +22,6 @@ from govshare.sharing.portal.common import (
     department_names,
     explain,
     items_text,
-    may,
     scope_text,
 )
 from govshare.sharing.schemas import GrantOut, ReasonIn
@@ -61,12 +58,9 @@ def _grants_page(
     form: FormState | None = None,
     done: str | None = None,
 ) -> HTMLResponse:
-    now = utcnow()
     resources = Resources(session, actor)
     rows = []
-    for grant in service.list_grants(session, actor):
-        state = grant_state(grant, now)
-        out = GrantOut.of(grant, state=state.value, state_label=state.label, request_number=None)
+    for out in views.grant_views(session, actor, service.list_grants(session, actor)):
         names = resources.items(out.resource_code)
         rows.append(
             GrantRow(
@@ -76,12 +70,8 @@ def _grants_page(
                 scope_text=scope_text(names, out.row_scope),
                 valid_from=beijing(out.valid_from, "%Y-%m-%d"),
                 valid_to=beijing(out.valid_to - timedelta(seconds=1), "%Y-%m-%d"),
-                tag=GRANT_TAGS.get(state, ""),
-                may_revoke=state in (GrantState.ACTIVE, GrantState.NOT_YET)
-                and (
-                    may(actor, Permission.SHARING_APPROVE, out.provider_department_id)
-                    or may(actor, Permission.SHARING_APPLY, out.consumer_department_id)
-                ),
+                tag=GRANT_TAGS.get(GrantState(out.state), ""),
+                may_revoke="revoke" in out.allowed_actions,
             )
         )
     return render(
