@@ -9,7 +9,7 @@ from govshare.auth.actor import Actor
 from govshare.auth.permissions import Permission
 from govshare.core import security
 from govshare.errors import AuthenticationFailed
-from govshare.identity import officer_service, password_service, service
+from govshare.identity import officer_service, password_service, policies, service
 from govshare.identity.schemas import (
     ActorOut,
     DepartmentCreate,
@@ -24,6 +24,7 @@ from govshare.identity.schemas import (
     RoleName,
     RoleOut,
     UserCreate,
+    UserDetailOut,
     UserOut,
 )
 from govshare.web import cookies
@@ -168,8 +169,13 @@ def create_user(
 @router.get("/users/{username}", summary="用户详情")
 def get_user(
     username: str, session: Session = DB_SESSION, actor: Actor = require(Permission.USER_READ)
-) -> UserOut:
-    return UserOut.of(service.get_user(session, actor, username))
+) -> UserDetailOut:
+    user = service.get_user(session, actor, username)
+    out = UserOut.of(user)
+    may = policies.user_actions(actor, user)
+    return UserDetailOut(
+        **out.model_dump(), allowed_actions=may.names(out.is_active), grantable_roles=may.direct_grants()
+    )
 
 
 @router.post("/users/{username}/roles", summary="授予角色")

@@ -150,6 +150,15 @@ class UserOut(BaseModel):
         )
 
 
+class UserDetailOut(UserOut):
+    """One account with what the caller may do to it (the same rules the portal's user page follows; each
+    action is checked again when asked for)."""
+
+    allowed_actions: list[str]  # grant_role, revoke_role, unlock, reset_password, disable|enable,
+    # propose_officer_change (an officer account's role or state changes only by a confirmed proposal)
+    grantable_roles: list[Role]  # roles the caller may grant this user directly (no officer role)
+
+
 class RoleChange(Input):
     role: RoleName
 

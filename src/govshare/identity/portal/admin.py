@@ -22,6 +22,7 @@ from govshare.auth.actor import Actor
 from govshare.auth.permissions import PRIVILEGED_ROLES, ROLE_PERMISSIONS, Permission, Role, Scope
 from govshare.core.clock import utcnow
 from govshare.errors import InvalidInput
+from govshare.identity import policies
 from govshare.identity import service as identity
 from govshare.identity.portal.common import FormState, beijing, check_csrf, explain, see_other
 from govshare.identity.portal.settings import may_see_settings
@@ -33,7 +34,6 @@ from govshare.identity.schemas import (
     UserCreate,
     UserOut,
 )
-from govshare.models import Department
 from govshare.web.deps import DB_SESSION, require
 from govshare.web.forms import form_errors
 from govshare.web.rendering import render
@@ -93,20 +93,6 @@ DONE = {
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def _may(actor: Actor, permission: Permission, department_id: int | None) -> bool:
-    scope = actor.scope_of(permission)
-    return scope == Scope.ALL or (scope == Scope.OWN_DEPARTMENT and actor.department_id == department_id)
-
-
-def grantable_roles(actor: Actor, department_id: int | None) -> list[Role]:
-    """The roles this actor may hand out to a user of the department (identity.policies decides again)."""
-    if actor.scope_of(P.ROLE_ASSIGN):
-        return list(Role)
-    if _may(actor, P.USER_MANAGE, department_id):
-        return [r for r in Role if r not in PRIVILEGED_ROLES]
-    return []
 
 
 def _user_state(user: UserOut) -> tuple[str, str]:
@@ -193,7 +179,7 @@ def create_department(
     division_code: str = Form("", max_length=6),
     level: str = Form("", max_length=16),
     parent_code: str = Form("", max_length=32),
-    uscc: str = Form("", max_length=18),
+    uscc: str = Form("", max_length=40),  # spaces and hyphens allowed: the schema normalises the code
     csrf_token: str = Form("", max_length=128),
     session: Session = DB_SESSION,
     actor: Actor = require(P.DEPARTMENT_MANAGE),
@@ -221,26 +207,10 @@ def create_department(
             division_code=division_code.strip(),
             level=level,  # validated by the model
             parent_code=parent_code.strip() or None,
-            uscc=uscc.strip().upper() or None,
+            uscc=uscc.strip() or None,
         )
         identity.create_department(session, actor, data)
     return see_other("/admin/departments?done=department")
-
-
-def _descendants(departments: list[Department], root_id: int) -> set[int]:
-    """The ids of a department's sub-departments at every depth: as its parent they would make a cycle."""
-    children: dict[int, list[int]] = {}
-    for d in departments:
-        if d.parent_id is not None:
-            children.setdefault(d.parent_id, []).append(d.id)
-    found: set[int] = set()
-    todo = [root_id]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            if child not in found:
-                found.add(child)
-                todo.append(child)
-    return found
 
 
 def _department_page(
@@ -256,7 +226,6 @@ def _department_page(
     department = identity.get_department(session, actor, code)
     out = DepartmentOut.of(department, identity.department_codes(session))
     departments = identity.list_departments(session, actor)
-    excluded = _descendants(departments, department.id) | {department.id}
     form = form or FormState()
     current = {
         "name": out.name,
@@ -272,7 +241,7 @@ def _department_page(
         status=status,
         department=out,
         values=form.values if form.error else current,
-        parents=[d for d in departments if d.id not in excluded],
+        parents=policies.possible_parents(departments, department),
         levels=LEVEL_LABELS,
         form=form,
         done=DONE.get(done or ""),
@@ -298,7 +267,7 @@ def update_department(
     division_code: str = Form("", max_length=6),
     level: str = Form("", max_length=16),
     parent_code: str = Form("", max_length=32),
-    uscc: str = Form("", max_length=18),
+    uscc: str = Form("", max_length=40),  # spaces and hyphens allowed: the schema normalises the code
     csrf_token: str = Form("", max_length=128),
     session: Session = DB_SESSION,
     actor: Actor = require(P.DEPARTMENT_MANAGE),
@@ -325,7 +294,7 @@ def update_department(
             division_code=division_code.strip(),
             level=level,  # validated by the model
             parent_code=parent_code.strip() or None,
-            uscc=uscc.strip().upper() or None,
+            uscc=uscc.strip() or None,
         )
         identity.update_department(session, actor, code, data)
     return see_other(f"/admin/departments/{code}?done=updated")
@@ -367,7 +336,7 @@ def _new_user_page(
     departments = [
         d
         for d in identity.list_departments(session, actor)
-        if _may(actor, P.USER_MANAGE, d.id) and d.is_active
+        if policies.may_act_in(actor, P.USER_MANAGE, d.id) and d.is_active
     ]
     return render(
         request,
@@ -375,7 +344,7 @@ def _new_user_page(
         actor,
         status=status,
         departments=departments,
-        roles=grantable_roles(actor, actor.department_id),
+        roles=policies.grantable_roles(actor, actor.department_id),
         min_length=request.app.state.db.config.password_min_length,
         form=form or FormState(),
     )
@@ -439,9 +408,7 @@ def _user_page(
 ) -> HTMLResponse:
     user = identity.get_user(session, actor, username)
     out = UserOut.of(user)
-    held = set(out.roles)
-    is_self = actor.kind == "user" and actor.id == str(user.id)
-    grantable = [] if is_self else grantable_roles(actor, user.department_id)
+    may = policies.user_actions(actor, user)
     return render(
         request,
         "admin_user.html",
@@ -450,10 +417,12 @@ def _user_page(
         user=out,
         state=_user_state(out),
         failed_logins=user.failed_logins,
-        addable=[r for r in grantable if r not in held],
-        removable={r for r in grantable if r in held},
-        may_unlock=actor.scope_of(P.USER_UNLOCK) is not None,
-        may_toggle=not is_self and _may(actor, P.USER_MANAGE, user.department_id),
+        addable=may.addable,
+        removable=may.removable,
+        may_unlock=may.may_unlock,
+        may_toggle=may.may_toggle,
+        may_reset=may.may_reset_password,
+        officer=may.is_officer,
         form=form or FormState(),
         done=DONE.get(done or ""),
         beijing=beijing,
