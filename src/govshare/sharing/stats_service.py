@@ -6,18 +6,19 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import and_, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from govshare.audit import service as audit
+from govshare.auth import scope as row_scope
 from govshare.auth.actor import Actor
-from govshare.auth.guard import action, public_action, require_scope
-from govshare.auth.permissions import Permission, Scope
+from govshare.auth.guard import action, public_action
+from govshare.auth.permissions import Permission
+from govshare.auth.scope import RowScope
 from govshare.core.clock import BEIJING, utcnow
 from govshare.core.node import node_config
 from govshare.errors import InvalidInput
-from govshare.models import Application, Department, Resource, ResourceVersion, ShareRequest, UsageDaily
 from govshare.sharing import policies
+from govshare.sharing import stats_queries as queries
 from govshare.sharing.access import subject_digest
 from govshare.sharing.repository import SharingRepository
 from govshare.sharing.schemas import Timeliness, UsageRow
@@ -52,11 +53,11 @@ def timeliness(session: Session, actor: Actor, *, since: date) -> list[Timelines
     and the average working days taken."""
     now = utcnow()
     start = datetime.combine(since, datetime.min.time(), tzinfo=BEIJING)
-    department = None if actor.scope_of(Permission.SHARING_STATS) == Scope.ALL else actor.department_id
+    scope = policies.row_scope(actor, Permission.SHARING_STATS)
     stats: dict[int, dict[str, Any]] = {}
     limit = node_config(session).jurisdiction.sharing.provider_days
     for request in SharingRepository(session).decided_requests(start):
-        if department is not None and request.provider_department_id != department:
+        if not scope.allows(request.provider_department_id):
             continue
         entry = stats.setdefault(
             request.provider_department_id, {"decided": 0, "within": 0, "overdue": 0, "days": []}
@@ -67,7 +68,7 @@ def timeliness(session: Session, actor: Actor, *, since: date) -> list[Timelines
             entry["within"] += request.provider_working_days <= limit
         elif request.state == RequestState.PENDING.value and request.due_at and request.due_at < now:
             entry["overdue"] += 1
-    names = {d.id: d for d in session.scalars(select(Department).where(Department.id.in_(stats)))}
+    names = queries.departments_by_id(session, stats)
     return [
         Timeliness(
             department_code=names[i].code,
@@ -119,16 +120,7 @@ def who_looked(session: Session, actor: Actor, number: str, *, limit: int = 200)
     return {"kind": "person" if person.ok else "org", "accesses": accesses}
 
 
-def _resource_names(session: Session, ids: set[int]) -> dict[int, tuple[str, str]]:
-    if not ids:
-        return {}
-    rows = session.execute(
-        select(Resource.id, Resource.code, ResourceVersion.name)
-        .join(ResourceVersion, ResourceVersion.resource_id == Resource.id)
-        .where(Resource.id.in_(ids))
-        .order_by(ResourceVersion.number)
-    )
-    return {rid: (code or "", name) for rid, code, name in rows}
+_resource_names = queries.resource_names
 
 
 @action(Permission.SHARING_STATS)
@@ -161,23 +153,16 @@ class OpenRequest(BaseModel):
     overdue: bool
 
 
-def _stats_department(actor: Actor, department_id: int, name: str) -> int:
-    require_scope(
-        actor,
-        Permission.SHARING_STATS,
-        department_id=department_id,
-        action_name=name,
-        target_type="department",
-    )
-    return department_id
+def _stats_department(actor: Actor, department_id: int, name: str) -> RowScope:
+    return row_scope.for_department(actor, Permission.SHARING_STATS, department_id, action_name=name)
 
 
-def _side(side: str) -> Any:
+def _side(side: str) -> str:
     if side not in SIDES:
         raise InvalidInput.on(
             "side", "须为 provider（本部门数据被使用）或 consumer（本部门应用使用他部门数据）"
         )
-    return UsageDaily.provider_department_id if side == "provider" else UsageDaily.consumer_department_id
+    return side
 
 
 @action(Permission.SHARING_STATS)
@@ -186,19 +171,9 @@ def usage_by_day(
 ) -> list[UsageDay]:
     """Calls, rows and refusals per day: of the department's data by consumers (provider side) or of
     others' data by the department's applications (consumer side)."""
-    column = _side(side)
-    department = _stats_department(actor, department_id, "sharing.usage_by_day")
-    rows = session.execute(
-        select(
-            UsageDaily.day,
-            func.sum(UsageDaily.calls),
-            func.sum(UsageDaily.rows),
-            func.sum(UsageDaily.refusals),
-        )
-        .where(column == department, UsageDaily.day >= since, UsageDaily.day <= until)
-        .group_by(UsageDaily.day)
-        .order_by(UsageDaily.day)
-    )
+    side = _side(side)
+    scope = _stats_department(actor, department_id, "sharing.usage_by_day")
+    rows = queries.usage_by_day(session, scope, side, since, until)
     return [
         UsageDay(day=str(d)[:10], calls=int(c or 0), rows=int(r or 0), refusals=int(x or 0))
         for d, c, r, x in rows
@@ -211,30 +186,8 @@ def usage_by_counterpart(
 ) -> list[UsageRow]:
     """Provider side: which consuming applications used the department's data; consumer side: which
     resources of other departments the department's applications used."""
-    column = _side(side)
-    department = _stats_department(actor, department_id, "sharing.usage_by_counterpart")
-    totals = (func.sum(UsageDaily.calls), func.sum(UsageDaily.rows), func.sum(UsageDaily.refusals))
-    query: Any
-    if side == "provider":
-        query = (
-            select(Application.code, func.max(Department.name + "·" + Application.name), *totals)
-            .join(Application, Application.id == UsageDaily.application_id)
-            .join(Department, Department.id == UsageDaily.consumer_department_id)
-            .group_by(Application.code)
-        )
-    else:
-        query = (
-            select(Resource.code, func.max(ResourceVersion.name), *totals)
-            .join(Resource, Resource.id == UsageDaily.resource_id)
-            .outerjoin(
-                ResourceVersion,
-                and_(ResourceVersion.resource_id == Resource.id, ResourceVersion.state == "published"),
-            )
-            .group_by(Resource.code)
-        )
-    query = query.where(column == department, UsageDaily.day >= since, UsageDaily.day <= until).order_by(
-        func.sum(UsageDaily.calls).desc()
-    )
+    side = _side(side)
+    scope = _stats_department(actor, department_id, "sharing.usage_by_counterpart")
     return [
         UsageRow(
             key=str(k or ""),
@@ -243,7 +196,7 @@ def usage_by_counterpart(
             rows=int(r or 0),
             refusals=int(x or 0),
         )
-        for k, n, c, r, x in session.execute(query)
+        for k, n, c, r, x in queries.usage_by_counterpart(session, scope, side, since, until)
     ]
 
 
@@ -251,21 +204,10 @@ def usage_by_counterpart(
 def open_as_provider(session: Session, actor: Actor, *, department_id: int) -> list[OpenRequest]:
     """Applications waiting on the department as provider (or at 符合性审查 before it), with the
     working days left before their deadline, the overdue first."""
-    department = _stats_department(actor, department_id, "sharing.open_as_provider")
+    scope = _stats_department(actor, department_id, "sharing.open_as_provider")
     now = utcnow()
     calendar = WorkCalendar(node_config(session).jurisdiction.sharing)
-    consumer = aliased(Department)
-    rows = session.execute(
-        select(ShareRequest, ResourceVersion.name, consumer.name, Application.name)
-        .join(ResourceVersion, ResourceVersion.id == ShareRequest.version_id)
-        .join(consumer, consumer.id == ShareRequest.consumer_department_id)
-        .join(Application, Application.id == ShareRequest.application_id)
-        .where(
-            ShareRequest.provider_department_id == department,
-            ShareRequest.state.in_([RequestState.PREREVIEW.value, RequestState.PENDING.value]),
-        )
-        .order_by(ShareRequest.due_at, ShareRequest.id)
-    )
+    rows = queries.open_as_provider(session, scope)
     found = [
         OpenRequest(
             number=request.number,
@@ -288,21 +230,10 @@ def awaiting_me(session: Session, actor: Actor) -> int:
     """The "待办" count: applications pending the actor's department's decision (an approver) plus those at
     符合性审查 or escalated for coordination (the 主管部门's reviewer)."""
     total = 0
-    approve = actor.scope_of(Permission.SHARING_APPROVE)
-    if approve is not None:
-        query = select(func.count()).where(ShareRequest.state == RequestState.PENDING.value)
-        if approve != Scope.ALL:
-            query = query.where(ShareRequest.provider_department_id == (actor.department_id or -1))
-        total += int(session.scalar(query) or 0)
+    if actor.scope_of(Permission.SHARING_APPROVE) is not None:
+        total += queries.pending_count(session, policies.row_scope(actor, Permission.SHARING_APPROVE))
     if actor.scope_of(Permission.SHARING_SUPERVISE) is not None:
-        total += int(
-            session.scalar(
-                select(func.count()).where(
-                    ShareRequest.state.in_([RequestState.PREREVIEW.value, RequestState.ESCALATED.value])
-                )
-            )
-            or 0
-        )
+        total += queries.supervised_count(session)
     return total
 
 
@@ -310,7 +241,4 @@ def awaiting_me(session: Session, actor: Actor) -> int:
 def node_calls(session: Session, *, days: int = 30) -> int:
     today = utcnow().astimezone(BEIJING).date()
     since = today - timedelta(days=max(1, days) - 1)
-    return int(
-        session.scalar(select(func.coalesce(func.sum(UsageDaily.calls), 0)).where(UsageDaily.day >= since))
-        or 0
-    )
+    return queries.calls_since(session, since)
