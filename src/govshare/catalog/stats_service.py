@@ -4,19 +4,17 @@ per department and for the node, with zero-reporting departments and growth over
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from govshare.auth import scope as row_scope
 from govshare.auth.actor import Actor
 from govshare.auth.guard import action, public_action
-from govshare.auth.permissions import Permission, Scope
+from govshare.auth.permissions import Permission
+from govshare.catalog import stats_queries as queries
 from govshare.catalog.vocabulary import Category, ResourceStatus, ShareType, UpdateCycle, VersionState
 from govshare.core.clock import BEIJING
-from govshare.core.db import beijing_period
-from govshare.models import Department, Resource, ResourceItem, ResourceVersion
 
 
 class Figures(BaseModel):
@@ -52,43 +50,10 @@ class CatalogStats(BaseModel):
 
 @action(Permission.CATALOG_READ)
 def catalog_stats(session: Session, actor: Actor) -> CatalogStats:
-    published = (
-        select(
-            ResourceVersion.resource_id,
-            ResourceVersion.id,
-            ResourceVersion.share_type,
-            ResourceVersion.open_to_public,
-            ResourceVersion.category,
-            ResourceVersion.update_cycle,
-        )
-        .where(ResourceVersion.state == VersionState.PUBLISHED.value)
-        .subquery()
-    )
-    counted = session.execute(
-        select(ResourceItem.version_id, func.count())
-        .where(ResourceItem.version_id.in_(select(published.c.id)))
-        .group_by(ResourceItem.version_id)
-    )
-    item_counts: dict[int, int] = {row[0]: row[1] for row in counted}
-    in_review = set(
-        session.scalars(
-            select(ResourceVersion.resource_id).where(ResourceVersion.state == VersionState.SUBMITTED.value)
-        )
-    )
-    rows = session.execute(
-        select(
-            Resource.id,
-            Resource.department_id,
-            Resource.status,
-            Resource.first_published_at,
-            published.c.id,
-            published.c.share_type,
-            published.c.open_to_public,
-            published.c.category,
-            published.c.update_cycle,
-        ).outerjoin(published, published.c.resource_id == Resource.id)
-    ).all()
-    departments = list(session.scalars(select(Department).order_by(Department.code)))
+    item_counts = queries.published_item_counts(session)
+    in_review = queries.resources_in_review(session)
+    rows = queries.resources_with_published_version(session)
+    departments = queries.departments(session)
     per: dict[int, Figures] = defaultdict(Figures)
     node = Figures()
     categories: Counter[str] = Counter()
@@ -137,29 +102,9 @@ class PublicFigures(BaseModel):
     open: int = 0
 
 
-def _published_in_force() -> Any:
-    return (
-        select(Resource.department_id, ResourceVersion.share_type, ResourceVersion.open_to_public)
-        .join(ResourceVersion, ResourceVersion.resource_id == Resource.id)
-        .where(
-            ResourceVersion.state == VersionState.PUBLISHED.value,
-            Resource.status == ResourceStatus.ACTIVE.value,
-        )
-        .subquery()
-    )
-
-
 def _share_figures(session: Session, department_id: int | None) -> PublicFigures:
-    published = _published_in_force()
-    query = select(
-        published.c.share_type,
-        func.count(),
-        func.sum(case((published.c.open_to_public.is_(True), 1), else_=0)),
-    ).group_by(published.c.share_type)
-    if department_id is not None:
-        query = query.where(published.c.department_id == department_id)
     figures = PublicFigures()
-    for share, number, opened in session.execute(query):
+    for share, number, opened in queries.share_counts(session, department_id):
         figures.published += int(number)
         figures.open += int(opened or 0)
         if share == ShareType.UNCONDITIONAL:
@@ -179,16 +124,8 @@ def public_figures(session: Session) -> PublicFigures:
 @public_action("the home page shows the catalog's growth: first publications per month, counts")
 def growth_by_month(session: Session, *, department_id: int | None = None) -> list[MonthCount]:
     """Resources first published per month (months in Beijing time), oldest first."""
-    month = beijing_period(session, Resource.first_published_at, month=True)
-    query = (
-        select(month, func.count())
-        .where(Resource.first_published_at.is_not(None))
-        .group_by(month)
-        .order_by(month)
-    )
-    if department_id is not None:
-        query = query.where(Resource.department_id == department_id)
-    return [MonthCount(month=str(m), published=int(n)) for m, n in session.execute(query)]
+    rows = queries.first_published_by_month(session, department_id)
+    return [MonthCount(month=str(m), published=int(n)) for m, n in rows]
 
 
 class DepartmentCatalog(BaseModel):
@@ -201,22 +138,8 @@ class DepartmentCatalog(BaseModel):
 def department_catalog(session: Session, actor: Actor, department_id: int) -> DepartmentCatalog:
     """One department's resources by share type (published, in force), by status, and its versions in
     progress (the catalog is readable by every catalog reader, so are these counts)."""
-    statuses = session.execute(
-        select(Resource.status, func.count())
-        .where(Resource.department_id == department_id)
-        .group_by(Resource.status)
-    )
-    states = session.execute(
-        select(ResourceVersion.state, func.count())
-        .join(Resource, Resource.id == ResourceVersion.resource_id)
-        .where(
-            Resource.department_id == department_id,
-            ResourceVersion.state.in_(
-                [VersionState.DRAFT.value, VersionState.SUBMITTED.value, VersionState.RETURNED.value]
-            ),
-        )
-        .group_by(ResourceVersion.state)
-    )
+    statuses = queries.status_counts(session, department_id)
+    states = queries.open_version_states(session, department_id)
     by_status = {s.label: 0 for s in ResourceStatus}
     by_status.update({ResourceStatus(s).label: int(n) for s, n in statuses})
     by_state = {s.label: 0 for s in (VersionState.DRAFT, VersionState.SUBMITTED, VersionState.RETURNED)}
@@ -230,15 +153,7 @@ def department_catalog(session: Session, actor: Actor, department_id: int) -> De
 def returned_versions(session: Session, actor: Actor) -> int:
     """Versions the reviewer sent back (已退回) that the actor's department (or, node-wide, anyone) must
     rework: the "待办" of an editor."""
-    query = (
-        select(func.count())
-        .select_from(ResourceVersion)
-        .join(Resource, Resource.id == ResourceVersion.resource_id)
-        .where(ResourceVersion.state == VersionState.RETURNED.value)
-    )
-    if actor.scope_of(Permission.CATALOG_EDIT) != Scope.ALL:
-        query = query.where(Resource.department_id == (actor.department_id or -1))
-    return int(session.scalar(query) or 0)
+    return queries.returned_count(session, row_scope.for_actor(actor, Permission.CATALOG_EDIT))
 
 
 class DepartmentMix(BaseModel):
@@ -253,13 +168,7 @@ class DepartmentMix(BaseModel):
 def share_mix_by_department(session: Session, actor: Actor) -> list[DepartmentMix]:
     """Published resources in force per department and share type (one GROUP BY), departments with
     none left out."""
-    published = _published_in_force()
-    rows = session.execute(
-        select(Department.code, Department.name, published.c.share_type, func.count())
-        .join(published, published.c.department_id == Department.id)
-        .group_by(Department.code, Department.name, published.c.share_type)
-        .order_by(Department.code)
-    )
+    rows = queries.share_mix(session)
     mix: dict[str, DepartmentMix] = {}
     field = {
         ShareType.UNCONDITIONAL.value: "unconditional",
