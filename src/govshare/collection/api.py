@@ -4,6 +4,7 @@ batches, quarantine download and reprocessing."""
 
 from __future__ import annotations
 
+import io
 import tempfile
 from typing import Any
 
@@ -12,10 +13,13 @@ from sqlalchemy.orm import Session
 
 from govshare.auth.actor import Actor
 from govshare.collection import export, service
+from govshare.collection.guided_service import read_sample as read_guided_sample
 from govshare.collection.policies import PUSH, READ, RUN
+from govshare.collection.readers import SourceUnreadable
 from govshare.collection.schemas import (
     BatchOut,
     DueSource,
+    GuidedSampleOut,
     PushRequest,
     SourceCreate,
     SourceOut,
@@ -33,6 +37,7 @@ BATCH_ID = Path(ge=1, le=2**31 - 1, description="批次号")
 SOURCE_ID = Path(ge=1, le=2**31 - 1, description="数据源编号")
 CSV_TYPE, XLSX_TYPE = "text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_FIX_BYTES = 50 * 1024 * 1024
+MAX_SAMPLE_BYTES = 50 * 1024 * 1024  # the portal's upload cap
 
 
 def _queue(
@@ -141,6 +146,44 @@ def reprocess(
     started = service.start_reprocess(session, actor, batch_id, origin=f"上传的修正文件（批次 {batch_id}）")
     _queue(session, actor, started, path=handle.name)
     return _accepted(session, actor, started)
+
+
+SAMPLE_TYPES = {
+    CSV_TYPE,
+    XLSX_TYPE,
+    "application/csv",
+    "text/plain",
+    "text/tab-separated-values",
+    "application/vnd.ms-excel",
+    "application/json",
+    "application/x-ndjson",
+    "application/octet-stream",
+}
+
+
+async def _sample(request: Request) -> bytes:
+    return await read_upload(
+        request,
+        media_types=SAMPLE_TYPES,
+        max_bytes=MAX_SAMPLE_BYTES,
+        hint="请以请求体直接上传样例文件（CSV、TSV、Excel 或 JSON），文件名由 filename 参数给出",
+    )
+
+
+@router.post("/guided-sample", summary="读取样例文件的表头与前几行，并按目录信息项推荐对应列（引导登记）")
+def guided_sample(
+    resource: str = Query(max_length=200, description="资源代码或名称"),
+    filename: str = Query(max_length=255, description="样例文件名，按扩展名识别类型（.csv .xlsx .json …）"),
+    body: bytes = Depends(_sample),
+    session: Session = DB_SESSION,
+    actor: Actor = require(RUN),
+) -> GuidedSampleOut:
+    """What the portal's guided registration reads in step 1, for a client building a mapping itself: the
+    file's kind, detected encoding, columns and first rows, and `suggested` (item field → column)."""
+    try:
+        return read_guided_sample(session, actor, resource, io.BytesIO(body), filename)
+    except SourceUnreadable as exc:
+        raise InvalidInput.on("file", f"样例文件无法读取：{exc.message}") from None
 
 
 @router.get("/sources", summary="数据源列表")

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from govshare.collection.guided import Sample
 from govshare.core.inputs import Input
 
 COUNT_FIELDS = ("inserted", "updated", "unchanged", "superseded", "deleted", "empty", "rejected")
@@ -19,6 +20,7 @@ class BatchOut(BaseModel):
     resource_id: int
     resource_code: str | None = None
     resource_name: str | None = None
+    department_id: int  # the resource's provider: who may run it (`policies.may_run`)
     source_id: int | None
     parent_id: int | None
     kind: str
@@ -100,6 +102,14 @@ class PushRequest(Input):
 
     records: list[Any] = Field(min_length=1, max_length=50_000)
     mode: str | None = Field(None, pattern="^(full|incremental)$")
+
+
+class GuidedSampleOut(BaseModel):
+    """A sample file read for the guided registration: its columns and first rows, and the column
+    pre-selected for each catalog item (item field → column) where a header names the item."""
+
+    sample: Sample
+    suggested: dict[str, str]
 
 
 class DueSource(BaseModel):

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from govshare.auth.actor import Actor
-from govshare.collection import export, service
+from govshare.collection import export, policies, service
 from govshare.collection.policies import READ, RUN
 from govshare.collection.portal.common import (
     COUNT_LABELS,
@@ -25,15 +25,13 @@ from govshare.collection.portal.common import (
     Resources,
     check_csrf,
     explain,
-    may,
     page_helpers,
 )
 from govshare.collection.portal.uploads import CAPPED_FORM, run_in_background, save_upload, uploaded_file
 from govshare.collection.schemas import COUNT_FIELDS, BatchOut, QuarantineOut
 from govshare.errors import Conflict, InvalidInput
-from govshare.identity import service as identity
 from govshare.web.deps import DB_SESSION, database, require
-from govshare.web.forms import see_other
+from govshare.web.forms import FormState, form_errors, see_other
 from govshare.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -73,9 +71,9 @@ class Count:
 
 
 def _batch_view(session: Session, actor: Actor, batch_id: int) -> BatchOut:
+    """The batch, failed first if it is running with its process gone (written by the request's unit)."""
     batch = service.get_batch(session, actor, batch_id)
     if batch.status == "running" and service.detect_dead_batches(session, actor):
-        session.commit()
         batch = service.get_batch(session, actor, batch_id)
     return batch
 
@@ -91,8 +89,6 @@ def _batch_page(
     done: str = "",
 ) -> HTMLResponse:
     resources = Resources(session, actor)
-    provider = resources.provider(batch.resource_id)
-    department_id = next((i for i, c in identity.department_codes(session).items() if c == provider), None)
     return render(
         request,
         "collection_batch.html",
@@ -109,7 +105,7 @@ def _batch_page(
         refresh=REFRESH_SECONDS,
         resource_name=resources.name(batch.resource_id),
         resource_code=resources.code(batch.resource_id),
-        may_run=department_id is not None and may(actor, RUN, department_id),
+        may_run=policies.may_run(actor, batch.department_id),
         done=DONE.get(done, ""),
         **page_helpers(),
     )
@@ -179,7 +175,6 @@ def quarantine_page(
     record_columns: dict[str, None] = {}
     for line in lines:
         record_columns.update(dict.fromkeys(line.record))
-    session.commit()  # the read is audited: the rows hold personal data
     return render(
         request,
         "collection_quarantine.html",
@@ -212,8 +207,7 @@ def quarantine_download(
     actor: Actor = require(RUN),
 ) -> Response:
     """The same file as `GET /api/v1/collection/batches/{id}/quarantine?format=…`."""
-    _batch, rows = service.quarantine(session, actor, batch_id, severity=severity)
-    session.commit()
+    _batch, rows = service.quarantine(session, actor, batch_id, severity=severity)  # audited
     name = f"quarantine-{batch_id}.{format}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     if format == "csv":
@@ -240,7 +234,13 @@ def reprocess(
     db = database(request)
     upload = uploaded_file(form)
     path = None
-    try:
+
+    def shown_again(session: Session, form: FormState, _status: int) -> HTMLResponse:
+        batch = service.get_batch(session, actor, batch_id)
+        error = (form.error or "").removeprefix("file：")
+        return _batch_page(request, session, actor, batch, status=422, error=error)
+
+    with form_errors(shown_again, explain_error=explain, catch=(InvalidInput, Conflict)):
         if upload is None:
             _b, rows = service.quarantine(session, actor, batch_id, unresolved=True)
             records = export.stored_records(rows)
@@ -251,16 +251,12 @@ def reprocess(
                 raise InvalidInput.on("file", "请上传下载后修正的 .csv 或 .xlsx 文件")
             path = save_upload(upload, db.config.work_dir, ".xlsx" if filename.endswith(".xlsx") else ".csv")
             records = None
-            started = service.start_reprocess(
-                session, actor, batch_id, origin=f"上传的修正文件 {upload.filename}（批次 {batch_id}）"
-            )
-    except (InvalidInput, Conflict) as exc:
-        if path is not None:
-            FilePath(path).unlink(missing_ok=True)
-        session.rollback()
-        batch = service.get_batch(session, actor, batch_id)
-        message = explain(exc).removeprefix("file：")
-        return _batch_page(request, session, actor, batch, status=422, error=message)
-    session.commit()
+            try:
+                started = service.start_reprocess(
+                    session, actor, batch_id, origin=f"上传的修正文件 {upload.filename}（批次 {batch_id}）"
+                )
+            except BaseException:
+                FilePath(path).unlink(missing_ok=True)  # no batch will read it
+                raise
     run_in_background(tasks, db, actor, started, path=path, records=records)
     return see_other(f"/collection/batches/{started.prepared.batch_id}?done=started")

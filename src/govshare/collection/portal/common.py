@@ -69,11 +69,6 @@ FIELD_LABELS = {"resource": "信息资源", "name": "数据源名称", "mapping"
 # ---------------------------------------------------------------- helpers
 
 
-def may(actor: Actor, permission: Permission, department_id: int) -> bool:
-    scope = actor.scope_of(permission)
-    return scope == Scope.ALL or (scope == Scope.OWN_DEPARTMENT and actor.department_id == department_id)
-
-
 def cycle_label(cycle: str | None) -> str:
     if not cycle:
         return "按目录资源的更新周期"

@@ -19,7 +19,7 @@ from starlette.datastructures import FormData
 
 from govshare.auth.actor import Actor
 from govshare.auth.permissions import Scope
-from govshare.collection import service
+from govshare.collection import policies, service
 from govshare.collection.mapping import DATABASE_KINDS, FILE_KINDS
 from govshare.collection.policies import READ, RUN
 from govshare.collection.portal.common import (
@@ -32,7 +32,6 @@ from govshare.collection.portal.common import (
     cycle_label,
     department_names,
     explain,
-    may,
     page_helpers,
 )
 from govshare.collection.portal.mapping_summary import MappingSummary, summarize, unreadable
@@ -49,10 +48,14 @@ from govshare.core.node import node_config
 from govshare.errors import Conflict, InvalidInput, NotFound
 from govshare.identity import service as identity
 from govshare.web.deps import DB_SESSION, database, require
-from govshare.web.forms import see_other
+from govshare.web.forms import ShowPage, form_errors, see_other
 from govshare.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
+
+# What a form on these pages shows again (422): input the person can correct, a conflict with what exists
+# (a batch already running), or a resource that is missing.
+REFUSED = (ValidationError, InvalidInput, Conflict, NotFound)
 
 SOURCE_ID = Path(ge=1, le=2**31 - 1, description="数据源编号")
 
@@ -63,13 +66,6 @@ columns:
   xm: {from: 姓名, normalize: text}
   xb: {from: 性别, map: {"0": "1", "1": "2"}}
 """
-
-
-def _visible_source(session: Session, actor: Actor, source_id: int) -> SourceOut:
-    found = next((s for s in service.list_sources(session, actor) if s.id == source_id), None)
-    if found is None:
-        raise NotFound(f"数据源 {source_id} 不存在")
-    return found
 
 
 # ---------------------------------------------------------------- the overview
@@ -89,16 +85,13 @@ def collection_home(
     names = department_names(session, actor)
     chosen_id = next((i for i, c in codes.items() if c == department), None) if node_wide else None
     resources = Resources(session, actor)
-    sources = [s for s in service.list_sources(session, actor) if chosen_id in (None, s.department_id)]
+    sources = service.list_sources(session, actor, department_id=chosen_id)
     due = {d.source.id: d for d in service.due_sources(session, actor)}
-    batches = service.list_batches(session, actor, status=status or None, limit=200 if chosen_id else 50)
-    if chosen_id is not None:
-        batches = [b for b in batches if resources.provider(b.resource_id) == department][:50]
+    batches = service.list_batches(session, actor, status=status or None, department_id=chosen_id, limit=50)
     last: dict[int, BatchOut] = {}
     for batch in batches:
         if batch.source_id is not None:
             last.setdefault(batch.source_id, batch)
-    session.commit()  # batches found dead were failed (and audited)
     return render(
         request,
         "collection_home.html",
@@ -160,7 +153,14 @@ def source_create(
 ) -> Response:
     check_csrf(request, csrf_token)
     values = {"resource": resource, "name": name, "update_cycle": update_cycle, "mapping": mapping}
-    try:
+    with form_errors(
+        lambda session, form, _status: _source_form(
+            request, session, actor, status=422, error=form.error, values=form.values
+        ),
+        values=values,
+        explain_error=explain,
+        catch=REFUSED,
+    ):
         data = SourceCreate(
             resource=resource.strip(),
             name=name.strip(),
@@ -168,10 +168,6 @@ def source_create(
             update_cycle=update_cycle or None,
         )
         created = service.register_source(session, actor, data)
-    except (ValidationError, InvalidInput, Conflict, NotFound) as exc:
-        session.rollback()
-        return _source_form(request, session, actor, status=422, error=explain(exc), values=values)
-    session.commit()
     return see_other(f"/collection/sources/{created.id}?done=registered")
 
 
@@ -199,9 +195,9 @@ def _source_page(
     error: str | None = None,
     done: str = "",
 ) -> HTMLResponse:
-    source = _visible_source(session, actor, source_id)
+    source = service.get_source(session, actor, source_id)
     resources = Resources(session, actor)
-    batches = [b for b in service.list_batches(session, actor, limit=500) if b.source_id == source.id][:50]
+    batches = service.list_batches(session, actor, source_id=source.id, limit=50)
     due = next((d for d in service.due_sources(session, actor) if d.source.id == source.id), None)
     return render(
         request,
@@ -217,7 +213,7 @@ def _source_page(
         due=due,
         mapping=_mapping_summary(session, actor, source, resources),
         department_names=department_names(session, actor),
-        may_run=may(actor, RUN, source.department_id),
+        may_run=policies.may_run(actor, source.department_id),
         is_file=source.kind in FILE_KINDS,
         is_database=source.kind in DATABASE_KINDS,
         suffixes="、".join(SUFFIXES.get(source.kind, ())),
@@ -228,7 +224,14 @@ def _source_page(
     )
 
 
-@router.get("/collection/sources/{source_id}", response_class=HTMLResponse)
+def _shown_again(request: Request, actor: Actor, source_id: int) -> ShowPage:
+    """The source page again after a refused run (422, as for every refusal on this page)."""
+    return lambda session, form, _status: _source_page(
+        request, session, actor, source_id, status=422, error=form.error
+    )
+
+
+@router.get("/collection/sources/{source_id:int}", response_class=HTMLResponse)
 def source_page(
     request: Request,
     source_id: int = SOURCE_ID,
@@ -239,7 +242,7 @@ def source_page(
     return _source_page(request, session, actor, source_id, done=done)
 
 
-@router.post("/collection/sources/{source_id}/upload", response_class=HTMLResponse)
+@router.post("/collection/sources/{source_id:int}/upload", response_class=HTMLResponse)
 def source_upload(
     request: Request,
     tasks: BackgroundTasks,
@@ -250,7 +253,7 @@ def source_upload(
 ) -> Response:
     """上传文件并归集: the file source runs over the uploaded file, as `POST …/sources/{id}/runs` runs it."""
     check_csrf(request, form.get("csrf_token"))
-    source = _visible_source(session, actor, source_id)
+    source = service.get_source(session, actor, source_id)
     upload = uploaded_file(form)
     mode = form.get("mode")
     allow_removals = form.get("allow_removals") == "1"
@@ -268,25 +271,24 @@ def source_upload(
         return _source_page(request, session, actor, source_id, status=422, error=error)
     db = database(request)
     path = save_upload(upload, db.config.work_dir, allowed[0])
-    try:
-        started = service.start_source_run(
-            session,
-            actor,
-            source_id,
-            mode=mode if isinstance(mode, str) and mode else None,
-            upload_name=upload.filename,
-            allow_removals=allow_removals,
-        )
-    except (InvalidInput, Conflict, NotFound) as exc:
-        FilePath(path).unlink(missing_ok=True)
-        session.rollback()
-        return _source_page(request, session, actor, source_id, status=422, error=explain(exc))
-    session.commit()
+    with form_errors(_shown_again(request, actor, source_id), explain_error=explain, catch=REFUSED):
+        try:
+            started = service.start_source_run(
+                session,
+                actor,
+                source_id,
+                mode=mode if isinstance(mode, str) and mode else None,
+                upload_name=upload.filename,
+                allow_removals=allow_removals,
+            )
+        except BaseException:
+            FilePath(path).unlink(missing_ok=True)  # no batch will read it
+            raise
     run_in_background(tasks, db, actor, started, path=path)
     return see_other(f"/collection/batches/{started.prepared.batch_id}?done=started")
 
 
-@router.post("/collection/sources/{source_id}/run", response_class=HTMLResponse)
+@router.post("/collection/sources/{source_id:int}/run", response_class=HTMLResponse)
 def source_run(
     request: Request,
     tasks: BackgroundTasks,
@@ -299,18 +301,14 @@ def source_run(
 ) -> Response:
     """立即归集: a database source runs now, as `POST /api/v1/collection/sources/{id}/runs` does."""
     check_csrf(request, csrf_token)
-    source = _visible_source(session, actor, source_id)
+    source = service.get_source(session, actor, source_id)
     if source.kind in FILE_KINDS:
         return _source_page(
             request, session, actor, source_id, status=422, error="文件型数据源请上传文件归集"
         )
-    try:
+    with form_errors(_shown_again(request, actor, source_id), explain_error=explain, catch=REFUSED):
         started = service.start_source_run(
             session, actor, source_id, mode=mode or None, allow_removals=allow_removals == "1"
         )
-    except (InvalidInput, Conflict, NotFound) as exc:
-        session.rollback()
-        return _source_page(request, session, actor, source_id, status=422, error=explain(exc))
-    session.commit()
     run_in_background(tasks, database(request), actor, started)
     return see_other(f"/collection/batches/{started.prepared.batch_id}?done=started")
