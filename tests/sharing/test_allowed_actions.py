@@ -105,6 +105,10 @@ def test_every_step_is_an_action_of_the_api_vocabulary() -> None:
     assert list(workflow.STEPS) == list(get_args(RequestAction))
 
 
+def test_the_supervisors_inbox_holds_the_states_of_its_steps() -> None:
+    assert set(workflow.SUPERVISOR_STATES) == {"prereview", "negotiating", "escalated"}
+
+
 def _at(day: date, hour: int = 10) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=CHINA).astimezone(UTC)
 

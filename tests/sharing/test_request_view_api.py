@@ -33,6 +33,7 @@ def test_request_carries_the_callers_allowed_actions_and_working_days_left(
 
     factories.login(client, "reviewer")  # the 主管部门: nothing to do while the provider decides
     assert _get(client, number)["allowed_actions"] == []
+    assert _numbers(client, side="supervise") == []
 
     headers = factories.login(client, "ga.admin")  # the provider (公安)
     seen = _get(client, number)
@@ -59,8 +60,16 @@ def test_request_carries_the_callers_allowed_actions_and_working_days_left(
     assert disputed.json()["allowed_actions"] == ["withdraw", "escalate"]
     assert disputed.json()["working_days_left"] >= 1
 
-    factories.login(client, "reviewer")
+    factories.login(client, "reviewer")  # a 协商 waits for the 主管部门 too: it may settle it
     assert _get(client, number)["allowed_actions"] == ["settle"]
+    assert _numbers(client, side="supervise") == [number]
+    assert _numbers(client, side="supervise", state="prereview") == []
+
+
+def _numbers(client: TestClient, **params: str) -> list[str]:
+    response = client.get("/api/v1/sharing/requests", params=params)
+    assert response.status_code == 200, response.text
+    return [r["number"] for r in response.json()]
 
 
 def _get(client: TestClient, number: str) -> dict[str, Any]:

@@ -63,7 +63,11 @@ def negotiate(
 
 @router.get("/requests", summary="共享申请列表")
 def list_requests(
-    side: Literal["all", "consumer", "provider"] = "all",
+    side: Literal["all", "consumer", "provider", "supervise"] = Query(
+        "all",
+        description="consumer：本部门提出的；provider：向本部门申请的；supervise：待主管部门办理的"
+        "（符合性审查、协商、协调）；all：全部",
+    ),
     state: RequestState | None = None,
     session: Session = DB_SESSION,
     actor: Actor = require(Permission.SHARING_READ),

@@ -32,6 +32,7 @@ from govshare.sharing.vocabulary import GrantKind, RequestKind
 from govshare.sharing.workflow import (
     OPEN,
     STEPS,
+    SUPERVISOR_STATES,
     Published,
     S,
     application_for,
@@ -462,7 +463,13 @@ def revoke_grant(session: Session, actor: Actor, grant_id: int, reason: str) -> 
 def list_requests(
     session: Session, actor: Actor, *, side: str = "all", state: str | None = None
 ) -> list[ShareRequest]:
-    return SharingRepository(session).requests(row_scope(actor), side=side, states=[state] if state else None)
+    """Requests the actor sees, newest first. `side`: "consumer" (filed by its department), "provider" (asked
+    of it), "supervise" (what waits for the 主管部门: `workflow.SUPERVISOR_STATES` unless `state` is given)
+    or "all"."""
+    states = [state] if state else None
+    if side == "supervise":
+        side, states = "all", states or list(SUPERVISOR_STATES)
+    return SharingRepository(session).requests(row_scope(actor), side=side, states=states)
 
 
 @action(Permission.SHARING_READ)

@@ -199,6 +199,11 @@ STEPS: dict[RequestAction, StepRule] = {
     "prereview": StepRule(Permission.SHARING_SUPERVISE, "supervisor", (S.PREREVIEW.value,)),
     "settle": StepRule(Permission.SHARING_SUPERVISE, "supervisor", (S.ESCALATED.value, S.NEGOTIATING.value)),
 }
+# What waits for the 主管部门 (its inbox, `service.list_requests(side="supervise")`): every state in which
+# one of its steps may be taken.
+SUPERVISOR_STATES = tuple(
+    dict.fromkeys(state for rule in STEPS.values() if rule.party == "supervisor" for state in rule.states)
+)
 
 
 def _takes_part(actor: Actor, rule: StepRule, request: ShareRequest) -> bool:

@@ -35,15 +35,7 @@ def sharing_list(
     states = {s.value for s in RequestState}
     # 待我审批的 opens on what is waiting; "all" lists every state of that side.
     chosen = state if state in states or state == "all" else ("pending" if side == "provider" else "all")
-    if side == "supervise":
-        found = {
-            r.id: r
-            for s in ([chosen] if chosen != "all" else ["prereview", "escalated", "negotiating"])
-            for r in service.list_requests(session, actor, state=s)
-        }
-        requests = sorted(found.values(), key=lambda r: r.id, reverse=True)
-    else:
-        requests = service.list_requests(session, actor, side=side, state=None if chosen == "all" else chosen)
+    requests = service.list_requests(session, actor, side=side, state=None if chosen == "all" else chosen)
     rows = views.request_views(session, actor, requests)
     resources = Resources(session, actor)
     sides = {
