@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from govshare.auth.actor import Actor
 from govshare.cli.context import JsonOption, emit, fail, run
 from govshare.core.clock import BEIJING, utcnow
+from govshare.core.validation import describe
 from govshare.sharing import index_service, negotiation, service, stats_service, views
 from govshare.sharing.schemas import ApplyIn, DecisionIn, GrantOut, NegotiateIn, RequestOut, SubscribeIn
 
@@ -39,8 +40,7 @@ def _build(model: Any, **data: Any) -> Any:
     try:
         return model(**{k: v for k, v in data.items() if v is not None})
     except ValidationError as exc:
-        first = exc.errors()[0]
-        fail(f"{'.'.join(str(p) for p in first['loc'])}：{first['msg']}", code="invalid_input", exit_code=2)
+        fail(describe(exc, limit=1), code="invalid_input", exit_code=2)
 
 
 def _request_text(out: RequestOut) -> str:
