@@ -175,6 +175,9 @@ def test_the_openapi_document_lists_the_operations_probed_here() -> None:
     """Guards the enumeration itself: an empty or unparsed document would make every sweep vacuous."""
     listed = {str(op) for op in OPERATIONS}
     assert {"POST /api/v1/departments", "GET /api/v1/audit/entries", "POST /api/v1/auth/login"} <= listed
+    # the standards routes are probed here too (tests/standards/test_hostile_input.py re-ran this module
+    # on them before the app included their router, and asserted these 11)
+    assert len([op for op in OPERATIONS if op.path.startswith("/api/v1/standards/")]) == 11
     assert BODY_OPERATIONS
     assert any(op.path_params for op in OPERATIONS)
     assert any(op.query_params for op in OPERATIONS)
