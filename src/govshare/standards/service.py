@@ -20,6 +20,7 @@ from govshare.auth.actor import Actor
 from govshare.auth.guard import action
 from govshare.auth.permissions import Permission
 from govshare.core.clock import utcnow
+from govshare.core.validation import field_errors
 from govshare.errors import Conflict, FieldError, InvalidInput, NotFound
 from govshare.models import Code, CodeSet, CodeSetVersion, DataElement
 from govshare.standards import importing, registry, validators
@@ -313,9 +314,8 @@ def import_data_elements(session: Session, actor: Actor, data: bytes) -> Element
         try:
             element = DataElementCreate.model_validate(fields)
         except ValidationError as exc:
-            for detail in exc.errors():
-                column = ".".join(str(p) for p in detail["loc"]) or None
-                errors.add(line, column, str(detail["msg"]))
+            for problem in field_errors(exc):
+                errors.add(line, problem.field or None, problem.message)
             continue
         if element.identifier in seen:
             errors.add(line, "标识符", f"与第{seen[element.identifier]}行重复")
