@@ -4,8 +4,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from govshare.audit import vocabulary
 from govshare.models import AuditEntry
 
 
@@ -40,10 +41,17 @@ class AuditEntryOut(BaseModel):
     purpose: str | None
     detail: dict[str, Any]
     entry_hash: str
+    action_label: str = Field("", description="操作的中文名称（尚无名称的操作为空，显示 action）")
+    target_type_label: str = Field("", description="对象类型的中文名称")
 
     @classmethod
     def of(cls, entry: AuditEntry) -> AuditEntryOut:
-        return cls(**{name: getattr(entry, name) for name in cls.model_fields})
+        stored = {name: getattr(entry, name) for name in cls.model_fields if not name.endswith("_label")}
+        return cls(
+            **stored,
+            action_label=vocabulary.action_label(entry.action),
+            target_type_label=vocabulary.target_type_label(entry.target_type),
+        )
 
 
 class AuditPage(BaseModel):

@@ -7,10 +7,7 @@ import, so every earlier version stays as it was), or a new version imported fro
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
-from datetime import date
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -19,10 +16,10 @@ from starlette.datastructures import UploadFile
 
 from govshare.auth.actor import Actor
 from govshare.auth.permissions import Permission
-from govshare.errors import Conflict, InvalidInput, PayloadTooLarge
-from govshare.standards import importing
+from govshare.errors import InvalidInput, PayloadTooLarge
+from govshare.standards import code_editing, importing
 from govshare.standards import service as standards
-from govshare.standards.schemas import CodeOut, CodeSetImport
+from govshare.standards.schemas import CodeSetImport
 from govshare.web import forms
 from govshare.web.deps import DB_SESSION, require
 from govshare.web.forms import FormState, beijing, beijing_today, check_csrf, form_errors, see_other
@@ -32,7 +29,6 @@ router = APIRouter(include_in_schema=False)
 
 P = Permission
 CODE_SET = Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
-EDITABLE_MAX_CODES = 5000  # a larger code set changes by file import, not one code at a time
 UPLOAD_SLACK = 64 * 1024  # the multipart envelope and the form's other fields
 FIELD_LABELS = {
     "code": "代码",
@@ -89,32 +85,6 @@ def _code_sets_page(
     )
 
 
-def _all_codes(session: Session, actor: Actor, code: str) -> tuple[str, list[CodeOut]]:
-    """Every code of the current version (for rewriting it as a new version), in order."""
-    found: list[CodeOut] = []
-    after, version = 0, ""
-    while True:
-        page = standards.list_codes(session, actor, code, after=after, limit=standards.MAX_PAGE)
-        version = page.version
-        found.extend(page.items)
-        if page.next_after is None or len(found) > EDITABLE_MAX_CODES:
-            return version, found
-        after = page.next_after
-
-
-def _editable(codes: list[CodeOut], is_builtin: bool) -> str | None:
-    """Why this code set cannot be changed one code at a time (None when it can)."""
-    if is_builtin:
-        return "内置的国家标准代码集不能在此逐条修改；如需调整，请导入新版本文件。"
-    if len(codes) > EDITABLE_MAX_CODES:
-        return f"代码超过 {EDITABLE_MAX_CODES} 条的代码集请以导入文件的方式修订。"
-    if any(set(c.attributes) - {"note"} for c in codes):
-        return (
-            "该代码集的代码带有附加属性（如简称、字母代码），逐条修改会丢失这些属性，请以导入文件的方式修订。"
-        )
-    return None
-
-
 def _code_set_page(
     request: Request,
     session: Session,
@@ -132,8 +102,8 @@ def _code_set_page(
     blocked = "该代码集没有现行版本。"
     if code_set.current_version is not None:
         page = standards.list_codes(session, actor, code_set.code, query=q or None, after=after, limit=200)
-        codes = [] if code_set.is_builtin else _all_codes(session, actor, code_set.code)[1]
-        blocked = _editable(codes, code_set.is_builtin) or ""
+        codes = [] if code_set.is_builtin else code_editing.current_codes(session, actor, code_set.code)[1]
+        blocked = code_editing.why_not_editable(codes, code_set.is_builtin) or ""
     return render(
         request,
         "admin_code_set.html",
@@ -172,35 +142,6 @@ def code_set_page(
     return _code_set_page(request, session, actor, code, after=after, q=q, done=done)
 
 
-def _day(value: str, name: str) -> date | None:
-    value = value.strip()
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput.on(name, "日期格式应为 年-月-日，如 2026-05-01") from None
-
-
-def _codes_csv(codes: list[CodeOut]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["代码", "名称", "上级代码", "排序", "生效日期", "失效日期", "备注"])
-    for c in codes:
-        writer.writerow(
-            [
-                c.code,
-                c.label,
-                c.parent_code or "",
-                c.position,
-                c.valid_from.isoformat() if c.valid_from else "",
-                c.valid_to.isoformat() if c.valid_to else "",
-                str(c.attributes.get("note", "")),
-            ]
-        )
-    return out.getvalue().encode("utf-8")
-
-
 @router.post("/admin/code-sets/{code}/codes")
 def save_code(
     request: Request,
@@ -217,9 +158,8 @@ def save_code(
     session: Session = DB_SESSION,
     actor: Actor = require(P.STANDARDS_EDIT),
 ) -> Response:
-    """Add a code (no position) or change the code at `position`: the code set's current version with
-    this change becomes a new version (in force from today), through the service's import, so every
-    earlier version stays as it was and the change is audited like any import."""
+    """Add a code (no position) or change the code at `position` (`standards/code_editing.py`): the
+    current version with this change becomes a new version in force from today (Beijing)."""
     check_csrf(request, csrf_token)
     values = {
         "position": position,
@@ -240,48 +180,8 @@ def save_code(
         values=values,
         explain_error=explain,
     ):
-        code_set = standards.get_code_set(session, actor, code)
-        if code_set.current_version is None:
-            raise Conflict("该代码集没有现行版本，请导入文件")
-        current, codes = _all_codes(session, actor, code_set.code)
-        why_not = _editable(codes, code_set.is_builtin)
-        if why_not:
-            raise Conflict(why_not)
-        if not value.strip():
-            raise InvalidInput.on("code", "必须填写")
-        if not label.strip():
-            raise InvalidInput.on("label", "必须填写")
-        changed = CodeOut(
-            code=value.strip(),
-            label=label.strip(),
-            position=0,
-            parent_code=parent_code.strip() or None,
-            valid_from=_day(valid_from, "valid_from"),
-            valid_to=_day(valid_to, "valid_to"),
-            attributes={"note": note.strip()} if note.strip() else {},
-        )
-        if position.strip():
-            if not position.strip().isdigit():
-                raise InvalidInput.on("position", "排序应为正整数")
-            at = int(position)
-            matches = [i for i, c in enumerate(codes) if c.position == at]
-            if not matches:
-                raise InvalidInput.on("position", f"现行版本 {current} 中没有排序为 {at} 的代码")
-            codes[matches[0]] = changed.model_copy(update={"position": at})
-        else:
-            last = max((c.position for c in codes), default=0)
-            codes.append(changed.model_copy(update={"position": last + 1}))
-        old = next(v for v in code_set.versions if v.version == current)
-        today = beijing_today()
-        meta = CodeSetImport(
-            code=code_set.code,
-            version=version.strip(),
-            valid_from=today,
-            valid_to=old.valid_to if old.valid_to and old.valid_to > today else None,
-            note=f"在 {current} 版基础上"
-            + (f"修改代码“{changed.code}”" if position.strip() else f"增加代码“{changed.code}”"),
-        )
-        standards.import_code_set(session, actor, _codes_csv(codes), meta)
+        edit = code_editing.CodeEdit(position, value, label, parent_code, valid_from, valid_to, note, version)
+        code_editing.save_code(session, actor, code, edit, today=beijing_today())
     return see_other(f"/admin/code-sets/{code}?done=code")
 
 
@@ -343,8 +243,8 @@ def import_code_set(
             standard=values["standard"].strip(),
             source=values["source"].strip(),
             description=values["description"].strip(),
-            valid_from=_day(values["valid_from"], "valid_from"),
-            valid_to=_day(values["valid_to"], "valid_to"),
+            valid_from=code_editing.parse_day(values["valid_from"], "valid_from"),
+            valid_to=code_editing.parse_day(values["valid_to"], "valid_to"),
             note=values["note"].strip(),
         )
         report = standards.import_code_set(session, actor, upload.data, meta)
