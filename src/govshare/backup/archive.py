@@ -23,6 +23,7 @@ from pydantic import ValidationError
 
 from govshare.backup.container import BackupInvalid, DecryptedReader, EncryptedWriter
 from govshare.backup.schemas import Manifest, Part
+from govshare.core.validation import describe
 
 MANIFEST = "manifest.json"
 PREFIXES = ("database/", "files/", "checkpoints/")
@@ -170,7 +171,7 @@ def read_archive(source: BinaryIO, key: str, into: Path | None) -> Manifest:
     try:
         manifest = Manifest.model_validate_json(manifest_body)
     except ValidationError as exc:
-        raise BackupInvalid(f"备份清单无效：{exc.errors()[0]['loc']}") from exc
+        raise BackupInvalid(f"备份清单无效：{describe(exc, limit=1)}") from exc
     listed = {p.name: p for p in manifest.parts}
     for name in sorted(set(listed) | set(seen)):
         if name not in seen:
