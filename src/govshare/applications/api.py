@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
-from govshare.applications import service
+from govshare.applications import policies, service
 from govshare.applications.schemas import (
     ApplicationCreate,
+    ApplicationDetailOut,
     ApplicationOut,
     IssuedKey,
     KeyIssue,
@@ -40,8 +41,12 @@ def create_application(
 @router.get("/{code}", summary="应用详情")
 def get_application(
     code: str, session: Session = DB_SESSION, actor: Actor = require(Permission.APPLICATION_READ)
-) -> ApplicationOut:
-    return ApplicationOut.of(service.get_application(session, actor, code))
+) -> ApplicationDetailOut:
+    application = service.get_application(session, actor, code)
+    return ApplicationDetailOut(
+        **ApplicationOut.of(application).model_dump(),
+        allowed_actions=policies.key_actions(actor, application).names(),
+    )
 
 
 @router.get("/{code}/keys", summary="应用的密钥（不含密钥本身）")

@@ -4,8 +4,10 @@ application's own department issues its keys; keys are checked against the datab
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from govshare.auth.actor import Actor
-from govshare.auth.permissions import APPLICATION_GRANTABLE, Permission
+from govshare.auth.permissions import APPLICATION_GRANTABLE, Permission, Scope
 from govshare.errors import DenialContext, PermissionDenied
 from govshare.models import Application
 
@@ -35,4 +37,32 @@ def ensure_may_issue_key(actor: Actor, application: Application) -> None:
             target_type="application",
             target_id=application.code,
         ),
+    )
+
+
+def may_act_for(actor: Actor, permission: Permission, department_id: int) -> bool:
+    """Does the actor hold `permission` for the department: node-wide, or for their own department?"""
+    scope = actor.scope_of(permission)
+    return scope == Scope.ALL or (scope == Scope.OWN_DEPARTMENT and actor.department_id == department_id)
+
+
+@dataclass(frozen=True)
+class KeyActions:
+    """What the actor may do with an application's keys, as the portal offers it and the API reports it
+    (the service checks each again)."""
+
+    may_issue: bool  # only the application's own department issues its keys
+    may_revoke: bool
+
+    def names(self) -> list[str]:
+        return [name for name, may in (("issue_key", self.may_issue), ("revoke_key", self.may_revoke)) if may]
+
+
+def key_actions(actor: Actor, application: Application) -> KeyActions:
+    department_id = application.department_id
+    return KeyActions(
+        may_issue=may_act_for(actor, Permission.API_KEY_MANAGE, department_id)
+        and may_issue_key(actor, application),
+        may_revoke=may_act_for(actor, Permission.API_KEY_REVOKE, department_id)
+        or may_act_for(actor, Permission.API_KEY_MANAGE, department_id),
     )

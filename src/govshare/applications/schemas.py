@@ -41,6 +41,10 @@ class ApplicationOut(BaseModel):
         )
 
 
+class ApplicationDetailOut(ApplicationOut):
+    allowed_actions: list[str] = Field(description="调用者可对该应用的密钥进行的操作：issue_key、revoke_key")
+
+
 class KeyIssue(Input):
     scopes: list[Permission] | None = Field(
         None, max_length=len(Permission), description="默认：应用可持有的全部权限"

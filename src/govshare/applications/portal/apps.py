@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from govshare.applications import service
-from govshare.applications.policies import may_issue_key
+from govshare.applications.policies import key_actions
 from govshare.applications.schemas import ApplicationCreate, ApplicationOut, KeyIssue, KeyOut
 from govshare.auth.actor import Actor
 from govshare.auth.permissions import APPLICATION_DEFAULT, APPLICATION_GRANTABLE, Permission, Scope
@@ -66,11 +66,6 @@ EXAMPLE_OPERATOR = "经办人张三"
 
 def _explain(exc: Exception) -> str:
     return forms.explain(exc, forms.labeller(FIELD_LABELS))
-
-
-def _may(actor: Actor, permission: Permission, department_id: int) -> bool:
-    scope = actor.scope_of(permission)
-    return scope == Scope.ALL or (scope == Scope.OWN_DEPARTMENT and actor.department_id == department_id)
 
 
 @dataclass
@@ -216,6 +211,7 @@ def _detail_page(
 ) -> HTMLResponse:
     application = service.get_application(session, actor, code)
     keys = _key_rows([KeyOut.of(k) for k in service.list_keys(session, actor, code)])
+    may = key_actions(actor, application)
     cfg = node_config(session)
     return render(
         request,
@@ -225,10 +221,8 @@ def _detail_page(
         app=ApplicationOut.of(application),
         keys=keys,
         live_grants=_live_grants(session, actor, code),
-        may_issue=_may(actor, Permission.API_KEY_MANAGE, application.department_id)
-        and may_issue_key(actor, application),  # only the application's own department issues its keys
-        may_revoke=_may(actor, Permission.API_KEY_REVOKE, application.department_id)
-        or _may(actor, Permission.API_KEY_MANAGE, application.department_id),
+        may_issue=may.may_issue,
+        may_revoke=may.may_revoke,
         scopes=[(p.value, SCOPE_LABELS.get(p, p.value), p in APPLICATION_DEFAULT) for p in _grantable()],
         default_days=cfg.api_key_default_days,
         max_days=cfg.api_key_max_days,
