@@ -314,8 +314,8 @@ def import_data_elements(session: Session, actor: Actor, data: bytes) -> Element
         try:
             element = DataElementCreate.model_validate(fields)
         except ValidationError as exc:
-            for problem in field_errors(exc):
-                errors.add(line, problem.field or None, problem.message)
+            for refused in field_errors(exc):
+                errors.add(line, refused.field or None, refused.message)
             continue
         if element.identifier in seen:
             errors.add(line, "标识符", f"与第{seen[element.identifier]}行重复")
