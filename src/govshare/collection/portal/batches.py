@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path as FilePath
 
-from fastapi import APIRouter, BackgroundTasks, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
@@ -27,7 +27,7 @@ from govshare.collection.portal.common import (
     explain,
     page_helpers,
 )
-from govshare.collection.portal.uploads import CAPPED_FORM, run_in_background, save_upload, uploaded_file
+from govshare.collection.portal.uploads import CAPPED_FORM, queue_batch, save_upload, uploaded_file
 from govshare.collection.schemas import COUNT_FIELDS, BatchOut, QuarantineOut
 from govshare.errors import Conflict, InvalidInput
 from govshare.web.deps import DB_SESSION, database, require
@@ -222,7 +222,6 @@ def quarantine_download(
 @router.post("/collection/batches/{batch_id}/reprocess", response_class=HTMLResponse)
 def reprocess(
     request: Request,
-    tasks: BackgroundTasks,
     batch_id: int = BATCH_ID,
     session: Session = DB_SESSION,
     actor: Actor = require(RUN),
@@ -258,5 +257,5 @@ def reprocess(
             except BaseException:
                 FilePath(path).unlink(missing_ok=True)  # no batch will read it
                 raise
-    run_in_background(tasks, db, actor, started, path=path, records=records)
+    queue_batch(session, actor, started, path=path, records=records)
     return see_other(f"/collection/batches/{started.prepared.batch_id}?done=started")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path as FilePath
 
-from fastapi import APIRouter, BackgroundTasks, Form, Path, Query, Request
+from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -38,7 +38,7 @@ from govshare.collection.portal.mapping_summary import MappingSummary, summarize
 from govshare.collection.portal.uploads import (
     CAPPED_FORM,
     MAX_UPLOAD_BYTES,
-    run_in_background,
+    queue_batch,
     save_upload,
     uploaded_file,
 )
@@ -245,7 +245,6 @@ def source_page(
 @router.post("/collection/sources/{source_id:int}/upload", response_class=HTMLResponse)
 def source_upload(
     request: Request,
-    tasks: BackgroundTasks,
     source_id: int = SOURCE_ID,
     session: Session = DB_SESSION,
     actor: Actor = require(RUN),
@@ -284,14 +283,13 @@ def source_upload(
         except BaseException:
             FilePath(path).unlink(missing_ok=True)  # no batch will read it
             raise
-    run_in_background(tasks, db, actor, started, path=path)
+    queue_batch(session, actor, started, path=path)
     return see_other(f"/collection/batches/{started.prepared.batch_id}?done=started")
 
 
 @router.post("/collection/sources/{source_id:int}/run", response_class=HTMLResponse)
 def source_run(
     request: Request,
-    tasks: BackgroundTasks,
     source_id: int = SOURCE_ID,
     mode: str = Form("", pattern="^(|full|incremental)$"),
     allow_removals: str = Form("", pattern="^(|1)$"),
@@ -310,5 +308,5 @@ def source_run(
         started = service.start_source_run(
             session, actor, source_id, mode=mode or None, allow_removals=allow_removals == "1"
         )
-    run_in_background(tasks, database(request), actor, started)
+    queue_batch(session, actor, started)
     return see_other(f"/collection/batches/{started.prepared.batch_id}?done=started")

@@ -1,4 +1,4 @@
-"""Uploads on the collection pages, and running a started batch after the response.
+"""Uploads on the collection pages, and queueing a started batch for the worker.
 
 Uploads are read here, not by FastAPI's `File()`: the request body is spooled to the node's work directory
 with a size cap first (Starlette alone would spool a multipart file of any size), then parsed.
@@ -12,40 +12,32 @@ from collections.abc import AsyncIterator
 from pathlib import Path as FilePath
 from typing import Any
 
-from fastapi import BackgroundTasks, Depends, Request
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 from starlette.types import Message
 
 from govshare.auth.actor import Actor
-from govshare.collection import jobs
 from govshare.collection.service import Started
 from govshare.core.archives import WorkbookRefused, check_workbook
-from govshare.core.db import Database
 from govshare.errors import InvalidInput, PayloadTooLarge
+from govshare.jobs import service as job_service
 from govshare.web.deps import database
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 
 
-def run_in_background(
-    tasks: BackgroundTasks,
-    db: Database,
+def queue_batch(
+    session: Session,
     actor: Actor,
     started: Started,
     *,
     path: str | None = None,
     records: list[object] | None = None,
 ) -> None:
-    """Run the started batch after the response, as the API does; an uploaded file is removed after."""
-
-    def work() -> None:
-        try:
-            jobs.run_started(db, actor, started, path=path, records=records)
-        finally:
-            if path is not None:
-                FilePath(path).unlink(missing_ok=True)
-
-    tasks.add_task(work)
+    """Queue the started batch for `govshare worker` in this request's transaction, as the API does; the
+    job removes an uploaded file once the batch has ended (docs/jobs.md)."""
+    job_service.queue_batch(session, actor, started, path=path, records=records)
 
 
 async def _capped_form(request: Request) -> AsyncIterator[FormData]:
