@@ -14,10 +14,11 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from govshare.applications import readers as application_readers
+from govshare.applications import service as applications
 from govshare.audit import service as audit
 from govshare.auth.actor import Actor
 from govshare.auth.guard import action, require_scope
-from govshare.auth.permissions import Permission
+from govshare.auth.permissions import Permission, Scope
 from govshare.catalog import readers as catalog_readers
 from govshare.catalog.vocabulary import ShareType
 from govshare.core.clock import BEIJING, utcnow
@@ -457,6 +458,21 @@ def revoke_grant(session: Session, actor: Actor, grant_id: int, reason: str) -> 
         detail={"reason": reason},
     )
     return grant
+
+
+@action(Permission.SHARING_APPLY)
+def applications_to_apply_for(session: Session, actor: Actor) -> list[Application] | None:
+    """The active applications the actor may file applications for (the same rule `apply` checks through
+    `workflow.application_for`); None when the actor may not list applications (使用人员 hold sharing:apply
+    without application:read, and type the application's code instead)."""
+    if not actor.scope_of(Permission.APPLICATION_READ):
+        return None
+    everyone = actor.scope_of(Permission.SHARING_APPLY) == Scope.ALL
+    return [
+        a
+        for a in applications.list_applications(session, actor)
+        if a.is_active and (everyone or a.department_id == actor.department_id)
+    ]
 
 
 @action(Permission.SHARING_READ)

@@ -14,9 +14,8 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from govshare.applications import service as applications
 from govshare.auth.actor import Actor
-from govshare.auth.permissions import Permission, Scope
+from govshare.auth.permissions import Permission
 from govshare.catalog import service as catalog
 from govshare.catalog.vocabulary import ShareType
 from govshare.core.clock import BEIJING, utcnow
@@ -43,16 +42,9 @@ CODE_PATTERN = r"^[A-Za-z0-9_-]*$"
 
 
 def _own_applications(session: Session, actor: Actor) -> list[tuple[str, str]] | None:
-    """(code, name) of the active applications the actor may apply for; None when the actor may not list
-    applications (使用人员 hold sharing:apply without application:read) and types the code instead."""
-    if not actor.scope_of(Permission.APPLICATION_READ):
-        return None
-    everyone = actor.scope_of(Permission.SHARING_APPLY) == Scope.ALL
-    return [
-        (a.code, a.name)
-        for a in applications.list_applications(session, actor)
-        if a.is_active and (everyone or a.department_id == actor.department_id)
-    ]
+    """(code, name) of the applications the actor may apply for; None when the actor types the code."""
+    found = service.applications_to_apply_for(session, actor)
+    return None if found is None else [(a.code, a.name) for a in found]
 
 
 @dataclass
