@@ -23,6 +23,7 @@ from govshare.models import AccessSubject, ApiKey, Application, AuditEntry, Batc
 from govshare.sharing.access import subject_digest
 from tests import factories
 from tests.conftest import TEST_AUDIT_KEY, TEST_SECRET
+from tests.scenarios import seeded
 from tests.sharing import helpers as sharing
 from tests.sharing.helpers import application_body, resource_code
 
@@ -93,12 +94,19 @@ def grant(client: TestClient, code: str, **asked: Any) -> None:
 def shared(client: TestClient, db: Database, tmp_path: Path) -> dict[str, Any]:
     """GA's population resource with three records and one quarantined row; MZ holds a grant on it (the
     number masked, 出生日期 in clear); keys of MZ, RS (no grant) and GA."""
-    keys = sharing.setup(db, tmp_path)
-    code = resource_code(db)
-    bad = [*sharing.PEOPLE_ROWS, ("123", "赵隔离", "1", "13600136000", "某地", "110105", "1990-01-01", "01")]
-    sharing.ingest(db, sharing.write_people(tmp_path / "with-bad.csv", bad), sharing.MAPPING)
-    grant(client, code, items=["gmsfhm", "xm", "sjhm", "jzdz", "qx", "csrq"])
-    return {"code": code, "keys": keys}
+
+    def build() -> dict[str, Any]:
+        keys = sharing.setup(db, tmp_path)
+        code = resource_code(db)
+        bad = [
+            *sharing.PEOPLE_ROWS,
+            ("123", "赵隔离", "1", "13600136000", "某地", "110105", "1990-01-01", "01"),
+        ]
+        sharing.ingest(db, sharing.write_people(tmp_path / "with-bad.csv", bad), sharing.MAPPING)
+        grant(client, code, items=["gmsfhm", "xm", "sjhm", "jzdz", "qx", "csrq"])
+        return {"code": code, "keys": keys}
+
+    return seeded(db, "security.shared", build)  # built once per session (tests/scenarios.py)
 
 
 def last_seq(db: Database) -> int:

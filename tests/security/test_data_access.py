@@ -27,6 +27,7 @@ from govshare.sharing import index_service
 from govshare.sharing.access import subject_digest
 from tests import factories
 from tests.collection.helpers import person_id
+from tests.scenarios import seeded
 from tests.sharing.helpers import LI, PURPOSE, ZHANG, application_body, resource_code, setup
 
 MASKED_ONLY = "信息项“{}”仅以脱敏形式授权，不能用作查询条件"
@@ -49,9 +50,14 @@ def _grant(client: TestClient, code: str, **asked: Any) -> None:
 @pytest.fixture
 def city(client: TestClient, db: Database, tmp_path: Path) -> dict[str, Any]:
     """MZ holds a grant on gmsfhm (in clear), xm, sjhm, jzdz, qx and csrq (masked where the catalog says)."""
-    keys = setup(db, tmp_path)
-    code = resource_code(db)
-    _grant(client, code, items=["gmsfhm", "xm", "sjhm", "jzdz", "qx", "csrq"], clear_items=["gmsfhm"])
+
+    def build() -> tuple[str, dict[str, str]]:
+        keys = setup(db, tmp_path)
+        code = resource_code(db)
+        _grant(client, code, items=["gmsfhm", "xm", "sjhm", "jzdz", "qx", "csrq"], clear_items=["gmsfhm"])
+        return code, keys
+
+    code, keys = seeded(db, "security.data_access", build)  # built once per session (tests/scenarios.py)
     return {"code": code, "keys": keys, "mz": {**factories.bearer(keys["mz"]), **PURPOSE}}
 
 

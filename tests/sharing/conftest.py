@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from govshare.core.db import Database
 from tests import factories
+from tests.scenarios import seeded
 from tests.sharing.helpers import PURPOSE, approved_grant, resource_code, setup
 
 
@@ -16,7 +17,12 @@ from tests.sharing.helpers import PURPOSE, approved_grant, resource_code, setup
 def granted(client: TestClient, db: Database, tmp_path: Path) -> tuple[str, dict[str, str]]:
     """MZ holds an approved grant on every asked item (gmsfhm, xm, sjhm, jzdz, qx), all rows: the resource
     code and the headers of MZ's application (key, purpose, operator)."""
-    keys = setup(db, tmp_path)
-    code = resource_code(db)
-    approved_grant(client, code)
-    return code, {**factories.bearer(keys["mz"]), **PURPOSE}
+
+    def build() -> tuple[str, str]:
+        keys = setup(db, tmp_path)
+        code = resource_code(db)
+        approved_grant(client, code)
+        return code, keys["mz"]
+
+    code, key = seeded(db, "sharing.granted", build)
+    return code, {**factories.bearer(key), **PURPOSE}

@@ -18,6 +18,7 @@ from govshare.models import Resource, ResourceVersion
 from tests import factories
 from tests.catalog.helpers import apply
 from tests.collection.helpers import ingest, person_id
+from tests.scenarios import seeded
 
 RESOURCE_NAME = "共享测试人口信息"
 
@@ -94,14 +95,20 @@ def write_people(path: Path, rows: list[tuple[str, ...]] = PEOPLE_ROWS) -> Path:
 
 def setup(db: Database, tmp_path: Path) -> dict[str, str]:
     """The city, the published resource with three loaded records, and keys of the consuming (MZ) and a
-    third (RS, 人社) application. Returns {"mz": key, "rs": key}."""
+    third (RS, 人社) application. Returns {"mz": key, "rs": key, "ga": key}. Built once per session and
+    database kind, copied into later tests' databases (`tests/scenarios.py`)."""
+    people = write_people(tmp_path / "people.csv")
+    return seeded(db, "sharing.setup", lambda: _build(db, people))
+
+
+def _build(db: Database, people: Path) -> dict[str, str]:
     factories.city(db)
     factories.department(db, "RS", "测试市人社局", parent="DSJ")
     factories.user(db, "reviewer", "DSJ", Role.CATALOG_REVIEWER)
     factories.user(db, "mz.user", "MZ", Role.DATA_USER)
     factories.user(db, "rs.admin", "RS", Role.DEPARTMENT_ADMIN)
     apply(db, PEOPLE)
-    ingest(db, write_people(tmp_path / "people.csv"), MAPPING)
+    ingest(db, people, MAPPING)
     return {
         "mz": factories.application_key(db, "mz-dbsh", "MZ"),
         "rs": factories.application_key(db, "rs-shbz", "RS"),

@@ -9,7 +9,6 @@ import json
 from pathlib import Path
 
 import pyarrow.parquet as pq
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
@@ -24,25 +23,12 @@ from tests.sharing.helpers import (
     LI,
     MAPPING,
     PEOPLE_ROWS,
-    PURPOSE,
     WANG,
     ZHANG,
-    approved_grant,
-    resource_code,
-    setup,
     write_people,
 )
 
 MASKED_ZHANG = ZHANG[:6] + "********" + ZHANG[-4:]
-
-
-@pytest.fixture
-def granted(client: TestClient, db: Database, tmp_path: Path) -> tuple[str, dict[str, str]]:
-    """MZ holds an approved grant on every asked item (gmsfhm, xm, sjhm, jzdz, qx), all rows."""
-    keys = setup(db, tmp_path)
-    code = resource_code(db)
-    approved_grant(client, code)
-    return code, {**factories.bearer(keys["mz"]), **PURPOSE}
 
 
 def test_filtered_query_pages_by_cursor(client: TestClient, granted: tuple[str, dict[str, str]]) -> None:
