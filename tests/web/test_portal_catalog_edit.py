@@ -395,3 +395,24 @@ def test_resource_page_update_status_and_masked_preview(
     assert "无权预览" in forced and "张*" not in forced
     with db.transaction(readonly=True) as session:
         assert len(session.scalars(select(AuditEntry).where(AuditEntry.action == "data.preview")).all()) == 1
+
+
+def test_a_refused_draft_is_shown_again_with_what_was_typed_and_nothing_is_written(
+    client: TestClient, db: Database
+) -> None:
+    """The service's refusal (a second resource of the same name: 409) shows the form again through
+    `form_errors`: the request's unit of work rolls back, the page is built afresh with the values kept."""
+    people(db)
+    portal_login(client, "ga.steward")
+    first = post(client, "/catalog/new", page(client, "/catalog/new"), **draft_form())
+    assert first.status_code == 303
+    again = post(
+        client, "/catalog/new", page(client, "/catalog/new"), **draft_form(summary="第二次填写的摘要。")
+    )
+    assert again.status_code == 409
+    assert f"已有名为“{NAME}”的信息资源" in again.text
+    assert "第二次填写的摘要。" in again.text and 'value="gmsfhm"' in again.text
+    assert [r["name"] for r in client.get("/api/v1/catalog/resources").json()] == [NAME]
+    with db.transaction(readonly=True) as session:
+        created = session.scalars(select(AuditEntry).where(AuditEntry.action == "catalog.create")).all()
+    assert len(created) == 1
