@@ -7,13 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from govshare.auth.actor import Actor
-from govshare.auth.permissions import APPLICATION_GRANTABLE, Permission, Scope
+from govshare.auth.permissions import Permission, Scope
 from govshare.errors import DenialContext, PermissionDenied
 from govshare.models import Application
-
-
-def grantable_to_applications(permission: Permission) -> bool:
-    return permission in APPLICATION_GRANTABLE
 
 
 def may_issue_key(actor: Actor, application: Application) -> bool:

@@ -50,12 +50,6 @@ class RowScope:
         """Whether a row owned by `department_id` is in scope (for a row already loaded by id)."""
         return self._department_ids is None or department_id in self._department_ids
 
-    def single_department(self) -> int | None:
-        """The one department in scope, or None for all (or several): for filters and messages."""
-        if self._department_ids is not None and len(self._department_ids) == 1:
-            return next(iter(self._department_ids))
-        return None
-
     def __repr__(self) -> str:
         shown = "all" if self._department_ids is None else sorted(self._department_ids)
         return f"RowScope({shown}, {self.reason!r})"

@@ -327,14 +327,6 @@ def clear_postgresql(url: str | URL) -> None:
         conn.commit()
 
 
-def clear_sqlite(url: str | URL) -> None:
-    path = sqlite_path(url)
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        candidate = path.with_name(path.name + suffix)
-        if candidate.exists():
-            candidate.unlink()
-
-
 def content_digest_of(url: str | URL) -> ContentDigest:
     """The digest of the database at `url`, read in one transaction (REPEATABLE READ on PostgreSQL)."""
     kind = backend(url)

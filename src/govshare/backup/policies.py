@@ -10,7 +10,6 @@ from pathlib import Path
 from govshare.errors import GovshareError, InvalidInput
 from govshare.settings import Settings
 
-BACKUP_SUFFIX = ".gsbk"
 # govshare-<division>-<UTC time, to the millisecond>-<random>.gsbk: names sort by time, even for backups taken
 # within one second (a scheduled run right after a manual one).
 NAME = re.compile(

@@ -9,7 +9,6 @@ from govshare.catalog.schemas import ResourceDefinition
 from govshare.catalog.vocabulary import (
     BaseKind,
     Category,
-    DataType,
     FormatCategory,
     MaskRule,
     ShareMethod,
@@ -244,7 +243,3 @@ def to_definition(content: Content, rules: CatalogRules, code: str | None) -> di
         items.append(entry)
     out["items"] = items
     return out
-
-
-def data_type_label(code: str) -> str:
-    return DataType(code).label

@@ -172,18 +172,6 @@ class ResourceOut(BaseModel):
     withdrawn_reason: str | None
 
 
-class ResourceSummary(BaseModel):
-    id: int
-    code: str | None
-    name: str
-    provider_code: str
-    status: str
-    state: str
-    state_label: str
-    version: int
-    updated_at: datetime
-
-
 class ApplyOutcome(BaseModel):
     name: str
     provider: str

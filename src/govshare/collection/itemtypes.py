@@ -255,8 +255,3 @@ def exact_numbers(
         error=pl.col("error"),
         message=pl.col("error").replace_strict(messages, default=None, return_dtype=pl.String),
     )
-
-
-def exact_cast(series: pl.Series) -> pl.DataFrame:
-    """Plain decimal text (what another validator left) as Decimal(18, 6), refusing what does not fit."""
-    return exact_numbers(series, units=())

@@ -124,14 +124,6 @@ class CollectionRepository:
         query = select(SourceConnection).order_by(SourceConnection.name)
         return list(self.session.scalars(restrict(query, scope, SourceConnection.department_id)))
 
-    def newest_version(self, resource_id: int) -> ResourceVersion | None:
-        """The resource's newest catalog version, whatever its state (a batch shows its name)."""
-        return self.session.scalars(
-            select(ResourceVersion)
-            .where(ResourceVersion.resource_id == resource_id)
-            .order_by(ResourceVersion.number.desc())
-        ).first()
-
     def resource_labels(self, resource_ids: set[int]) -> dict[int, tuple[str | None, str | None]]:
         """Code and newest version name of each resource, in one query: a list of batches names their
         resources without a query per batch."""

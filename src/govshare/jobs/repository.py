@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 from govshare.models import Job
 
 CLAIMABLE = ("queued", "failed")  # failed: an attempt failed and its retry is due at run_after
-FINISHED = ("succeeded", "dead", "cancelled")
 
 
 class JobRepository:
@@ -39,9 +38,6 @@ class JobRepository:
 
     def get(self, job_id: int) -> Job | None:
         return self.session.get(Job, job_id)
-
-    def by_dedupe_key(self, key: str) -> Job | None:
-        return self.session.scalars(select(Job).where(Job.dedupe_key == key)).one_or_none()
 
     def page(self, *, state: str | None, kind: str | None, before_id: int | None, limit: int) -> list[Job]:
         """Newest first, keyset-paged by id."""

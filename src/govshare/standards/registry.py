@@ -21,9 +21,6 @@ class ValidatorSpec:
     value_type: str  # text / date / number
     needs_code_set: bool = False
 
-    def check_scalar(self, value: object, **options: Any) -> validators.Result:
-        return self.scalar(value, **options)
-
     def check_column(self, values: pl.Series, **options: Any) -> pl.DataFrame:
         """The vectorized result: columns value, error, message."""
         return self.vector(values, **options)

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from govshare.models import Code, CodeSet, CodeSetVersion, DataElement
@@ -113,6 +113,3 @@ class StandardsRepository:
     def add_element(self, element: DataElement) -> None:
         self.session.add(element)
         self.session.flush()
-
-    def count_code_sets(self) -> int:
-        return self.session.scalar(select(func.count()).select_from(CodeSet)) or 0
