@@ -41,7 +41,6 @@ register_url_convertor("resource_code", ResourceCodeConvertor())
 
 router = APIRouter(include_in_schema=False)
 
-FILTERS = ("provider", "classification", "share_type", "open", "update_cycle", "grade")
 FACET_TITLES = {
     "provider": "提供方",
     "classification": "分类",
