@@ -24,6 +24,7 @@ import polars as pl
 from sqlalchemy import (
     BigInteger,
     Column,
+    ColumnElement,
     DateTime,
     Index,
     Integer,
@@ -41,7 +42,6 @@ from govshare.collection.transform import TOMB
 from govshare.errors import Conflict
 from govshare.models.collection import RECORD_TABLE_PREFIX, RecordTable
 
-SYSTEM_COLUMNS = ("_sid", "_valid_from", "_valid_to", "_batch_id", "_source_id")
 SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy's DateTime stores on SQLite
 
 
@@ -392,6 +392,17 @@ def _full_removal(
     session.execute(text("DROP TABLE stage_kept"))
 
 
+def current(table: Table) -> ColumnElement[bool]:
+    """The versions of the records in force now: not yet replaced or deleted."""
+    return table.c._valid_to.is_(None)
+
+
+def in_force_at(table: Table, moment: datetime) -> ColumnElement[bool]:
+    """The versions in force at `moment` (as the columns store it: naive UTC), `_valid_from <= t <
+    coalesce(_valid_to, ∞)`: the one definition of "as of" for every reader of the record tables."""
+    return and_(table.c._valid_from <= moment, or_(table.c._valid_to.is_(None), table.c._valid_to > moment))
+
+
 def records(
     session: Session,
     table: Table,
@@ -404,12 +415,7 @@ def records(
     query = select(table)
     for field_name, value in (where or {}).items():
         query = query.where(table.c[field_name] == value)
-    if as_of is None:
-        query = query.where(table.c._valid_to.is_(None))
-    else:
-        query = query.where(
-            and_(table.c._valid_from <= as_of, or_(table.c._valid_to.is_(None), table.c._valid_to > as_of))
-        )
+    query = query.where(current(table) if as_of is None else in_force_at(table, as_of))
     query = query.order_by(table.c._sid)
     if limit is not None:
         query = query.limit(limit)

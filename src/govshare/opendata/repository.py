@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, Select, Table, func, select, text
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from govshare.catalog.vocabulary import ResourceStatus, VersionState
+from govshare.collection import store
 from govshare.models import Batch, OpenUsageDaily, Resource, ResourceVersion
 
 COUNTERS = ("page_views", "downloads_csv", "downloads_xlsx", "downloads_json", "api_calls")
@@ -118,7 +119,7 @@ def current_records(table: Table, names: list[str], chunk: int) -> Select[Any]:
     rows at a time (the pre-generated download files)."""
     return (
         select(*(table.c[n] for n in names))
-        .where(table.c._valid_to.is_(None))
+        .where(store.current(table))
         .order_by(table.c._sid)
         .execution_options(stream_results=True, yield_per=chunk)
     )
@@ -126,12 +127,10 @@ def current_records(table: Table, names: list[str], chunk: int) -> Select[Any]:
 
 def current_record_count(session: Session, table: Table) -> int:
     """How many current records a record table holds."""
-    query = select(func.count()).select_from(table).where(table.c._valid_to.is_(None))
+    query = select(func.count()).select_from(table).where(store.current(table))
     return int(session.execute(query).scalar() or 0)
 
 
 def current_page(table: Table, columns: list[Any], *, offset: int, limit: int) -> Select[Any]:
     """A page of a record table's current rows (the opened `columns`), in record order."""
-    return (
-        select(*columns).where(table.c._valid_to.is_(None)).order_by(table.c._sid).offset(offset).limit(limit)
-    )
+    return select(*columns).where(store.current(table)).order_by(table.c._sid).offset(offset).limit(limit)

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
+from govshare.collection import store
 from govshare.models import Batch
 from govshare.sharing import records as rec
 from govshare.sharing.access import Access
@@ -40,7 +41,7 @@ def upserts(
         session,
         select(*rec.columns(access, table))
         .where(
-            rec.current(table),
+            store.current(table),
             table.c._batch_id > since,
             table.c._batch_id <= upto,
             table.c._sid > after_sid,

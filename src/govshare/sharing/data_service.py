@@ -13,13 +13,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, Table, false, func, select
 from sqlalchemy.orm import Session
 
 from govshare.auth.actor import Actor
 from govshare.auth.guard import action
 from govshare.auth.permissions import Permission
 from govshare.catalog.vocabulary import ShareType
+from govshare.collection import store
 from govshare.core.clock import utcnow
 from govshare.core.node import node_config
 from govshare.core.timelimit import time_limited
@@ -142,7 +143,7 @@ def query(
     start = _after(after)
     statement = (
         select(*rec.columns(access, table))
-        .where(rec.current(table), table.c._sid > start, *clauses, *rec.scope_filter(access, table))
+        .where(store.current(table), table.c._sid > start, *clauses, *rec.scope_filter(access, table))
         .order_by(table.c._sid)
         .limit(size + 1)
     )
@@ -176,11 +177,6 @@ class ExportPlan:
     as_of: datetime = field(default_factory=utcnow)
 
 
-def _as_of(table: Table, moment: datetime) -> ColumnElement[bool]:
-    naive = moment.replace(tzinfo=None)
-    return and_(table.c._valid_from <= naive, or_(table.c._valid_to.is_(None), table.c._valid_to > naive))
-
-
 @action(Permission.DATA_READ)
 def prepare_export(
     session: Session, actor: Actor, code: str, filters: Mapping[str, str], *, fmt: str, operator: str
@@ -191,7 +187,7 @@ def prepare_export(
     table = rec.require_table(access)
     moment = utcnow()
     where = [
-        _as_of(table, moment),
+        store.in_force_at(table, moment.replace(tzinfo=None)),
         *_filters(session, access, table, filters),
         *rec.scope_filter(access, table),
     ]
@@ -263,7 +259,7 @@ def verify(
         session,
         select(table.c._sid, *wanted)
         .where(
-            rec.current(table),
+            store.current(table),
             *(table.c[f] == v for f, v in values.items()),
             *rec.scope_filter(access, table),
         )

@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, Select, Table, false, select
 from sqlalchemy.orm import Session
 
 from govshare.auth.actor import Actor
+from govshare.collection import store
 from govshare.collection.itemtypes import (
     DECIMAL_RULE,
     DECIMAL_TYPES,
@@ -119,10 +120,6 @@ def columns(access: Access, table: Table) -> list[Any]:
     return [table.c._sid, *(table.c[f] for f in access.items if f in table.c)]
 
 
-def current(table: Table) -> ColumnElement[bool]:
-    return table.c._valid_to.is_(None)
-
-
 def fetch(session: Session, query: Select[Any]) -> list[dict[str, Any]]:
     with time_limited(session, node_config(session).data_query_timeout_ms):
         return [dict(r._mapping) for r in session.execute(query)]
@@ -146,7 +143,7 @@ def key_values(session: Session, access: Access, key: str) -> dict[str, Any]:
 def by_key(session: Session, access: Access, key: dict[str, Any]) -> dict[str, Any] | None:
     table = require_table(access)
     query = select(*columns(access, table)).where(
-        current(table), *(table.c[f] == v for f, v in key.items()), *scope_filter(access, table)
+        store.current(table), *(table.c[f] == v for f, v in key.items()), *scope_filter(access, table)
     )
     rows = fetch(session, query.limit(1))
     return rows[0] if rows else None
@@ -175,7 +172,7 @@ def first_rows(session: Session, access: Access, table: Table, limit: int) -> li
     """The first `limit` current records in the grant's scope, in record order (the preview)."""
     query = (
         select(*columns(access, table))
-        .where(current(table), *scope_filter(access, table))
+        .where(store.current(table), *scope_filter(access, table))
         .order_by(table.c._sid)
         .limit(limit)
     )

@@ -34,6 +34,15 @@ _COUNT_USAGE = text(
 )
 
 
+def _in_force(now: datetime) -> tuple[Any, ...]:
+    """What makes a grant live at `now` (the one definition): not revoked, within its validity."""
+    return (
+        ShareGrant.revoked_at.is_(None),
+        ShareGrant.valid_from <= now,
+        ShareGrant.valid_to > now,
+    )
+
+
 class SharingRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -151,9 +160,7 @@ class SharingRepository:
             .where(
                 ShareGrant.application_id == application_id,
                 ShareGrant.resource_id == resource_id,
-                ShareGrant.revoked_at.is_(None),
-                ShareGrant.valid_from <= now,
-                ShareGrant.valid_to > now,
+                *_in_force(now),
             )
             .order_by(ShareGrant.id.desc())
         ).first()
@@ -173,9 +180,7 @@ class SharingRepository:
             .where(
                 ShareGrant.application_id == application_id,
                 ShareGrant.resource_id == resource_id,
-                ShareGrant.revoked_at.is_(None),
-                ShareGrant.valid_from <= now,
-                ShareGrant.valid_to > now,
+                *_in_force(now),
             )
             .order_by(ShareGrant.id.desc())
             .limit(1)
@@ -191,9 +196,7 @@ class SharingRepository:
                 self._grants()
                 .where(
                     ShareGrant.application_id == application_id,
-                    ShareGrant.revoked_at.is_(None),
-                    ShareGrant.valid_from <= now,
-                    ShareGrant.valid_to > now,
+                    *_in_force(now),
                 )
                 .order_by(ShareGrant.resource_id)
             )
@@ -332,9 +335,7 @@ class SharingRepository:
             .where(
                 ShareGrant.consumer_department_id == department_id,
                 ShareGrant.resource_id == resource_id,
-                ShareGrant.revoked_at.is_(None),
-                ShareGrant.valid_from <= now,
-                ShareGrant.valid_to > now,
+                *_in_force(now),
             )
             .order_by(ShareGrant.id.desc())
             .limit(1)
