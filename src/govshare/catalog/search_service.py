@@ -8,25 +8,24 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, String, cast, delete, func, insert, literal, select, union_all
+from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import util as sql_util
 
 from govshare.auth.actor import Actor
 from govshare.auth.guard import action, internal
 from govshare.auth.permissions import Permission
+from govshare.catalog import search_queries as queries
 from govshare.catalog import tokens as tk
 from govshare.catalog.vocabulary import BaseKind, Category, ShareType, UpdateCycle
 from govshare.core.node import node_config
 from govshare.core.timelimit import time_limited
 from govshare.errors import InvalidInput, QueryTimeout, ServiceUnavailable
-from govshare.models import Department, Resource, ResourceVersion, SearchDocument, SearchToken
+from govshare.models import Department, Resource, ResourceVersion, SearchDocument
 
 QUERY_TIME_LIMIT_MS = 2000
 MAX_QUERY_TOKENS = 32
 MAX_PAGE_SIZE = 100
 MAX_OFFSET = 5000
-FACETS = ("provider", "classification", "share_type", "open", "update_cycle", "grade")
 
 
 class SearchQuery(BaseModel):
@@ -86,13 +85,12 @@ def _classification(version: ResourceVersion) -> str:
 
 @internal("called by the catalog lifecycle when a version is published")
 def index_version(session: Session, resource: Resource, version: ResourceVersion) -> None:
-    session.execute(delete(SearchToken).where(SearchToken.resource_id == resource.id))
-    session.execute(delete(SearchDocument).where(SearchDocument.resource_id == resource.id))
     item_names = " ".join(i.name for i in version.items)
     weights = tk.weighted(
         [(version.summary, 1.0), (item_names, 2.0), (version.name, 3.0), (resource.code or "", 3.0)]
     )
-    session.add(
+    queries.replace_document(
+        session,
         SearchDocument(
             resource_id=resource.id,
             code=resource.code or "",
@@ -106,54 +104,23 @@ def index_version(session: Session, resource: Resource, version: ResourceVersion
             security_grade=version.security_grade,
             published_at=version.published_at or resource.updated_at,
             text=tk.normalize(" ".join([version.name, version.summary, item_names, resource.code or ""])),
-        )
+        ),
+        weights,
     )
-    if weights:
-        session.execute(
-            insert(SearchToken),
-            [
-                {"resource_id": resource.id, "token": token, "weight": weight}
-                for token, weight in weights.items()
-            ],
-        )
-    session.flush()
 
 
 @internal("called by the catalog lifecycle when a resource is withdrawn")
 def unindex(session: Session, resource_id: int) -> None:
-    session.execute(delete(SearchToken).where(SearchToken.resource_id == resource_id))
-    session.execute(delete(SearchDocument).where(SearchDocument.resource_id == resource_id))
+    queries.remove_document(session, resource_id)
 
 
 # ---------------------------------------------------------------- querying
 
 
-def _text_filter(q: str) -> tuple[Any, ColumnElement[bool] | None]:
-    """A scored subquery over the token index, or (for one-character words) a substring condition."""
-    runs = tk.runs(q)
-    if not runs:
-        return None, None
-    if any(tk.is_cjk(run) and len(run) == 1 for run in runs):
-        # A single character is not in the bigram index; scan the (small) document text instead.
-        condition = None
-        for run in runs:
-            like = SearchDocument.text.contains(run, autoescape=True)
-            condition = like if condition is None else condition & like
-        return None, condition
-    query_tokens = sorted(tk.tokens(q))[:MAX_QUERY_TOKENS]
-    scored = (
-        select(SearchToken.resource_id, func.sum(SearchToken.weight).label("score"))
-        .where(SearchToken.token.in_(query_tokens))
-        .group_by(SearchToken.resource_id)
-        .having(func.count() == len(query_tokens))
-    )
-    return scored, None
-
-
 def _filters(session: Session, query: SearchQuery, rules_grade: Any) -> dict[str, ColumnElement[bool]]:
     conditions: dict[str, ColumnElement[bool]] = {}
     if query.provider:
-        ids = list(session.scalars(select(Department.id).where(Department.code.in_(query.provider))))
+        ids = queries.department_ids(session, query.provider)
         conditions["provider"] = SearchDocument.department_id.in_(ids or [-1])
     if query.category:
         conditions["category"] = SearchDocument.category == _parse(Category, query.category, "category")
@@ -184,33 +151,6 @@ def _parse(enum: Any, value: str, field: str) -> str:
         raise InvalidInput.on(field, str(exc)) from exc
 
 
-_FACET_COLUMNS = {
-    "provider": "department_id",
-    "classification": "classification",
-    "share_type": "share_type",
-    "open": "open_to_public",
-    "update_cycle": "update_cycle",
-    "grade": "security_grade",
-}
-_DOC_COLUMNS = (
-    "resource_id",
-    "code",
-    "name",
-    "department_id",
-    "classification",
-    "share_type",
-    "open_to_public",
-    "update_cycle",
-    "security_grade",
-    "published_at",
-)
-
-
-def _rebind(condition: ColumnElement[bool], matched: Any) -> ColumnElement[bool]:
-    """The same condition on the CTE's columns instead of the document table's."""
-    return sql_util.ClauseAdapter(matched).traverse(condition)
-
-
 def _typed(facet: str, value: Any) -> Any:
     if facet == "provider":
         return int(value)
@@ -231,59 +171,21 @@ def search(session: Session, actor: Actor, query: SearchQuery) -> SearchResult:
         raise InvalidInput.on("page", f"最多翻到第 {MAX_OFFSET // query.page_size + 1} 页，请增加筛选条件")
     rules = node_config(session).jurisdiction.catalog
     conditions = _filters(session, query, rules.grade_code)
-    scored, text_condition = _text_filter(query.q)
-    # The text match is evaluated once, as a CTE that the total, the facets and the page all read
-    # (PostgreSQL and SQLite both materialise a CTE that is referenced more than once).
-    columns = [SearchDocument.__table__.c[name] for name in _DOC_COLUMNS]
-    if scored is not None:
-        scored_sq = scored.subquery()
-        matched_stmt = select(*columns, scored_sq.c.score.label("score")).join(
-            scored_sq, scored_sq.c.resource_id == SearchDocument.resource_id
-        )
-    else:
-        matched_stmt = select(*columns, literal(0.0).label("score"))
-    if text_condition is not None:
-        matched_stmt = matched_stmt.where(text_condition)
-    matched = matched_stmt.cte("matched")
-    on_matched = {name: _rebind(condition, matched) for name, condition in conditions.items()}
-
-    def where_all_but(exclude: str | None) -> list[ColumnElement[bool]]:
-        return [c for name, c in on_matched.items() if name != exclude]
-
-    counts = [
-        select(literal("__total__").label("facet"), literal("").label("value"), func.count().label("n"))
-        .select_from(matched)
-        .where(*where_all_but(None))
-    ]
-    for name, column_name in _FACET_COLUMNS.items():
-        column = matched.c[column_name]
-        counts.append(
-            select(literal(name), cast(column, String), func.count())
-            .select_from(matched)
-            .where(*where_all_but(name))
-            .group_by(column)
-        )
-    page_stmt = (
-        select(matched)
-        .where(*where_all_but(None))
-        .order_by(matched.c.score.desc(), matched.c.published_at.desc(), matched.c.resource_id)
-        .limit(query.page_size)
-        .offset(offset)
-    )
     try:
         with time_limited(session, QUERY_TIME_LIMIT_MS):
-            counted = session.execute(union_all(*counts)).all()
-            rows = session.execute(page_stmt).mappings().all()
+            counted, rows = queries.search(
+                session, query.q, conditions, MAX_QUERY_TOKENS, page_size=query.page_size, offset=offset
+            )
     except QueryTimeout as exc:
         raise ServiceUnavailable("查询超时，请缩小检索范围") from exc
     total = next((int(n) for facet, _, n in counted if facet == "__total__"), 0)
-    facet_rows: dict[str, list[tuple[Any, int]]] = {name: [] for name in _FACET_COLUMNS}
+    facet_rows: dict[str, list[tuple[Any, int]]] = {name: [] for name in queries.FACET_COLUMNS}
     for facet, value, n in counted:
         if facet != "__total__":
             facet_rows[facet].append((_typed(facet, value), int(n)))
     for values in facet_rows.values():
         values.sort(key=lambda pair: (-pair[1], str(pair[0])))
-    departments = {d.id: d for d in session.scalars(select(Department))}
+    departments = queries.departments_by_id(session)
     hits = [
         Hit(
             resource_id=row["resource_id"],
