@@ -13,7 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, false, func, select
+from sqlalchemy import ColumnElement, Table
 from sqlalchemy.orm import Session
 
 from govshare.auth.actor import Actor
@@ -99,7 +99,7 @@ def _filters(
         if item.subject:  # a probe for a person or organisation is on their record, found or not
             access.subjects.add(acc.normalise_subject(raw))
         if name not in table.c:
-            clauses.append(false())
+            clauses.append(rec.never())
             continue
         clauses.append(table.c[name] == rec.coerce(item, raw, name))
     return clauses
@@ -141,13 +141,8 @@ def query(
     size = min(wanted, page_max)
     clauses = _filters(session, access, table, filters)
     start = _after(after)
-    statement = (
-        select(*rec.columns(access, table))
-        .where(store.current(table), table.c._sid > start, *clauses, *rec.scope_filter(access, table))
-        .order_by(table.c._sid)
-        .limit(size + 1)
-    )
-    rows = rec.fetch(session, statement)
+    where = [store.current(table), table.c._sid > start, *clauses, *rec.scope_filter(access, table)]
+    rows = rec.page_where(session, access, table, where, size + 1)
     more = len(rows) > size
     rows = rows[:size]
     access.touch(rows)
@@ -192,7 +187,7 @@ def prepare_export(
         *rec.scope_filter(access, table),
     ]
     with time_limited(session, node_config(session).data_query_timeout_ms):
-        count = int(session.execute(select(func.count()).select_from(table).where(*where)).scalar_one())
+        count = rec.count_where(session, table, where)
     acc.check_quota(session, access, rows=count)
     access.rows = count
     access.detail.update(format=fmt, filter=_filter_detail(session, access, filters))
@@ -255,15 +250,15 @@ def verify(
             )
     table = rec.require_table(access)
     wanted = [table.c[n] for n in claims if n in table.c]
-    rows = rec.fetch(
+    rows = rec.first_match(
         session,
-        select(table.c._sid, *wanted)
-        .where(
+        table,
+        wanted,
+        [
             store.current(table),
             *(table.c[f] == v for f, v in values.items()),
             *rec.scope_filter(access, table),
-        )
-        .limit(1),
+        ],
     )
     row = rows[0] if rows else None
     results = {

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, false, select
+from sqlalchemy import ColumnElement, Select, Table, false, func, select
 from sqlalchemy.orm import Session
 
 from govshare.auth.actor import Actor
@@ -190,3 +190,28 @@ def streamed(
         .order_by(table.c._sid)
         .execution_options(stream_results=True, yield_per=chunk)
     )
+
+
+def never() -> ColumnElement[bool]:
+    """A condition no record meets (a filter on an item the record table does not have)."""
+    return false()
+
+
+def page_where(
+    session: Session, access: Access, table: Table, where: Sequence[ColumnElement[bool]], limit: int
+) -> list[dict[str, Any]]:
+    """The granted columns of the records matching `where`, in record order, at most `limit`
+    (time-limited)."""
+    return fetch(session, select(*columns(access, table)).where(*where).order_by(table.c._sid).limit(limit))
+
+
+def count_where(session: Session, table: Table, where: Sequence[ColumnElement[bool]]) -> int:
+    """How many records match `where` (the caller sets the time limit)."""
+    return int(session.execute(select(func.count()).select_from(table).where(*where)).scalar_one())
+
+
+def first_match(
+    session: Session, table: Table, wanted: Sequence[Any], where: Sequence[ColumnElement[bool]]
+) -> list[dict[str, Any]]:
+    """`_sid` and the `wanted` columns of one record matching `where` (at most one row, time-limited)."""
+    return fetch(session, select(table.c._sid, *wanted).where(*where).limit(1))
