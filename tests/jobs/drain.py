@@ -19,5 +19,6 @@ class RunJobsAfterEachRequest:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.app(scope, receive, send)
-        if scope["type"] == "http":
+        # only a write queues work (a batch's start); reads skip the claim and add nothing to their timing
+        if scope["type"] == "http" and scope["method"] not in ("GET", "HEAD", "OPTIONS"):
             await run_in_threadpool(worker.drain, self.db)
