@@ -124,6 +124,8 @@ def admin_index(request: Request, actor: Actor = require(*ADMIN)) -> HTMLRespons
         links.append(("/admin/code-sets", "代码集", "数据标准的代码集：查看、增改代码、导入新版本。"))
     if may_see_settings(actor):
         links.append(("/admin/settings", "节点设置", "节点名称、登录等待、会话有效期、共享时限等（只读）。"))
+    if actor.scope_of(P.JOB_READ):
+        links.append(("/admin/jobs", "后台任务", "归集批次、定期任务与审计检查点的运行；重试已放弃的任务。"))
     return render(request, "admin_index.html", actor, links=links)
 
 
