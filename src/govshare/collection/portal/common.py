@@ -103,10 +103,6 @@ class Resources:
         found = self.get(resource_id)
         return found.code if found else None
 
-    def provider(self, resource_id: int) -> str | None:
-        found = self.get(resource_id)
-        return found.provider_code if found else None
-
     def definition_items(self, resource_id: int) -> list[dict[str, Any]]:
         """The items of the resource's published (else pending) version: field, name, key …"""
         found = self.get(resource_id)
