@@ -32,6 +32,7 @@ from govshare.catalog.vocabulary import (
     ShareType,
     UpdateCycle,
 )
+from govshare.core.validation import validation_message
 from govshare.errors import FieldError, InvalidInput
 
 ROWS, MORE_ROWS, MAX_ROWS = 8, 5, 200  # item rows shown, added per "添加更多行", at most
@@ -282,42 +283,26 @@ def to_definition(form: DraftForm, provider: str) -> tuple[dict[str, Any], list[
     return definition, rows
 
 
-def _pydantic_message(error: Any) -> str:
-    kind, ctx = error.get("type", ""), error.get("ctx") or {}
+def _pattern_hint(loc: list[str]) -> str | None:
+    """What a coded input of the draft form must look like, for a pattern mismatch on it."""
+    hints = {
+        "field": "须以小写字母开头，只含小写字母、数字和下划线（如 gmsfhm）",
+        "class": "须为 1 位数字（1-9）",
+        "item": "须为 2 位数字，如 01",
+        "catalog": "须为 3 位数字，如 001",
+        "detail": "须为 1 至 8 位数字",
+    }
+    if loc[-1:] and loc[-1] in hints:
+        return hints[loc[-1]]
+    return "格式不正确（只能包含字母、数字、下划线和连字符）" if loc[:1] == ["related"] else None
+
+
+def _message(error: Any) -> str:
+    """One validation error in Chinese (core/validation.py), with the draft form's own hints."""
     loc = [str(p) for p in error.get("loc", ())]
-    if kind == "missing":
-        return "必须填写"
-    if kind == "string_too_short":
-        return "不能为空" if ctx.get("min_length") == 1 else f"长度不能少于 {ctx.get('min_length')} 个字符"
-    if kind == "string_too_long":
-        return f"长度不能超过 {ctx.get('max_length')} 个字符"
-    if kind in ("too_short", "list_too_short"):
-        return "至少填写一个信息项" if loc == ["items"] else "至少选择一项"
-    if kind in ("too_long", "list_too_long"):
-        return f"最多 {ctx.get('max_length')} 项"
-    if kind in ("greater_than_equal", "greater_than"):
-        return f"不能小于 {ctx.get('ge', ctx.get('gt'))}"
-    if kind in ("less_than_equal", "less_than"):
-        return f"不能大于 {ctx.get('le', ctx.get('lt'))}"
-    if kind in ("int_parsing", "int_from_float", "int_type"):
-        return "必须是整数"
-    if kind == "string_pattern_mismatch":
-        if loc[-1:] == ["field"]:
-            return "须以小写字母开头，只含小写字母、数字和下划线（如 gmsfhm）"
-        if loc[-1:] == ["class"]:
-            return "须为 1 位数字（1-9）"
-        if loc[-1:] == ["item"]:
-            return "须为 2 位数字，如 01"
-        if loc[-1:] == ["catalog"]:
-            return "须为 3 位数字，如 001"
-        if loc[-1:] == ["detail"]:
-            return "须为 1 至 8 位数字"
-        return "格式不正确（只能包含字母、数字、下划线和连字符）" if loc[:1] == ["related"] else "格式不正确"
-    if kind == "value_error" and ctx.get("error"):
-        return str(ctx["error"])
-    if kind in ("enum", "literal_error"):
-        return "取值不在允许范围内"
-    return "取值无效"
+    if error.get("type") in ("too_short", "list_too_short") and loc == ["items"]:
+        return "至少填写一个信息项"
+    return validation_message(error, pattern_hint=_pattern_hint(loc))
 
 
 def _place(form: DraftForm, path: str, rows: Sequence[int], message: str) -> None:
@@ -355,7 +340,7 @@ def explain(form: DraftForm, exc: Exception, rows: Sequence[int]) -> None:
             path = ""
             for part in loc:
                 path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-            _place(form, path, rows, _pydantic_message(error))
+            _place(form, path, rows, _message(error))
     elif isinstance(exc, InvalidInput) and exc.errors:
         for e in exc.errors:
             _place(form, e.field, rows, e.message)
