@@ -4,6 +4,7 @@ past a read phase, the trace a refused action leaves after its rollback, and ref
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,17 @@ def _add(label: str):  # type: ignore[no-untyped-def]
     return write
 
 
+def _fail_in(unit_of_work: UnitOfWork, *steps: Callable[[UnitOfWork], object], error: Exception) -> None:
+    """Run `steps` in the unit, then end it with `error` (what a refused action does)."""
+    with unit_of_work as unit:
+        for step in steps:
+            step(unit)
+        raise error
+
+
+REFUSED = InvalidInput.on("x", "refused")
+
+
 def _labels(db: Database) -> list[str]:
     with db.transaction(readonly=True) as session:
         return sorted(session.scalars(text("SELECT label FROM uow_probe")))
@@ -40,9 +52,8 @@ def _labels(db: Database) -> list[str]:
 def test_a_read_write_unit_commits_on_success_and_rolls_back_on_error(probe: Database) -> None:
     with UnitOfWork(probe) as unit:
         _add("kept")(unit.session)
-    with pytest.raises(InvalidInput), UnitOfWork(probe) as unit:
-        _add("lost")(unit.session)
-        raise InvalidInput.on("x", "refused")
+    with pytest.raises(InvalidInput):
+        _fail_in(UnitOfWork(probe), lambda unit: _add("lost")(unit.session), error=REFUSED)
     assert _labels(probe) == ["kept"]
 
 
@@ -50,10 +61,13 @@ def test_after_rollback_work_runs_only_when_the_unit_fails_and_is_committed(prob
     with UnitOfWork(probe) as unit:
         unit.after_rollback(_add("never: the unit succeeded"))
         _add("done")(unit.session)
-    with pytest.raises(InvalidInput), UnitOfWork(probe) as unit:
-        _add("rolled back")(unit.session)
-        unit_of(unit.session).after_rollback(_add("trace of the refusal"))
-        raise InvalidInput.on("x", "refused")
+    with pytest.raises(InvalidInput):
+        _fail_in(
+            UnitOfWork(probe),
+            lambda unit: _add("rolled back")(unit.session),
+            lambda unit: unit_of(unit.session).after_rollback(_add("trace of the refusal")),
+            error=REFUSED,
+        )
     assert _labels(probe) == ["done", "trace of the refusal"]
 
 
@@ -67,22 +81,25 @@ def test_a_read_only_unit_runs_its_deferred_writes_after_the_read_phase(probe: D
 def test_a_read_only_unit_refuses_writes_in_its_read_phase(probe: Database) -> None:
     with pytest.raises(DBAPIError), UnitOfWork(probe, readonly=True) as unit:
         _add("stray write")(unit.session)
-        unit.session.flush()
     assert _labels(probe) == []
 
 
 def test_a_failed_read_only_unit_drops_its_deferred_writes_but_leaves_its_trace(probe: Database) -> None:
-    with pytest.raises(InvalidInput), UnitOfWork(probe, readonly=True) as unit:
-        unit.defer(_add("record of a call that failed"))
-        unit.after_rollback(_add("refused call counted"))
-        raise InvalidInput.on("x", "refused")
+    with pytest.raises(InvalidInput):
+        _fail_in(
+            UnitOfWork(probe, readonly=True),
+            lambda unit: unit.defer(_add("record of a call that failed")),
+            lambda unit: unit.after_rollback(_add("refused call counted")),
+            error=REFUSED,
+        )
     assert _labels(probe) == ["refused call counted"]
 
 
 def test_in_a_read_write_unit_a_deferred_write_joins_the_transaction(probe: Database) -> None:
-    with pytest.raises(InvalidInput), UnitOfWork(probe) as unit:
-        unit.defer(_add("rolled back with the action"))
-        raise InvalidInput.on("x", "refused")
+    with pytest.raises(InvalidInput):
+        _fail_in(
+            UnitOfWork(probe), lambda unit: unit.defer(_add("rolled back with the action")), error=REFUSED
+        )
     with UnitOfWork(probe) as unit:
         unit.defer(_add("committed with the action"))
     assert _labels(probe) == ["committed with the action"]
@@ -97,10 +114,9 @@ def test_a_refusal_is_recorded_after_the_rollback(probe: Database, readonly: boo
         _add(f"refusal: {refusal.context.permission if refusal.context else ''}")(session)
 
     denial = PermissionDenied("没有权限", context=DenialContext(action="probe", permission="probe_read"))
-    with pytest.raises(PermissionDenied), UnitOfWork(probe, readonly=readonly, on_refusal=on_refusal) as unit:
-        if not readonly:
-            _add("the refused action")(unit.session)
-        raise denial
+    steps = [] if readonly else [lambda unit: _add("the refused action")(unit.session)]
+    with pytest.raises(PermissionDenied):
+        _fail_in(UnitOfWork(probe, readonly=readonly, on_refusal=on_refusal), *steps, error=denial)
     assert refused == ["没有权限"]
     assert _labels(probe) == ["refusal: probe_read"]
 
