@@ -17,6 +17,7 @@ from typing import Any
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
+from starlette.convertors import StringConvertor, register_url_convertor
 
 from govshare.auth.actor import Actor
 from govshare.auth.permissions import PRIVILEGED_ROLES, ROLE_PERMISSIONS, Permission, Role, Scope
@@ -37,6 +38,16 @@ from govshare.identity.schemas import (
 from govshare.web.deps import DB_SESSION, require
 from govshare.web.forms import form_errors
 from govshare.web.rendering import render
+
+
+class AccountPageConvertor(StringConvertor):
+    """A username in the account page's path, never the literal `/admin/users/new` (the new-account form), so
+    the two routes cannot meet whatever their order."""
+
+    regex = r"(?!new$)[^/]+"
+
+
+register_url_convertor("account_page", AccountPageConvertor())
 
 router = APIRouter(include_in_schema=False)
 
@@ -431,7 +442,7 @@ def _user_page(
     )
 
 
-@router.get("/admin/users/{username}", response_class=HTMLResponse)
+@router.get("/admin/users/{username:account_page}", response_class=HTMLResponse)
 def user_page(
     request: Request,
     username: str = USERNAME,
