@@ -174,9 +174,9 @@ async def _sample(request: Request) -> bytes:
 def guided_sample(
     resource: str = Query(max_length=200, description="资源代码或名称"),
     filename: str = Query(max_length=255, description="样例文件名，按扩展名识别类型（.csv .xlsx .json …）"),
-    body: bytes = Depends(_sample),
     session: Session = DB_SESSION,
     actor: Actor = require(RUN),
+    body: bytes = Depends(_sample),  # after the caller is known: nobody makes the node read a body first
 ) -> GuidedSampleOut:
     """What the portal's guided registration reads in step 1, for a client building a mapping itself: the
     file's kind, detected encoding, columns and first rows, and `suggested` (item field → column)."""
